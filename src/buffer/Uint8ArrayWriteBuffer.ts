@@ -1,0 +1,151 @@
+import type { Disposable } from '../common/lifecycle';
+import { BufferCommittedError, BufferWriteError } from './errors';
+import { encodeShortUtf8, SHORT_STRING_UNITS } from './utf8';
+import type { CommittableWriteBuffer } from './WriteBuffer';
+
+export interface Uint8ArrayWriteBufferOptions {
+  /** Bytes to allocate up front; the buffer grows past this as needed. Default 256. */
+  initialCapacity?: number;
+  /**
+   * Bytes left free before the message, so a transport can write its frame header in place and send header and
+   * message as one contiguous run without copying. The bytes handed to commit listeners exclude this room, but
+   * lie right after it in the same memory. Default 0.
+   */
+  headerRoom?: number;
+}
+
+/** A WriteBuffer over a growable Buffer. */
+export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
+  private buffer: Buffer;
+  private pos: number;
+  private readonly headerRoom: number;
+  private committed = false;
+  private listeners: Array<(bytes: Uint8Array) => void> | undefined;
+
+  /** @param onCommitted receives the message at commit(); cheaper than onCommit() on hot paths. */
+  constructor(
+    private readonly onCommitted?: (bytes: Uint8Array) => void,
+    options: Uint8ArrayWriteBufferOptions = {},
+  ) {
+    this.headerRoom = options.headerRoom ?? 0;
+    this.buffer = Buffer.allocUnsafe(this.headerRoom + (options.initialCapacity ?? 256));
+    this.pos = this.headerRoom;
+  }
+
+  /** Bytes written so far, not counting the header room. */
+  get length(): number {
+    return this.pos - this.headerRoom;
+  }
+
+  get isCommitted(): boolean {
+    return this.committed;
+  }
+
+  onCommit(listener: (bytes: Uint8Array) => void): Disposable {
+    (this.listeners ??= []).push(listener);
+    return {
+      dispose: () => {
+        const index = this.listeners?.indexOf(listener) ?? -1;
+        if (index >= 0) this.listeners!.splice(index, 1);
+      },
+    };
+  }
+
+  /** Makes room for `size` more bytes and returns the offset to write them at. */
+  private reserve(size: number): number {
+    if (this.committed) throw new BufferCommittedError();
+    const pos = this.pos;
+    const needed = pos + size;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, pos);
+      this.buffer = grown;
+    }
+    return pos;
+  }
+
+  writeUint8(value: number): this {
+    const pos = this.reserve(1);
+    this.buffer[pos] = value;
+    this.pos = pos + 1;
+    return this;
+  }
+
+  writeUint16(value: number): this {
+    const pos = this.reserve(2);
+    this.buffer.writeUInt16BE(value, pos);
+    this.pos = pos + 2;
+    return this;
+  }
+
+  writeUint32(value: number): this {
+    const pos = this.reserve(4);
+    this.buffer.writeUInt32BE(value, pos);
+    this.pos = pos + 4;
+    return this;
+  }
+
+  writeNumber(value: number): this {
+    const pos = this.reserve(8);
+    this.buffer.writeDoubleBE(value, pos);
+    this.pos = pos + 8;
+    return this;
+  }
+
+  writeLength(value: number): this {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new BufferWriteError(`writeLength takes a whole number from 0 to 2^53-1, got ${value}`);
+    }
+    if (value < 0x80) return this.writeUint8(value);
+    let pos = this.reserve(8);
+    const buffer = this.buffer;
+    while (value >= 0x80) {
+      buffer[pos++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    buffer[pos++] = value;
+    this.pos = pos;
+    return this;
+  }
+
+  writeString(value: string): this {
+    const units = value.length;
+    if (units <= SHORT_STRING_UNITS) {
+      const pos = this.reserve(1 + units * 3);
+      const end = encodeShortUtf8(this.buffer, pos + 1, value);
+      this.buffer[pos] = end - pos - 1;
+      this.pos = end;
+      return this;
+    }
+    const size = Buffer.byteLength(value, 'utf8');
+    this.writeLength(size);
+    const pos = this.reserve(size);
+    this.buffer.write(value, pos, size, 'utf8');
+    this.pos = pos + size;
+    return this;
+  }
+
+  writeBytes(value: Uint8Array): this {
+    return this.writeLength(value.byteLength).writeRaw(value);
+  }
+
+  writeRaw(value: Uint8Array): this {
+    const size = value.byteLength;
+    const pos = this.reserve(size);
+    this.buffer.set(value, pos);
+    this.pos = pos + size;
+    return this;
+  }
+
+  commit(): void {
+    if (this.committed) throw new BufferCommittedError();
+    this.committed = true;
+    const bytes = this.buffer.subarray(this.headerRoom, this.pos);
+    this.onCommitted?.(bytes);
+    const listeners = this.listeners;
+    if (listeners) {
+      this.listeners = undefined;
+      for (const listener of listeners) listener(bytes);
+    }
+  }
+}

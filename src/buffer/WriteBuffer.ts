@@ -1,0 +1,28 @@
+import type { Disposable } from '../common/lifecycle';
+
+/**
+ * Builds one message. Multi-byte numbers are big-endian (network order, like the frame header); lengths are unsigned
+ * LEB128 varints. Every write returns the buffer so writes chain; commit() hands the finished bytes on, once.
+ */
+export interface WriteBuffer {
+  writeUint8(value: number): this;
+  writeUint16(value: number): this;
+  writeUint32(value: number): this;
+  /** IEEE 754 float64. */
+  writeNumber(value: number): this;
+  /** Unsigned varint, 0 to Number.MAX_SAFE_INTEGER: 7 bits a byte, low bits first, high bit set on all but the last. */
+  writeLength(value: number): this;
+  /** UTF-8 bytes prefixed by their count as a varint. Lone surrogates are written as U+FFFD. */
+  writeString(value: string): this;
+  /** Bytes prefixed by their count as a varint. */
+  writeBytes(value: Uint8Array): this;
+  /** Bytes with no prefix: the reader must know how many to take. */
+  writeRaw(value: Uint8Array): this;
+  /** Finishes the message and hands it on. Any write or commit after this throws. */
+  commit(): void;
+}
+
+export interface CommittableWriteBuffer extends WriteBuffer {
+  /** Fires once, at commit(), with the message's bytes. */
+  onCommit(listener: (bytes: Uint8Array) => void): Disposable;
+}

@@ -1,0 +1,17 @@
+/** A read asked for more bytes than the message has left, or the bytes there are not a valid value. */
+export class BufferReadError extends Error {
+  override name = 'BufferReadError';
+}
+
+/** A write or commit on a buffer that was already committed. */
+export class BufferCommittedError extends Error {
+  override name = 'BufferCommittedError';
+  constructor() {
+    super('This WriteBuffer was already committed: get a new one for the next message');
+  }
+}
+
+/** A value that cannot be written as asked (a negative length, a number out of range). */
+export class BufferWriteError extends RangeError {
+  override name = 'BufferWriteError';
+}

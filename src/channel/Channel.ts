@@ -1,0 +1,40 @@
+import type { Event } from '../common/event';
+import type { Disposable } from '../common/lifecycle';
+import type { ReadBuffer } from '../buffer/ReadBuffer';
+import type { WriteBuffer } from '../buffer/WriteBuffer';
+
+/**
+ * Why a channel closed.
+ * - `local`: close() was called on this side.
+ * - `remote`: the other side closed its end, or went away (for a child: it exited; see exitCode and signal).
+ * - `error`: the transport failed or the peer broke the protocol (see error).
+ */
+export interface ChannelCloseEvent {
+  kind: 'local' | 'remote' | 'error';
+  /** One line for people: what happened. */
+  reason: string;
+  error?: Error;
+  /** Parent side of a child's channel: the child's exit code, when it has exited. */
+  exitCode?: number | null;
+  /** Parent side of a child's channel: the signal that ended the child, if one did. */
+  signal?: NodeJS.Signals | null;
+}
+
+/** Gives a fresh reader over one message, so several listeners can each read it from the start. */
+export type ReadBufferProvider = () => ReadBuffer;
+
+/** A two-way, message-oriented connection: what the RPC layer runs on. */
+export interface Channel extends Disposable {
+  readonly onMessage: Event<ReadBufferProvider>;
+  /** Fires exactly once, after the last message, on this side whichever side closed. */
+  readonly onClose: Event<ChannelCloseEvent>;
+  readonly onError: Event<Error>;
+  /** Fires when sending may resume after needsDrain was true. */
+  readonly onDrain: Event<void>;
+  readonly isClosed: boolean;
+  /** True while the transport holds more unsent bytes than it wants; a producer should wait for onDrain. */
+  readonly needsDrain: boolean;
+  /** The buffer for one message; commit() sends it. */
+  getWriteBuffer(): WriteBuffer;
+  close(): void;
+}

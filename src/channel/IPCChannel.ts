@@ -1,0 +1,166 @@
+import type { ChildProcess } from 'child_process';
+import { fstatSync } from 'fs';
+import { Socket } from 'net';
+import type { Duplex } from 'stream';
+import type { WriteBuffer } from '../buffer/WriteBuffer';
+import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../pipe/BinaryMessagePipe';
+import { AbstractChannel } from './AbstractChannel';
+import type { ChannelCloseEvent } from './Channel';
+import { NoChannelPipeError } from './errors';
+
+/** The descriptor fdpipe uses in the child: stdio slot 4, after stdin, stdout, stderr and Node's IPC on 3. */
+export const CHANNEL_FD = 4;
+
+export interface IPCChannelOptions extends BinaryMessagePipeOptions {
+  /**
+   * Parent side: after the pipe reaches its end, how long to wait for the child's exit so onClose can carry its
+   * exit code and signal. Default 200 ms; a child that closed its channel and lives on is reported without them.
+   */
+  exitGraceMs?: number;
+}
+
+const HOW_TO_START =
+  "start it with forkWithChannel(), or with fork(module, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'] })";
+
+let childSideOpen = false;
+
+/**
+ * A channel over a BinaryMessagePipe.
+ * - `new IPCChannel()` in a worker: the pipe on fd 4 that its parent opened.
+ * - `new IPCChannel(child)` in the parent: `child.stdio[4]`.
+ * - `new IPCChannel(duplex)`: any connected stream, such as a net.Socket.
+ */
+export class IPCChannel extends AbstractChannel {
+  readonly pipe: BinaryMessagePipe;
+  private readonly child: ChildProcess | undefined;
+  private readonly ownsFd: boolean;
+  private exitWait: { timer: NodeJS.Timeout; onExit: () => void } | undefined;
+
+  constructor(source?: ChildProcess | Duplex, options: IPCChannelOptions = {}) {
+    super();
+    let stream: Duplex;
+    if (source === undefined) {
+      stream = openChildSideSocket();
+      this.ownsFd = true;
+    } else if (isChildProcess(source)) {
+      const pipe = source.stdio[CHANNEL_FD];
+      if (!pipe || typeof (pipe as Duplex).write !== 'function' || typeof (pipe as Duplex).on !== 'function') {
+        throw new NoChannelPipeError(
+          `Child process ${source.pid ?? '(not started)'} has no pipe on fd ${CHANNEL_FD}: ${HOW_TO_START}`,
+        );
+      }
+      stream = pipe as Duplex;
+      this.child = source;
+      this.ownsFd = false;
+    } else {
+      stream = source;
+      this.ownsFd = false;
+    }
+
+    this.pipe = new BinaryMessagePipe(stream, options);
+    this.pipe.onMessage((bytes) => this.fireMessage(bytes));
+    this.pipe.onError((error) => this.fireError(error));
+    this.pipe.onDrain(() => this.fireDrain());
+    this.pipe.onClose((event) => this.onPipeClose(event, options.exitGraceMs ?? 200));
+  }
+
+  override get needsDrain(): boolean {
+    return this.pipe.needsDrain;
+  }
+
+  getWriteBuffer(): WriteBuffer {
+    return this.pipe.getWriteBuffer();
+  }
+
+  protected doClose(): void {
+    this.pipe.close();
+  }
+
+  private onPipeClose(event: PipeCloseEvent, exitGraceMs: number): void {
+    if (this.ownsFd) childSideOpen = false;
+    if (event.reason === 'local') return; // close() fires onClose itself
+    const closeEvent = describePipeClose(event, this.child !== undefined);
+    const child = this.child;
+    if (!child) {
+      this.fireClose(closeEvent);
+      return;
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      this.fireClose(withExit(closeEvent, child));
+      return;
+    }
+    const onExit = () => {
+      this.clearExitWait();
+      this.fireClose(withExit(closeEvent, child));
+    };
+    const timer = setTimeout(() => {
+      this.clearExitWait();
+      this.fireClose(closeEvent);
+    }, exitGraceMs);
+    child.once('exit', onExit);
+    this.exitWait = { timer, onExit };
+  }
+
+  private clearExitWait(): void {
+    const wait = this.exitWait;
+    if (!wait) return;
+    this.exitWait = undefined;
+    clearTimeout(wait.timer);
+    this.child?.off('exit', wait.onExit);
+  }
+}
+
+function describePipeClose(event: PipeCloseEvent, isParent: boolean): ChannelCloseEvent {
+  const peer = isParent ? 'the child' : 'the other side';
+  switch (event.reason) {
+    case 'end':
+      return { kind: 'remote', reason: `${peer} closed the channel or went away` };
+    case 'destroyed':
+      return { kind: 'remote', reason: `the stream under the channel was closed` };
+    default:
+      return {
+        kind: 'error',
+        reason: `the channel failed: ${event.error?.message ?? 'unknown error'}`,
+        error: event.error,
+      };
+  }
+}
+
+function withExit(event: ChannelCloseEvent, child: ChildProcess): ChannelCloseEvent {
+  const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
+  return {
+    ...event,
+    reason: event.kind === 'error' ? event.reason : `the child (pid ${child.pid}) ${how}`,
+    exitCode: child.exitCode,
+    signal: child.signalCode,
+  };
+}
+
+function isChildProcess(source: ChildProcess | Duplex): source is ChildProcess {
+  return Array.isArray((source as ChildProcess).stdio) && typeof (source as ChildProcess).kill === 'function';
+}
+
+function openChildSideSocket(): Socket {
+  if (childSideOpen) {
+    throw new NoChannelPipeError(
+      `fd ${CHANNEL_FD} already has an open IPCChannel in this process: share that one (a ChannelMultiplexer ` +
+        'gives several independent channels over it)',
+    );
+  }
+  let isPipe = false;
+  try {
+    const stat = fstatSync(CHANNEL_FD);
+    isPipe = stat.isSocket() || stat.isFIFO();
+  } catch {
+    isPipe = false;
+  }
+  if (!isPipe) {
+    throw new NoChannelPipeError(
+      `This process (pid ${process.pid}) has no pipe on fd ${CHANNEL_FD}, so it cannot open an IPCChannel to its ` +
+        `parent. In the parent, ${HOW_TO_START}.`,
+    );
+  }
+  const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+  childSideOpen = true;
+  return socket;
+}

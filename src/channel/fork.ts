@@ -1,0 +1,33 @@
+import { fork, type ChildProcess, type ForkOptions, type IOType } from 'child_process';
+import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
+
+export interface ForkWithChannelOptions extends Omit<ForkOptions, 'stdio' | 'silent'> {
+  /** Default 'inherit'. */
+  stdin?: IOType;
+  /** Default 'inherit'. */
+  stdout?: IOType;
+  /** Default 'inherit'. */
+  stderr?: IOType;
+  /** Options for the parent's end of the channel. */
+  channel?: IPCChannelOptions;
+}
+
+export interface ForkedWorker {
+  child: ChildProcess;
+  channel: IPCChannel;
+}
+
+/**
+ * Forks a Node.js worker with a pipe on fd 4 and returns the parent's channel over it. Node's own IPC stays on
+ * fd 3, so process.send() keeps working; the worker opens its side with `new IPCChannel()`.
+ */
+export function forkWithChannel(
+  modulePath: string,
+  args: readonly string[] = [],
+  options: ForkWithChannelOptions = {},
+): ForkedWorker {
+  const { stdin = 'inherit', stdout = 'inherit', stderr = 'inherit', channel: channelOptions, ...forkOptions } =
+    options;
+  const child = fork(modulePath, args, { ...forkOptions, stdio: [stdin, stdout, stderr, 'ipc', 'pipe'] });
+  return { child, channel: new IPCChannel(child, channelOptions) };
+}

@@ -1,0 +1,2 @@
+export { Emitter, Event, type EmitterOptions } from './event';
+export { DisposableStore, toDisposable, type Disposable } from './lifecycle';

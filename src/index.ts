@@ -1,0 +1,4 @@
+export * from './common';
+export * from './buffer';
+export * from './pipe';
+export * from './channel';

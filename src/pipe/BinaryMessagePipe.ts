@@ -1,0 +1,251 @@
+import type { Duplex } from 'stream';
+import { Emitter, Event } from '../common/event';
+import { warnUnhandled } from '../common/warn';
+import type { Disposable } from '../common/lifecycle';
+import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
+import type { WriteBuffer } from '../buffer/WriteBuffer';
+import { ListenerError, MessageTooLargeError, PipeClosedError } from './errors';
+import { DEFAULT_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_PAYLOAD } from './frame';
+import { FrameDecoder } from './FrameDecoder';
+import { FrameWriter } from './FrameWriter';
+
+export interface BinaryMessagePipeOptions {
+  /** The largest message sent or accepted, in bytes. Default 1 GiB; at most 4 GiB − 1. */
+  maxMessageSize?: number;
+  /**
+   * Bytes waiting to be written (queued here plus buffered in the stream) at which send() starts returning false
+   * and needsDrain turns true. Default 1 MiB, and never below the stream's own writableHighWaterMark.
+   */
+  highWaterMark?: number;
+}
+
+/**
+ * Why a pipe closed: `local` — close() was called here; `end` — the peer ended its side (or went away cleanly);
+ * `error` — the stream failed (`error` says how), or the peer broke the protocol; `destroyed` — the stream was
+ * closed under the pipe without an end.
+ */
+export interface PipeCloseEvent {
+  reason: 'local' | 'end' | 'error' | 'destroyed';
+  error?: Error;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
+ * Length-prefixed binary messages over any Node Duplex: each frame is a 4-byte unsigned big-endian length followed
+ * by the message's bytes.
+ */
+export class BinaryMessagePipe implements Disposable {
+  readonly maxMessageSize: number;
+  readonly highWaterMark: number;
+
+  private readonly messageEmitter = new Emitter<Uint8Array>({
+    onListenerError: (error) => this.reportError(new ListenerError(error)),
+  });
+  private readonly closeEmitter = new Emitter<PipeCloseEvent>({
+    onListenerError: (error) => this.reportError(new ListenerError(error)),
+  });
+  private readonly errorEmitter = new Emitter<Error>({ onListenerError: (error) => warnUnhandled(error) });
+  private readonly drainEmitter = new Emitter<void>({
+    onListenerError: (error) => this.reportError(new ListenerError(error)),
+  });
+
+  /** Each message as a view of its bytes; valid for as long as the listener keeps it (the pipe never reuses it). */
+  readonly onMessage: Event<Uint8Array> = this.messageEmitter.event;
+  /** Fires exactly once, after the last message. */
+  readonly onClose: Event<PipeCloseEvent> = this.closeEmitter.event;
+  /** Stream errors, an oversize incoming message, a listener that threw. */
+  readonly onError: Event<Error> = this.errorEmitter.event;
+  /** Fires when a producer that was told to wait (send() returned false) may send again. */
+  readonly onDrain: Event<void> = this.drainEmitter.event;
+
+  private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
+  private closeEvent: PipeCloseEvent | undefined;
+  private drainWanted = false;
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly stream: Duplex,
+    options: BinaryMessagePipeOptions = {},
+  ) {
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (!Number.isInteger(maxMessageSize) || maxMessageSize < 0 || maxMessageSize > MAX_FRAME_PAYLOAD) {
+      throw new RangeError(`maxMessageSize must be a whole number from 0 to ${MAX_FRAME_PAYLOAD}, got ${maxMessageSize}`);
+    }
+    this.maxMessageSize = maxMessageSize;
+    this.highWaterMark = Math.max(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, stream.writableHighWaterMark ?? 0);
+
+    this.decoder = new FrameDecoder(
+      maxMessageSize,
+      (frame) => this.messageEmitter.fire(frame),
+      (size) => {
+        const error = new MessageTooLargeError('incoming', size, maxMessageSize);
+        this.reportError(error);
+        this.shutDown({ reason: 'error', error });
+      },
+    );
+    this.writer = new FrameWriter(stream);
+
+    const onData = (chunk: Buffer | string) => {
+      if (typeof chunk === 'string') chunk = Buffer.from(chunk);
+      this.decoder.push(chunk);
+    };
+    const onEnd = () => this.shutDown({ reason: 'end' });
+    const onError = (error: Error) => {
+      if (this.closeEvent) return;
+      this.reportError(error);
+      this.shutDown({ reason: 'error', error });
+    };
+    const onClose = () => this.shutDown({ reason: 'destroyed' });
+    const onDrain = () => this.maybeFireDrain();
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+    stream.on('drain', onDrain);
+    this.detach = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onClose);
+      stream.off('drain', onDrain);
+      // The error listener stays: a stream can still emit an error (EPIPE after our end()) once we are closed, and
+      // without a listener that would be an uncaught exception.
+    };
+    if (stream.destroyed) this.shutDown({ reason: 'destroyed' });
+  }
+
+  get isClosed(): boolean {
+    return this.closeEvent !== undefined;
+  }
+
+  /** Bytes sent but not yet handed to the OS. */
+  get pendingBytes(): number {
+    return this.writer.pending + (this.stream.writableLength ?? 0);
+  }
+
+  /** True when a well-behaved producer should wait for onDrain (or whenWritable()) before sending more. */
+  get needsDrain(): boolean {
+    return this.pendingBytes >= this.highWaterMark;
+  }
+
+  /** Resolves when needsDrain is false; rejects with PipeClosedError if the pipe closes first. */
+  whenWritable(): Promise<void> {
+    if (this.closeEvent) return Promise.reject(new PipeClosedError());
+    if (!this.needsDrain) return Promise.resolve();
+    this.drainWanted = true;
+    return new Promise((resolve, reject) => {
+      const drain = this.drainEmitter.event(() => {
+        drain.dispose();
+        close.dispose();
+        resolve();
+      });
+      const close = this.closeEmitter.event(() => {
+        drain.dispose();
+        close.dispose();
+        reject(new PipeClosedError('The pipe closed while waiting for it to drain'));
+      });
+    });
+  }
+
+  /**
+   * Sends one message. The bytes are copied when small; a large message is written by reference, so leave it
+   * unchanged until the pipe has drained. Returns false when the producer should wait for onDrain.
+   * @throws MessageTooLargeError over maxMessageSize (nothing is written), PipeClosedError after close.
+   */
+  send(message: Uint8Array): boolean {
+    this.checkSendable(message.byteLength);
+    const size = message.byteLength;
+    if (size < 64 * 1024) {
+      const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
+      frame.writeUInt32BE(size, 0);
+      frame.set(message, FRAME_HEADER_SIZE);
+      this.writer.enqueue(frame);
+    } else {
+      const header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+      header.writeUInt32BE(size, 0);
+      this.writer.enqueue(header);
+      this.writer.enqueue(message);
+    }
+    return this.afterSend();
+  }
+
+  /**
+   * A buffer for one message whose commit() sends it. Room for the frame header is kept in front of the message,
+   * so the committed bytes go out as they are, with no copy.
+   */
+  getWriteBuffer(initialCapacity?: number): WriteBuffer {
+    if (this.closeEvent) throw new PipeClosedError();
+    return new Uint8ArrayWriteBuffer((bytes) => this.sendFramed(bytes), {
+      headerRoom: FRAME_HEADER_SIZE,
+      initialCapacity,
+    });
+  }
+
+  /** Ends the stream after what was sent is written; onClose fires here at once with reason `local`. */
+  close(): void {
+    if (this.closeEvent) return;
+    this.writer.flush();
+    this.shutDown({ reason: 'local' });
+  }
+
+  dispose(): void {
+    this.close();
+  }
+
+  /** `bytes` was written by a buffer from getWriteBuffer(): the header's room lies right before it. */
+  private sendFramed(bytes: Uint8Array): void {
+    const size = bytes.byteLength;
+    this.checkSendable(size);
+    const frame = Buffer.from(bytes.buffer, bytes.byteOffset - FRAME_HEADER_SIZE, size + FRAME_HEADER_SIZE);
+    frame.writeUInt32BE(size, 0);
+    this.writer.enqueue(frame);
+    this.afterSend();
+  }
+
+  private checkSendable(size: number): void {
+    if (this.closeEvent) throw new PipeClosedError();
+    if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
+  }
+
+  private afterSend(): boolean {
+    if (this.pendingBytes < this.highWaterMark) return true;
+    this.drainWanted = true;
+    return false;
+  }
+
+  private maybeFireDrain(): void {
+    if (!this.drainWanted || this.closeEvent || this.needsDrain) return;
+    this.drainWanted = false;
+    this.drainEmitter.fire();
+  }
+
+  private reportError(error: Error): void {
+    if (this.errorEmitter.hasListeners) this.errorEmitter.fire(error);
+    else warnUnhandled(error);
+  }
+
+  private shutDown(event: PipeCloseEvent): void {
+    if (this.closeEvent) return;
+    this.closeEvent = event;
+    this.detach();
+    this.decoder.stop();
+    const stream = this.stream;
+    if (event.reason === 'local' || event.reason === 'end') {
+      // Let what was already sent reach the peer, then release the descriptor.
+      this.writer.flush();
+      this.writer.stop();
+      if (!stream.destroyed) {
+        stream.end(() => stream.destroy());
+      }
+    } else {
+      this.writer.stop();
+      stream.destroy();
+    }
+    this.closeEmitter.fire(event);
+    this.messageEmitter.dispose();
+    this.closeEmitter.dispose();
+    this.drainEmitter.dispose();
+    this.errorEmitter.dispose();
+  }
+}
