@@ -5,3 +5,9 @@ export { forkWithChannel, type ForkWithChannelOptions, type ForkedWorker } from 
 export { InMemoryChannel } from './InMemoryChannel';
 export { ChannelMultiplexer, MultiplexerProtocolError, type DidOpenChannelEvent } from './ChannelMultiplexer';
 export { NoChannelPipeError, ChannelClosedError } from './errors';
+export {
+  MessageEndpointChannel,
+  type MessageEndpoint,
+  type SendingEndpoint,
+  type PostingEndpoint,
+} from './MessageEndpointChannel';

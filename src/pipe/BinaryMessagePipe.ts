@@ -20,7 +20,8 @@ export interface BinaryMessagePipeOptions {
 }
 
 /**
- * Why a pipe closed: `local` — close() was called here; `end` — the peer ended its side (or went away cleanly);
+ * Why a pipe closed: `local` — close() was called here; `end` — the peer ended its side or went away (a reset or
+ * broken pipe, then `error` holds it);
  * `error` — the stream failed (`error` says how), or the peer broke the protocol; `destroyed` — the stream was
  * closed under the pipe without an end.
  */
@@ -94,6 +95,12 @@ export class BinaryMessagePipe implements Disposable {
     const onEnd = () => this.shutDown({ reason: 'end' });
     const onError = (error: Error) => {
       if (this.closeEvent) return;
+      // A peer that dies mid-write resets the connection: that is the peer going away, not a fault to report.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ECONNRESET' || code === 'EPIPE') {
+        this.shutDown({ reason: 'end', error });
+        return;
+      }
       this.reportError(error);
       this.shutDown({ reason: 'error', error });
     };

@@ -1,0 +1,109 @@
+import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
+import type { WriteBuffer } from '../buffer/WriteBuffer';
+import { AbstractChannel } from './AbstractChannel';
+import { ChannelClosedError } from './errors';
+
+type Listener = (...args: never[]) => void;
+
+/** Anything with Node's IPC shape: a ChildProcess, or `process` in a forked child. */
+export interface SendingEndpoint {
+  send?(message: unknown): unknown;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+/** Anything with the postMessage shape: a worker_threads Worker, parentPort or MessagePort. */
+export interface PostingEndpoint {
+  postMessage(message: unknown): void;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+export type MessageEndpoint = SendingEndpoint | PostingEndpoint;
+
+// Messages of ours are tagged, so the endpoint can carry other traffic too. Node's IPC may be in 'json' mode,
+// where a Uint8Array would arrive as an index-keyed object, so bytes travel there as base64; postMessage clones
+// bytes natively.
+interface EnvelopeMessage {
+  fdpipe: 1;
+  data?: Uint8Array | string;
+  close?: true;
+}
+
+function isEnvelope(message: unknown): message is EnvelopeMessage {
+  return typeof message === 'object' && message !== null && (message as EnvelopeMessage).fdpipe === 1;
+}
+
+/**
+ * A channel over a message-event endpoint rather than a byte stream. Slower than IPCChannel — every message is
+ * cloned by Node's IPC or by postMessage — but it lets code reach processes and threads that have no fd 4 pipe.
+ */
+export class MessageEndpointChannel extends AbstractChannel {
+  private readonly post: (message: EnvelopeMessage) => void;
+  private readonly usesBase64: boolean;
+  private readonly detach: () => void;
+
+  constructor(private readonly endpoint: MessageEndpoint) {
+    super();
+    if (typeof (endpoint as PostingEndpoint).postMessage === 'function') {
+      const poster = endpoint as PostingEndpoint;
+      this.post = (message) => poster.postMessage(message);
+      this.usesBase64 = false;
+    } else if (typeof (endpoint as SendingEndpoint).send === 'function') {
+      const sender = endpoint as SendingEndpoint;
+      this.post = (message) => sender.send!(message);
+      this.usesBase64 = true;
+    } else {
+      throw new TypeError(
+        'The endpoint has neither send() nor postMessage(): pass a ChildProcess forked with an IPC channel, ' +
+          '`process` in such a child, a worker_threads Worker, parentPort or a MessagePort',
+      );
+    }
+
+    const onMessage = (message: unknown) => {
+      if (!isEnvelope(message)) return;
+      if (message.close) {
+        this.shutDown('the other side closed the channel');
+      } else if (typeof message.data === 'string') {
+        this.fireMessage(Buffer.from(message.data, 'base64'));
+      } else if (message.data instanceof Uint8Array) {
+        this.fireMessage(message.data);
+      }
+    };
+    const onGone = () => this.shutDown('the other side went away');
+    endpoint.on('message', onMessage);
+    endpoint.on('disconnect', onGone);
+    endpoint.on('exit', onGone);
+    endpoint.on('close', onGone);
+    this.detach = () => {
+      endpoint.off('message', onMessage);
+      endpoint.off('disconnect', onGone);
+      endpoint.off('exit', onGone);
+      endpoint.off('close', onGone);
+    };
+  }
+
+  getWriteBuffer(): WriteBuffer {
+    if (this.isClosed) throw new ChannelClosedError('The channel is closed: no more messages can be sent on it');
+    return new Uint8ArrayWriteBuffer((bytes) => {
+      if (this.isClosed) throw new ChannelClosedError('The channel closed before this message was committed');
+      const data = this.usesBase64 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : bytes;
+      this.post({ fdpipe: 1, data });
+    });
+  }
+
+  protected doClose(): void {
+    this.detach();
+    try {
+      this.post({ fdpipe: 1, close: true });
+    } catch {
+      // The endpoint is already gone; there is nobody to tell.
+    }
+  }
+
+  private shutDown(reason: string): void {
+    if (this.isClosed) return;
+    this.detach();
+    this.fireClose({ kind: 'remote', reason });
+  }
+}

@@ -1,0 +1,56 @@
+import type { ChannelCloseEvent } from '../channel/Channel';
+
+/** The connection closed while the call was pending, or before it could be sent. */
+export class ConnectionClosedError extends Error {
+  override name = 'ConnectionClosedError';
+  constructor(
+    readonly closeEvent: ChannelCloseEvent | undefined,
+    what = 'The call',
+  ) {
+    super(`${what} failed because the connection closed${closeEvent ? `: ${closeEvent.reason}` : ''}`);
+  }
+}
+
+/** The remote side has the service (or the low-level handler) but no callable method of that name. */
+export class MethodNotFoundError extends Error {
+  override name = 'MethodNotFoundError';
+}
+
+/** No service of that name was exposed on the remote side within the wait. */
+export class ServiceNotFoundError extends Error {
+  override name = 'ServiceNotFoundError';
+}
+
+/** The call took longer than its timeout; the remote work was cancelled. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor(
+    readonly method: string,
+    readonly timeout: number,
+  ) {
+    super(`The call to ${method} timed out after ${timeout} ms`);
+  }
+}
+
+/** The call was cancelled through its AbortSignal. */
+export class AbortError extends Error {
+  override name = 'AbortError';
+  constructor(method: string, reason?: unknown) {
+    super(`The call to ${method} was aborted`, reason === undefined ? undefined : { cause: reason });
+  }
+}
+
+/** A message that could not be understood; that message is dropped and the connection goes on. */
+export class RpcProtocolError extends Error {
+  override name = 'RpcProtocolError';
+}
+
+/** Error classes of ours that keep their class when they come back from the other side. */
+export const KNOWN_ERROR_CLASSES: Readonly<Record<string, { prototype: Error }>> = {
+  ConnectionClosedError,
+  MethodNotFoundError,
+  ServiceNotFoundError,
+  TimeoutError,
+  AbortError,
+  RpcProtocolError,
+};

@@ -1,0 +1,116 @@
+import type { Event } from '../common/event';
+import { MethodNotFoundError } from './errors';
+import type { RpcProtocol, RpcTarget } from './RpcProtocol';
+
+/** `onSomething`: a service member of that name is an event, never a callable method. */
+export function isEventName(name: string): boolean {
+  return name.length > 2 && name.charCodeAt(0) === 111 /* o */ && name.charCodeAt(1) === 110 /* n */ &&
+    name[2] >= 'A' && name[2] <= 'Z';
+}
+
+/**
+ * Finds the member `name` on the service itself or its class chain, stopping before Object.prototype and
+ * Function.prototype, so nothing every object inherits (constructor, __proto__, toString, hasOwnProperty,
+ * __defineGetter__, …) is reachable from the other side. Getters are not run.
+ */
+function findOwnMember(service: object, name: string): PropertyDescriptor | undefined {
+  for (
+    let holder: object | null = service;
+    holder !== null && holder !== Object.prototype && holder !== Function.prototype;
+    holder = Object.getPrototypeOf(holder)
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(holder, name);
+    if (descriptor) return descriptor;
+  }
+  return undefined;
+}
+
+/** Serves one object's methods and `onX` events under a name. */
+export class ServiceTarget implements RpcTarget {
+  // Only names that were found are cached, so a peer sending made-up names cannot grow this map.
+  private readonly methods = new Map<string, (...args: unknown[]) => unknown>();
+
+  constructor(
+    readonly name: string,
+    readonly service: object,
+  ) {}
+
+  call(method: string, args: unknown[]): unknown {
+    let fn = this.methods.get(method);
+    if (!fn) {
+      const descriptor = method === 'constructor' || isEventName(method) ? undefined : findOwnMember(this.service, method);
+      if (!descriptor || typeof descriptor.value !== 'function') {
+        throw new MethodNotFoundError(`The service '${this.name}' has no method '${method}'`);
+      }
+      fn = descriptor.value as (...args: unknown[]) => unknown;
+      this.methods.set(method, fn);
+    }
+    return fn.apply(this.service, args);
+  }
+
+  listen(event: string): Event<unknown> {
+    if (!isEventName(event)) {
+      throw new MethodNotFoundError(`The service '${this.name}' has no event '${event}': events are named onX`);
+    }
+    const descriptor = findOwnMember(this.service, event);
+    const value = descriptor && ('value' in descriptor ? descriptor.value : descriptor.get?.call(this.service));
+    if (typeof value !== 'function') {
+      throw new MethodNotFoundError(`The service '${this.name}' has no event '${event}'`);
+    }
+    return value as Event<unknown>;
+  }
+}
+
+type RemoteMember<K extends string, V> = K extends `on${Capitalize<string>}`
+  ? V extends Event<infer E>
+    ? Event<E>
+    : never
+  : V extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+
+/**
+ * The other side's view of a service T: each method returns a promise of its result, each `onX: Event<E>` stays
+ * an event you can listen to, and other members are left out. Put `signal?: AbortSignal` last in a method's
+ * parameters to make it cancellable.
+ */
+export type Remote<T> = {
+  readonly [K in keyof T as K extends string ? ([RemoteMember<K, T[K]>] extends [never] ? never : K) : never]:
+    K extends string ? RemoteMember<K, T[K]> : never;
+};
+
+export interface ProxyOptions {
+  /** Timeout for each call through this proxy, in ms. Default: the connection's. */
+  timeout?: number;
+}
+
+/** A typed stand-in for the service exposed as `name` on the other side of `protocol`. */
+export function createServiceProxy<T>(protocol: RpcProtocol, name: string, options: ProxyOptions = {}): Remote<T> {
+  const members = new Map<string, unknown>();
+  const timeout = options.timeout;
+  const call = (method: string, args: unknown[]): Promise<unknown> => {
+    const last = args[args.length - 1];
+    if (last instanceof AbortSignal) {
+      return protocol.request(name, method, args.slice(0, -1), { signal: last, timeout });
+    }
+    return protocol.request(name, method, args, timeout === undefined ? undefined : { timeout });
+  };
+  const handler: ProxyHandler<object> = {
+    get(_target, property) {
+      // `then` must stay undefined or `await proxy` would treat the proxy as a promise.
+      if (typeof property !== 'string' || property === 'then') return undefined;
+      let member = members.get(property);
+      if (member === undefined) {
+        member = isEventName(property)
+          ? protocol.listen(name, property)
+          : (...args: unknown[]) => call(property, args);
+        members.set(property, member);
+      }
+      return member;
+    },
+    set() {
+      return false;
+    },
+  };
+  return new Proxy(Object.create(null) as object, handler) as Remote<T>;
+}

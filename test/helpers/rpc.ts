@@ -1,0 +1,33 @@
+import { join } from 'path';
+import type { ChildProcess } from 'child_process';
+import { forkWithChannel, IPCChannel, InMemoryChannel, RpcProtocol, type RpcProtocolOptions } from '../../src';
+
+/** Two protocols talking over an in-memory channel pair. */
+export function protocolPair(options: RpcProtocolOptions = {}): [RpcProtocol, RpcProtocol] {
+  const [a, b] = InMemoryChannel.createPair();
+  return [new RpcProtocol(a, options), new RpcProtocol(b, options)];
+}
+
+/** Settles with what the promise did, so a test can assert on rejections without unhandled ones. */
+export function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: any }> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error) => ({ ok: false as const, error }),
+  );
+}
+
+const children = new Set<ChildProcess>();
+
+export function forkRpcWorker(): { child: ChildProcess; channel: IPCChannel } {
+  const worker = forkWithChannel(join(__dirname, '..', 'fixtures', 'rpc-worker.js'));
+  children.add(worker.child);
+  worker.child.once('exit', () => children.delete(worker.child));
+  return worker;
+}
+
+export function killAllChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
+export const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
