@@ -11,3 +11,5 @@ export {
   type SendingEndpoint,
   type PostingEndpoint,
 } from './MessageEndpointChannel';
+export { MessagePortChannel } from './MessagePortChannel';
+export { listen, connect, ChannelListener, type ChannelAddress, type ListenOptions, type ConnectOptions } from './net';

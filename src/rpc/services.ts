@@ -84,17 +84,15 @@ export interface ProxyOptions {
   timeout?: number;
 }
 
-/** A typed stand-in for the service exposed as `name` on the other side of `protocol`. */
-export function createServiceProxy<T>(protocol: RpcProtocol, name: string, options: ProxyOptions = {}): Remote<T> {
+/**
+ * A proxy whose `onX` members are events and whose other members are methods; an AbortSignal as a method's last
+ * argument is taken out and passed on separately. Shared by typed services and ProxyChannel.toService.
+ */
+export function createMemberProxy<T>(
+  call: (method: string, args: unknown[], signal: AbortSignal | undefined) => Promise<unknown>,
+  listen: (event: string) => Event<unknown>,
+): Remote<T> {
   const members = new Map<string, unknown>();
-  const timeout = options.timeout;
-  const call = (method: string, args: unknown[]): Promise<unknown> => {
-    const last = args[args.length - 1];
-    if (last instanceof AbortSignal) {
-      return protocol.request(name, method, args.slice(0, -1), { signal: last, timeout });
-    }
-    return protocol.request(name, method, args, timeout === undefined ? undefined : { timeout });
-  };
   const handler: ProxyHandler<object> = {
     get(_target, property) {
       // `then` must stay undefined or `await proxy` would treat the proxy as a promise.
@@ -102,8 +100,13 @@ export function createServiceProxy<T>(protocol: RpcProtocol, name: string, optio
       let member = members.get(property);
       if (member === undefined) {
         member = isEventName(property)
-          ? protocol.listen(name, property)
-          : (...args: unknown[]) => call(property, args);
+          ? listen(property)
+          : (...args: unknown[]) => {
+              const last = args[args.length - 1];
+              return last instanceof AbortSignal
+                ? call(property, args.slice(0, -1), last)
+                : call(property, args, undefined);
+            };
         members.set(property, member);
       }
       return member;
@@ -113,4 +116,15 @@ export function createServiceProxy<T>(protocol: RpcProtocol, name: string, optio
     },
   };
   return new Proxy(Object.create(null) as object, handler) as Remote<T>;
+}
+
+/** A typed stand-in for the service exposed as `name` on the other side of `protocol`. */
+export function createServiceProxy<T>(protocol: RpcProtocol, name: string, options: ProxyOptions = {}): Remote<T> {
+  const timeout = options.timeout;
+  const noSignal = timeout === undefined ? undefined : { timeout };
+  return createMemberProxy<T>(
+    (method, args, signal) =>
+      protocol.request(name, method, args, signal ? { signal, timeout } : noSignal),
+    (event) => protocol.listen(name, event),
+  );
 }

@@ -1,0 +1,107 @@
+import { chmodSync, existsSync, unlinkSync } from 'fs';
+import { createConnection, createServer, type Server, type Socket } from 'net';
+import { Emitter, type Event } from '../common/event';
+import type { Disposable } from '../common/lifecycle';
+import { warnUnhandled } from '../common/warn';
+import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
+
+/** A Unix socket path or Windows named pipe (a string), or a TCP port (a number). */
+export type ChannelAddress = string | number;
+
+export interface ListenOptions extends IPCChannelOptions {
+  /** TCP only: the interface to bind. Default 127.0.0.1, so nothing outside this machine can connect. */
+  host?: string;
+}
+
+export interface ConnectOptions extends IPCChannelOptions {
+  /** TCP only. Default 127.0.0.1. */
+  host?: string;
+}
+
+/** A listening socket that turns each accepted connection into an IPCChannel. */
+export class ChannelListener implements Disposable {
+  private readonly connectionEmitter = new Emitter<IPCChannel>({ onListenerError: warnUnhandled });
+  /** Fires with a channel for each client that connects. */
+  readonly onDidConnect: Event<IPCChannel> = this.connectionEmitter.event;
+
+  constructor(
+    readonly server: Server,
+    readonly address: ChannelAddress,
+    options: IPCChannelOptions,
+  ) {
+    server.on('connection', (socket: Socket) => this.connectionEmitter.fire(new IPCChannel(socket, options)));
+    server.on('error', warnUnhandled);
+  }
+
+  /** The TCP port actually bound (useful after listening on port 0). */
+  get port(): number | undefined {
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  /** Stops accepting; channels already made stay open and belong to whoever took them. */
+  dispose(): void {
+    this.connectionEmitter.dispose();
+    this.server.close();
+  }
+}
+
+function isNamedPipe(path: string): boolean {
+  return path.startsWith('\\\\?\\pipe\\') || path.startsWith('\\\\.\\pipe\\');
+}
+
+/**
+ * Listens on a Unix socket path (reachable by the current user only: mode 0600), a Windows named pipe, or a TCP
+ * port (on 127.0.0.1 unless `host` says otherwise). A stale socket file left by a dead process is replaced.
+ */
+export async function listen(address: ChannelAddress, options: ListenOptions = {}): Promise<ChannelListener> {
+  const { host = '127.0.0.1', ...channelOptions } = options;
+  const server = createServer();
+  const bind = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const done = () => {
+        server.off('error', reject);
+        resolve();
+      };
+      if (typeof address === 'number') server.listen(address, host, done);
+      else server.listen(address, done);
+    });
+  try {
+    await bind();
+  } catch (error) {
+    if (typeof address !== 'string' || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !(await isStale(address))) {
+      throw error;
+    }
+    unlinkSync(address);
+    await bind();
+  }
+  if (typeof address === 'string' && !isNamedPipe(address)) chmodSync(address, 0o600);
+  return new ChannelListener(server, address, channelOptions);
+}
+
+/** A socket file nobody answers on. */
+function isStale(path: string): Promise<boolean> {
+  if (!existsSync(path)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+/** Connects to a ChannelListener (or any server speaking fdpipe frames) and resolves with the channel. */
+export function connect(address: ChannelAddress, options: ConnectOptions = {}): Promise<IPCChannel> {
+  const { host = '127.0.0.1', ...channelOptions } = options;
+  return new Promise((resolve, reject) => {
+    const socket = typeof address === 'number' ? createConnection(address, host) : createConnection(address);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(new IPCChannel(socket, channelOptions));
+    });
+  });
+}

@@ -1,0 +1,50 @@
+import type { Disposable } from '../../common/lifecycle';
+import { DisposableStore } from '../../common/lifecycle';
+import type { RpcProtocol } from '../RpcProtocol';
+import type { IServerChannel } from './types';
+
+/** The target that carries the initialize notification: a name no service can take, as it starts with `$`. */
+export const CONTROL_TARGET = '$channels';
+export const INITIALIZE = 'initialize';
+
+/**
+ * Serves named IServerChannels over one RpcProtocol, passing each call the context of this connection. Requests
+ * for a channel not registered yet wait for it (the protocol's service wait, 1 s by default), then fail with
+ * ServiceNotFoundError. On creation it tells the other side it is ready (the initialize handshake).
+ */
+export class ChannelServer<TContext = string> implements Disposable {
+  private readonly registrations = new DisposableStore();
+  private readonly names = new Set<string>();
+
+  constructor(
+    private readonly protocol: RpcProtocol,
+    readonly ctx: TContext,
+  ) {
+    if (!protocol.isDisposed) protocol.notify(CONTROL_TARGET, INITIALIZE, []);
+  }
+
+  registerChannel(name: string, channel: IServerChannel<TContext>): Disposable {
+    if (name.startsWith('$')) throw new Error(`Channel names starting with '$' are reserved (got '${name}')`);
+    const ctx = this.ctx;
+    const registration = this.protocol.registerTarget(name, {
+      // ChannelClient always sends exactly one argument; a cancellable call adds the AbortSignal after it.
+      call: (command, args) => channel.call(ctx, command, args[0], args[1] as AbortSignal | undefined),
+      listen: (event, args) => channel.listen(ctx, event, args[0]),
+    });
+    this.names.add(name);
+    return this.registrations.add({
+      dispose: () => {
+        this.names.delete(name);
+        registration.dispose();
+      },
+    });
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  dispose(): void {
+    this.registrations.dispose();
+  }
+}

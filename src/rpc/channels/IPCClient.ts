@@ -1,0 +1,158 @@
+import { AbstractChannel } from '../../channel/AbstractChannel';
+import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
+import { IPCChannel } from '../../channel/IPCChannel';
+import { connect, type ChannelAddress, type ConnectOptions } from '../../channel/net';
+import { MessagePortChannel } from '../../channel/MessagePortChannel';
+import type { Event } from '../../common/event';
+import { DisposableStore, type Disposable } from '../../common/lifecycle';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
+import type { MessagePort } from 'worker_threads';
+import { ValueCodec } from '../codec';
+import type { RpcProtocolOptions } from '../RpcProtocol';
+import { Connection } from './Connection';
+import { HandshakeError, REJECT, sendHello, WELCOME } from './handshake';
+import { TOKEN_ENV } from './IPCServer';
+import type { IChannel, IServerChannel } from './types';
+
+export interface IPCClientOptions {
+  /** The server's shared secret. Default: the FDPIPE_TOKEN environment variable, if set. */
+  token?: string;
+  /** Options for the connection's RpcProtocol. */
+  rpc?: RpcProtocolOptions;
+}
+
+/**
+ * The client's view of the base channel once the handshake is under way: the server's verdict (the first
+ * message) is taken out here, so the RPC protocol only ever sees RPC messages. A refusal closes the connection
+ * with the server's reason.
+ */
+class AfterHandshakeChannel extends AbstractChannel {
+  private verdict: 'waiting' | 'welcome' = 'waiting';
+  private readonly store = new DisposableStore();
+  readonly welcomed: Promise<void>;
+
+  constructor(private readonly base: Channel) {
+    super();
+    let welcome!: () => void;
+    let refuse!: (error: Error) => void;
+    this.welcomed = new Promise<void>((resolve, reject) => {
+      welcome = resolve;
+      refuse = reject;
+    });
+    this.welcomed.catch(() => {}); // the same reason reaches onClose and pending calls
+    this.store.add(
+      base.onMessage((read) => {
+        const reader = read();
+        if (this.verdict === 'welcome') {
+          this.fireMessage(reader.sliceAtReadPosition());
+          return;
+        }
+        const type = reader.readUint8();
+        if (type === WELCOME) {
+          this.verdict = 'welcome';
+          welcome();
+          return;
+        }
+        const reason =
+          type === REJECT ? `the server refused the connection: ${reader.readString()}` : 'the server did not answer the hello';
+        const error = new HandshakeError(reason);
+        refuse(error);
+        this.store.dispose();
+        this.fireClose({ kind: 'error', reason, error });
+        base.close();
+      }),
+    );
+    this.store.add(base.onError((error) => this.fireError(error)));
+    this.store.add(base.onDrain(() => this.fireDrain()));
+    this.store.add(
+      base.onClose((event: ChannelCloseEvent) => {
+        refuse(new HandshakeError(`The connection closed before the server welcomed it: ${event.reason}`));
+        this.store.dispose();
+        this.fireClose(event);
+      }),
+    );
+  }
+
+  override get needsDrain(): boolean {
+    return this.base.needsDrain;
+  }
+
+  getWriteBuffer(): WriteBuffer {
+    return this.base.getWriteBuffer();
+  }
+
+  protected doClose(): void {
+    this.store.dispose();
+    this.base.close();
+  }
+}
+
+/**
+ * A client of an IPCServer: it introduces itself with a context, then calls the server's channels and serves
+ * its own to the server, over one connection.
+ */
+export class IPCClient<TContext = string> implements Disposable {
+  private readonly connection: Connection<TContext>;
+  /** Resolves when the server has accepted this client; rejects with HandshakeError if it refused. */
+  readonly ready: Promise<void>;
+  /** Fires once, when the connection closes (the server went away, refused us, or dispose()). */
+  readonly onDidClose: Event<ChannelCloseEvent>;
+
+  /** Connects to an IPCServer listening on a Unix socket path, named pipe or TCP port; resolves once accepted. */
+  static async connect<TContext>(
+    address: ChannelAddress,
+    ctx: TContext,
+    options: IPCClientOptions & ConnectOptions = {},
+  ): Promise<IPCClient<TContext>> {
+    const { token, rpc, ...connectOptions } = options;
+    const client = new IPCClient(await connect(address, connectOptions), ctx, { token, rpc });
+    try {
+      await client.ready;
+    } catch (error) {
+      client.dispose();
+      throw error;
+    }
+    return client;
+  }
+
+  /** In a worker forked by IPCServer.fork: connects over fd 4, with the token from the environment. */
+  static fromParent<TContext>(ctx: TContext, options: IPCClientOptions = {}): IPCClient<TContext> {
+    return new IPCClient(new IPCChannel(), ctx, options);
+  }
+
+  /** In a worker thread: connects over a MessagePort whose other end the server passed to acceptPort(). */
+  static fromPort<TContext>(port: MessagePort, ctx: TContext, options: IPCClientOptions = {}): IPCClient<TContext> {
+    return new IPCClient(new MessagePortChannel(port), ctx, options);
+  }
+
+  constructor(
+    readonly channel: Channel,
+    readonly ctx: TContext,
+    options: IPCClientOptions = {},
+  ) {
+    const codec = options.rpc?.codec ?? new ValueCodec();
+    sendHello(channel, codec, ctx, options.token ?? process.env[TOKEN_ENV] ?? '');
+    const gated = new AfterHandshakeChannel(channel);
+    this.ready = gated.welcomed;
+    this.connection = new Connection(gated, ctx, { ...options.rpc, codec });
+    this.onDidClose = this.connection.onDidClose;
+  }
+
+  get isClosed(): boolean {
+    return this.connection.isClosed;
+  }
+
+  getChannel<T extends IChannel = IChannel>(name: string): T {
+    return this.connection.channelClient.getChannel<T>(name);
+  }
+
+  /** Serves `channel` as `name` to the server. */
+  registerChannel(name: string, channel: IServerChannel<TContext>): Disposable {
+    return this.connection.channelServer.registerChannel(name, channel);
+  }
+
+  /** Closes the connection; the server removes it. */
+  dispose(): void {
+    this.connection.dispose();
+  }
+}

@@ -1,0 +1,267 @@
+import { timingSafeEqual } from 'crypto';
+import type { MessagePort } from 'worker_threads';
+import type { Channel } from '../../channel/Channel';
+import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from '../../channel/fork';
+import { MessagePortChannel } from '../../channel/MessagePortChannel';
+import { listen, type ChannelAddress, type ChannelListener, type ListenOptions } from '../../channel/net';
+import { Emitter, type Event } from '../../common/event';
+import { DisposableStore, type Disposable } from '../../common/lifecycle';
+import { warnUnhandled } from '../../common/warn';
+import { ValueCodec } from '../codec';
+import type { RpcProtocolOptions } from '../RpcProtocol';
+import { Connection } from './Connection';
+import { HandshakeError, readHello, sendReject, sendWelcome } from './handshake';
+import { multicastEvent } from './multicast';
+import { StaticRouter, type IClientRouter, type IConnectionHub } from './routers';
+import type { IChannel, IServerChannel } from './types';
+
+/** The environment variable through which IPCServer.fork hands its token to a child. */
+export const TOKEN_ENV = 'FDPIPE_TOKEN';
+
+export interface IPCServerOptions<TContext> {
+  /** A shared secret every client must present in its hello; connections without it are closed. */
+  token?: string;
+  /** How long a new connection may take to say hello, in ms. Default 5000. */
+  handshakeTimeout?: number;
+  /**
+   * Identity of a client for replacement: a client connecting with the key of a live connection replaces it.
+   * Default: the context itself if it is a string or number, else its JSON.
+   */
+  contextKey?: (ctx: TContext) => string;
+  /** Options for each connection's RpcProtocol. */
+  rpc?: RpcProtocolOptions;
+}
+
+const defaultContextKey = (ctx: unknown) =>
+  typeof ctx === 'string' || typeof ctx === 'number' ? String(ctx) : JSON.stringify(ctx);
+
+/**
+ * Many client connections, each with a context naming the client, services this side serves to all of them,
+ * and services each client serves back. Clients come from forked children, from Unix sockets or TCP ports, from
+ * worker threads, or any Channel given to accept().
+ */
+export class IPCServer<TContext = string> implements IConnectionHub<TContext>, Disposable {
+  private readonly live = new Map<string, Connection<TContext>>();
+  private readonly channels = new Map<string, IServerChannel<TContext>>();
+  private readonly store = new DisposableStore();
+  private readonly pendingHandshakes = new Set<Channel>();
+  private readonly codec: ValueCodec;
+  private readonly contextKey: (ctx: TContext) => string;
+  private disposed = false;
+
+  private readonly addEmitter = new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled });
+  private readonly removeEmitter = new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled });
+  private readonly errorEmitter = new Emitter<Error>({ onListenerError: warnUnhandled });
+  readonly onDidAddConnection: Event<Connection<TContext>> = this.addEmitter.event;
+  readonly onDidRemoveConnection: Event<Connection<TContext>> = this.removeEmitter.event;
+  /** Connections refused at the handshake, and other errors that concern no single call. */
+  readonly onError: Event<Error> = this.errorEmitter.event;
+
+  constructor(private readonly options: IPCServerOptions<TContext> = {}) {
+    this.codec = options.rpc?.codec ?? new ValueCodec();
+    this.contextKey = options.contextKey ?? defaultContextKey;
+  }
+
+  get connections(): readonly Connection<TContext>[] {
+    return [...this.live.values()];
+  }
+
+  /** Serves `channel` as `name` on every connection, present and future. */
+  registerChannel(name: string, channel: IServerChannel<TContext>): Disposable {
+    if (this.channels.has(name)) throw new Error(`A channel named '${name}' is already registered`);
+    this.channels.set(name, channel);
+    const perConnection = new Map<Connection<TContext>, Disposable>();
+    const register = (connection: Connection<TContext>) =>
+      perConnection.set(connection, connection.channelServer.registerChannel(name, channel));
+    for (const connection of this.live.values()) register(connection);
+    const added = this.onDidAddConnection(register);
+    const removed = this.onDidRemoveConnection((connection) => perConnection.delete(connection));
+    return this.store.add({
+      dispose: () => {
+        added.dispose();
+        removed.dispose();
+        for (const registration of perConnection.values()) registration.dispose();
+        perConnection.clear();
+        if (this.channels.get(name) === channel) this.channels.delete(name);
+      },
+    });
+  }
+
+  /**
+   * A channel named `name` on clients picked by `router`. Calls go to the connection the router picks; events,
+   * when the router is a context filter or a StaticRouter, are merged from every matching client as they come
+   * and go.
+   */
+  getChannel<T extends IChannel = IChannel>(
+    name: string,
+    router: IClientRouter<TContext> | ((ctx: TContext) => boolean),
+  ): T {
+    const routing = typeof router === 'function' ? new StaticRouter(router) : router;
+    const channel: IChannel = {
+      call: async <R>(command: string, arg?: unknown, signal?: AbortSignal): Promise<R> => {
+        const connection = await routing.routeCall(this, command, arg);
+        return connection.channelClient.getChannel(name).call<R>(command, arg, signal);
+      },
+      listen: <E>(event: string, arg?: unknown): Event<E> => {
+        if (routing instanceof StaticRouter) {
+          return multicastEvent(this, routing.filter, (c) => c.channelClient.getChannel(name).listen<E>(event, arg));
+        }
+        return routedEvent<TContext, E>(this, routing, name, event, arg);
+      },
+    };
+    return channel as T;
+  }
+
+  /**
+   * Takes a new connection: waits for the client's hello, checks its token, then adds the connection (replacing a
+   * live one with the same context key). Rejects, and closes the channel, if the handshake fails.
+   */
+  accept(channel: Channel): Promise<Connection<TContext>> {
+    if (this.disposed) {
+      channel.close();
+      return Promise.reject(new Error('The IPCServer is disposed'));
+    }
+    this.pendingHandshakes.add(channel);
+    return new Promise<Connection<TContext>>((resolve, reject) => {
+      const handshake = new DisposableStore();
+      const fail = (error: Error) => {
+        handshake.dispose();
+        this.pendingHandshakes.delete(channel);
+        this.reportError(error);
+        reject(error);
+      };
+      const timeout = this.options.handshakeTimeout ?? 5000;
+      const timer = setTimeout(() => {
+        fail(new HandshakeError(`The client did not say hello within ${timeout} ms`));
+        channel.close();
+      }, timeout);
+      handshake.add({ dispose: () => clearTimeout(timer) });
+      handshake.add(
+        channel.onClose((event) => fail(new HandshakeError(`The connection closed before its hello: ${event.reason}`))),
+      );
+      handshake.add(
+        channel.onMessage((read) => {
+          handshake.dispose();
+          this.pendingHandshakes.delete(channel);
+          let hello: { ctx: unknown; token: string };
+          try {
+            hello = readHello(read(), this.codec);
+            this.checkToken(hello.token);
+          } catch (error) {
+            const reason = error instanceof HandshakeError ? error : new HandshakeError(String(error));
+            sendReject(channel, reason.message);
+            channel.close();
+            this.reportError(reason);
+            reject(reason);
+            return;
+          }
+          sendWelcome(channel);
+          // Attached in this same callback, so the messages that follow the hello all reach the protocol.
+          resolve(this.add(new Connection(channel, hello.ctx as TContext, { ...this.options.rpc, codec: this.codec })));
+        }),
+      );
+    });
+  }
+
+  /** Forks a worker (see forkWithChannel) that connects back with IPCClient.fromParent(ctx). */
+  fork(
+    modulePath: string,
+    args: readonly string[] = [],
+    options: ForkWithChannelOptions = {},
+  ): ForkedWorker & { connection: Promise<Connection<TContext>> } {
+    const env = { ...(options.env ?? process.env) };
+    if (this.options.token !== undefined) env[TOKEN_ENV] = this.options.token;
+    const worker = forkWithChannel(modulePath, args, { ...options, env });
+    const connection = this.accept(worker.channel);
+    connection.catch(() => {}); // reported through onError; a caller that awaits it sees the rejection too
+    return { ...worker, connection };
+  }
+
+  /** Accepts clients on a Unix socket path, Windows named pipe or TCP port; the listener is the server's. */
+  async listen(address: ChannelAddress, options?: ListenOptions): Promise<ChannelListener> {
+    const listener = await listen(address, options);
+    this.store.add(listener);
+    listener.onDidConnect((channel) => void this.accept(channel).catch(() => {}));
+    return listener;
+  }
+
+  /** Accepts a client in a worker thread on the other end of `port`. */
+  acceptPort(port: MessagePort): Promise<Connection<TContext>> {
+    return this.accept(new MessagePortChannel(port));
+  }
+
+  /** Closes every connection and listener. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.store.dispose();
+    for (const channel of this.pendingHandshakes) channel.close();
+    this.pendingHandshakes.clear();
+    for (const connection of [...this.live.values()]) connection.dispose();
+    this.addEmitter.dispose();
+    this.removeEmitter.dispose();
+    this.errorEmitter.dispose();
+  }
+
+  private add(connection: Connection<TContext>): Connection<TContext> {
+    const key = this.contextKey(connection.ctx);
+    const previous = this.live.get(key);
+    if (previous) {
+      // Same client again (it reconnected): the new connection takes over and the old one is closed.
+      this.live.delete(key);
+      previous.dispose();
+    }
+    this.live.set(key, connection);
+    connection.onDidClose(() => {
+      if (this.live.get(key) === connection) this.live.delete(key);
+      this.removeEmitter.fire(connection);
+    });
+    this.addEmitter.fire(connection);
+    return connection;
+  }
+
+  private checkToken(token: string): void {
+    const expected = this.options.token;
+    if (expected === undefined) return;
+    const given = Buffer.from(token);
+    const wanted = Buffer.from(expected);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+      throw new HandshakeError('The client did not present the server token: connection refused');
+    }
+  }
+
+  private reportError(error: Error): void {
+    if (this.errorEmitter.hasListeners) this.errorEmitter.fire(error);
+  }
+}
+
+/** An event of one routed client, subscribed once the first listener comes and the router has answered. */
+function routedEvent<TContext, E>(
+  hub: IConnectionHub<TContext>,
+  router: IClientRouter<TContext>,
+  name: string,
+  event: string,
+  arg: unknown,
+): Event<E> {
+  let subscription: Disposable | undefined;
+  let active = false;
+  const emitter: Emitter<E> = new Emitter<E>({
+    onListenerError: warnUnhandled,
+    onFirstListener: () => {
+      active = true;
+      router.routeEvent(hub, event, arg).then(
+        (connection) => {
+          if (!active) return;
+          subscription = connection.channelClient.getChannel(name).listen<E>(event, arg)((e) => emitter.fire(e));
+        },
+        warnUnhandled,
+      );
+    },
+    onLastListenerRemoved: () => {
+      active = false;
+      subscription?.dispose();
+      subscription = undefined;
+    },
+  });
+  return emitter.event;
+}

@@ -1,0 +1,323 @@
+import { fork, type ChildProcess } from 'child_process';
+import { mkdtempSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { MessageChannel, Worker } from 'worker_threads';
+import {
+  ChannelClient,
+  ChannelServer,
+  ConnectionClosedError,
+  Emitter,
+  HandshakeError,
+  InMemoryChannel,
+  IPCClient,
+  IPCServer,
+  ProxyChannel,
+  RpcProtocol,
+  ServiceNotFoundError,
+  StaticRouter,
+  type Connection,
+  type Event,
+  type IServerChannel,
+} from '../src';
+import { outcome, tick } from './helpers/rpc';
+
+const clientScript = join(__dirname, 'fixtures', 'ipc-client.js');
+
+interface ClientService {
+  onTick: Event<string>;
+  whoAmI(): string;
+  received(): string[];
+  pingServer(text: string): string;
+  tick(count: number): number;
+  hang(): Promise<never>;
+}
+
+/** A server with a `hub` channel: `ping` records who pinged, `onBroadcast` reaches every listening client. */
+function hubServer(options = {}) {
+  const server = new IPCServer<string>(options);
+  const broadcast = new Emitter<string>();
+  const pings: Array<[string, unknown]> = [];
+  server.registerChannel('hub', {
+    async call(ctx, command, arg) {
+      if (command !== 'ping') throw new Error(`no command ${command}`);
+      pings.push([ctx, arg]);
+      return `pong to ${ctx}`;
+    },
+    listen(_ctx, event) {
+      if (event !== 'onBroadcast') throw new Error(`no event ${event}`);
+      return broadcast.event as Event<any>;
+    },
+  });
+  return { server, broadcast, pings };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const clientOf = (connection: Connection<string>) =>
+  ProxyChannel.toService<ClientService>(connection.channelClient.getChannel('client'));
+
+describe('IPCServer with real clients', () => {
+  let dir: string;
+  const children: ChildProcess[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fdpipe-'));
+  });
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('8 clients (4 forked, 4 over a Unix socket): broadcast, pings, joins and leaves, events follow', async () => {
+    const { server, broadcast, pings } = hubServer();
+    const socketPath = join(dir, 'hub.sock');
+    await server.listen(socketPath);
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+
+    for (let i = 0; i < 4; i++) children.push(server.fork(clientScript, [`forked-${i}`, 'parent']).child);
+    for (let i = 0; i < 4; i++) children.push(fork(clientScript, [`socket-${i}`, 'socket', socketPath]));
+    await until(() => server.connections.length === 8, '8 connections');
+
+    // Events of every client merged into one, following clients as they come and go.
+    const ticks: string[] = [];
+    const merged = server.getChannel('client', () => true).listen<string>('onTick')((t) => ticks.push(t));
+
+    // Each client subscribed to onBroadcast when it connected; a call answered proves the subscription is in.
+    for (const connection of server.connections) await clientOf(connection).whoAmI();
+    broadcast.fire('hello everyone');
+    for (const connection of server.connections) {
+      const client = clientOf(connection);
+      expect(await client.received()).toEqual(['hello everyone']);
+      expect(await client.pingServer('hi')).toBe(`pong to ${connection.ctx}`);
+      await client.tick(1);
+    }
+    expect(pings.map(([ctx]) => ctx).sort()).toEqual(server.connections.map((c) => c.ctx).sort());
+    await until(() => ticks.length === 8, 'ticks from all 8');
+
+    // Two leave (one killed, one over the socket), one joins.
+    const leaving = server.connections.filter((c) => c.ctx === 'forked-0' || c.ctx === 'socket-0');
+    children.find((c) => c.spawnargs.includes('forked-0'))!.kill('SIGKILL');
+    children.find((c) => c.spawnargs.includes('socket-0'))!.kill('SIGKILL');
+    await until(() => server.connections.length === 6, 'two to leave');
+    expect(leaving.every((c) => c.isClosed)).toBe(true);
+    children.push(fork(clientScript, ['socket-new', 'socket', socketPath]));
+    await until(() => server.connections.length === 7, 'the newcomer');
+
+    ticks.length = 0;
+    for (const connection of server.connections) await clientOf(connection).tick(1);
+    await until(() => ticks.length === 7, 'ticks from the 7 present');
+    expect(ticks.some((t) => t.startsWith('socket-new'))).toBe(true);
+    expect(ticks.some((t) => t.startsWith('forked-0') || t.startsWith('socket-0'))).toBe(false);
+
+    // A router picks one client by context.
+    expect(await server.getChannel('client', new StaticRouter((ctx) => ctx === 'forked-2')).call('whoAmI', [])).toBe(
+      'forked-2',
+    );
+    merged.dispose();
+    server.dispose();
+    await until(() => children.every((c) => c.exitCode !== null || c.signalCode !== null), 'clients to exit');
+  });
+
+  test('a client that dies has its connection removed and the calls to it rejected', async () => {
+    const { server } = hubServer();
+    const { child, connection } = server.fork(clientScript, ['doomed', 'parent']);
+    children.push(child);
+    const removed = new Promise<Connection<string>>((resolve) => server.onDidRemoveConnection(resolve));
+    const client = clientOf(await connection);
+    expect(await client.whoAmI()).toBe('doomed');
+    const pending = outcome(client.hang());
+    child.kill('SIGKILL');
+    expect(await removed).toBe(await connection);
+    expect(((await pending) as any).error).toBeInstanceOf(ConnectionClosedError);
+    expect(server.connections).toHaveLength(0);
+    server.dispose();
+  });
+
+  test('a worker thread connects over a MessagePort', async () => {
+    const { server } = hubServer();
+    const { port1, port2 } = new MessageChannel();
+    const accepted = server.acceptPort(port1);
+    const worker = new Worker(clientScript, { workerData: { name: 'thread-1', port: port2 }, transferList: [port2] });
+    try {
+      const connection = await accepted;
+      expect(connection.ctx).toBe('thread-1');
+      expect(await clientOf(connection).pingServer('from a thread')).toBe('pong to thread-1');
+    } finally {
+      server.dispose();
+      await worker.terminate();
+    }
+  });
+
+  test('TCP listens on 127.0.0.1 by default', async () => {
+    const { server } = hubServer();
+    const listener = await server.listen(0);
+    expect((listener.server.address() as { address: string }).address).toBe('127.0.0.1');
+    const client = await IPCClient.connect(listener.port!, 'tcp-client');
+    expect(await client.getChannel('hub').call('ping', 'x')).toBe('pong to tcp-client');
+    client.dispose();
+    server.dispose();
+  });
+
+  test('with a token, a client without it is refused with a clear error; a forked child gets it', async () => {
+    const { server } = hubServer({ token: 'sesame' });
+    const errors: Error[] = [];
+    server.onError((e) => errors.push(e));
+    const socketPath = join(dir, 'secure.sock');
+    await server.listen(socketPath);
+    const refused = await outcome(IPCClient.connect(socketPath, 'intruder', { token: 'wrong' }));
+    expect((refused as any).error).toBeInstanceOf(HandshakeError);
+    expect((refused as any).error.message).toContain('did not present the server token');
+    const noToken = await outcome(IPCClient.connect(socketPath, 'intruder'));
+    expect((noToken as any).error).toBeInstanceOf(HandshakeError);
+    expect(errors.length).toBe(2);
+    expect(server.connections).toHaveLength(0);
+
+    const { child, connection } = server.fork(clientScript, ['trusted', 'parent']);
+    children.push(child);
+    expect((await connection).ctx).toBe('trusted');
+    const good = await IPCClient.connect(socketPath, 'friend', { token: 'sesame' });
+    expect(await good.getChannel('hub').call('ping')).toBe('pong to friend');
+    good.dispose();
+    server.dispose();
+  });
+
+  test('a client reconnecting with the same context replaces its old connection', async () => {
+    const { server } = hubServer();
+    const socketPath = join(dir, 're.sock');
+    await server.listen(socketPath);
+    const first = await IPCClient.connect(socketPath, 'same');
+    const firstClosed = new Promise((resolve) => first.onDidClose(resolve));
+    const second = await IPCClient.connect(socketPath, 'same');
+    await firstClosed;
+    expect(server.connections).toHaveLength(1);
+    expect(await second.getChannel('hub').call('ping')).toBe('pong to same');
+    second.dispose();
+    server.dispose();
+  });
+
+  test('1000 connect/disconnect cycles leave no connection, no growing listener count, no heap growth', async () => {
+    const { server } = hubServer();
+    const socketPath = join(dir, 'cycles.sock');
+    const listener = await server.listen(socketPath);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const removedAll = () => server.connections.length === 0;
+    const gc = globalGc();
+    const cycle = async (i: number) => {
+      const client = await IPCClient.connect(socketPath, `cycle-${i}`);
+      await client.getChannel('hub').call('ping');
+      client.dispose();
+    };
+    for (let i = 0; i < 100; i++) await cycle(i);
+    await until(removedAll, 'warm-up connections to go');
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const listenersBefore = listener.server.listenerCount('connection');
+    for (let i = 100; i < 1100; i++) await cycle(i);
+    await until(removedAll, 'all connections to go');
+    await tick();
+    gc();
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    process.off('warning', onWarning);
+    expect(server.connections).toHaveLength(0);
+    expect(listener.server.listenerCount('connection')).toBe(listenersBefore);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    // A leak of even 10 KiB a connection would be 10 MB here.
+    expect(heapGrowth).toBeLessThan(8 * 1024 * 1024);
+    server.dispose();
+  });
+});
+
+describe('ChannelServer and ChannelClient over one channel', () => {
+  function pair() {
+    const [a, b] = InMemoryChannel.createPair();
+    const pa = new RpcProtocol(a, { serviceWaitTimeout: 100 });
+    const pb = new RpcProtocol(b, { serviceWaitTimeout: 100 });
+    return { server: new ChannelServer(pa, 'ctx-a'), client: new ChannelClient(pb), pa, pb };
+  }
+
+  const echo: IServerChannel<string> = {
+    async call(ctx, command, arg) {
+      return { ctx, command, arg };
+    },
+    listen() {
+      throw new Error('no events');
+    },
+  };
+
+  test('initialize handshake, calls with context, unregistered channels wait then fail', async () => {
+    const { server, client } = pair();
+    await client.whenInitialized();
+    const early = client.getChannel('late').call('x', 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    server.registerChannel('late', echo);
+    expect(await early).toEqual({ ctx: 'ctx-a', command: 'x', arg: 1 });
+    const missing = await outcome(client.getChannel('never').call('x'));
+    expect((missing as any).error).toBeInstanceOf(ServiceNotFoundError);
+  });
+
+  test('a cancellable call hands the server channel a live AbortSignal', async () => {
+    const { server, client } = pair();
+    let seen: AbortSignal | undefined;
+    server.registerChannel('slow', {
+      call(_ctx, _command, _arg, signal) {
+        seen = signal;
+        return new Promise(() => {});
+      },
+      listen() {
+        throw new Error('no events');
+      },
+    });
+    const controller = new AbortController();
+    const call = outcome(client.getChannel('slow').call('wait', undefined, controller.signal));
+    await tick();
+    controller.abort();
+    expect((await call).ok).toBe(false);
+    await tick();
+    expect(seen?.aborted).toBe(true);
+  });
+
+  test('ProxyChannel bridges a service with events to a typed proxy and back', async () => {
+    const { server, client } = pair();
+    const changes = new Emitter<number>();
+    let value = 0;
+    server.registerChannel(
+      'counter',
+      ProxyChannel.fromService({
+        onDidChange: changes.event,
+        add(n: number) {
+          value += n;
+          changes.fire(value);
+          return value;
+        },
+      }),
+    );
+    const counter = ProxyChannel.toService<{ onDidChange: Event<number>; add(n: number): number; toString(): string }>(
+      client.getChannel('counter'),
+    );
+    const seen: number[] = [];
+    const subscription = counter.onDidChange((v) => seen.push(v));
+    await tick();
+    expect(await counter.add(2)).toBe(2);
+    expect(await counter.add(3)).toBe(5);
+    await tick();
+    expect(seen).toEqual([2, 5]);
+    subscription.dispose();
+    expect((await outcome(counter.toString())).ok).toBe(false);
+  });
+});
+
+function globalGc(): () => void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const v8 = require('v8');
+  v8.setFlagsFromString('--expose_gc');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('vm').runInNewContext('gc');
+}
