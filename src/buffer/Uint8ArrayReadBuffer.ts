@@ -51,31 +51,32 @@ export class Uint8ArrayReadBuffer implements ReadBuffer {
     return this.bytes.readDoubleBE(this.take(8, 'readNumber'));
   }
 
-  readLength(): number {
+  readLength(what = 'readLength'): number {
     const bytes = this.bytes;
     const start = this.pos;
     let value = 0;
     let scale = 1;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       if (start + i >= bytes.length) {
-        throw new BufferReadError(`readLength ran past the end of the message at offset ${start + i}`);
+        throw new BufferReadError(`${what} ran past the end of the message at offset ${start + i}`);
       }
       const byte = bytes[start + i];
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) {
         if (!Number.isSafeInteger(value)) {
-          throw new BufferReadError(`readLength at offset ${start} decoded ${value}, above 2^53-1`);
+          throw new BufferReadError(`${what} at offset ${start} decoded ${value}, above 2^53-1`);
         }
         this.pos = start + i + 1;
         return value;
       }
       scale *= 0x80;
     }
-    throw new BufferReadError(`readLength at offset ${start} found a varint longer than ${MAX_VARINT_BYTES} bytes`);
+    throw new BufferReadError(`${what} at offset ${start} found a varint longer than ${MAX_VARINT_BYTES} bytes`);
   }
 
   readString(): string {
-    const size = this.readLength();
+    // The length prefix is part of the string: a message that ends inside it is a short readString, not readLength.
+    const size = this.readLength('readString');
     const start = this.take(size, 'readString');
     const end = start + size;
     if (size <= SHORT_DECODE_BYTES) {
@@ -86,7 +87,7 @@ export class Uint8ArrayReadBuffer implements ReadBuffer {
   }
 
   readBytes(): Uint8Array {
-    const size = this.readLength();
+    const size = this.readLength('readBytes');
     return this.readRaw(size, 'readBytes');
   }
 

@@ -11,6 +11,7 @@ import type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
  */
 export abstract class AbstractChannel implements Channel {
   private readonly messageEmitter = new Emitter<ReadBufferProvider>({
+    onFirstListener: () => this.onFirstMessageListener(),
     onListenerError: (error) => this.fireError(new ListenerError(error)),
   });
   private readonly closeEmitter = new Emitter<ChannelCloseEvent>({
@@ -72,6 +73,9 @@ export abstract class AbstractChannel implements Channel {
 
   /** Releases the transport; the base class fires onClose afterwards. */
   protected abstract doClose(): void;
+
+  /** Called when onMessage goes from no listener to one, for channels that hold messages back until then. */
+  protected onFirstMessageListener(): void {}
 
   protected fireMessage(bytes: Uint8Array): void {
     if (this.closeEvent) return;

@@ -147,14 +147,16 @@ function openChildSideSocket(): Socket {
         'gives several independent channels over it)',
     );
   }
-  let isPipe = false;
+  // The parent's 'pipe' on fd 4 is a socket pair. Only a socket will do: when no fd 4 was passed, Node opens its
+  // own internal pipes (FIFOs) at the lowest free descriptors, so fd 4 is usually one of those, and a FIFO is
+  // one-way anyway.
+  let isSocket = false;
   try {
-    const stat = fstatSync(CHANNEL_FD);
-    isPipe = stat.isSocket() || stat.isFIFO();
+    isSocket = fstatSync(CHANNEL_FD).isSocket();
   } catch {
-    isPipe = false;
+    isSocket = false;
   }
-  if (!isPipe) {
+  if (!isSocket) {
     throw new NoChannelPipeError(
       `This process (pid ${process.pid}) has no pipe on fd ${CHANNEL_FD}, so it cannot open an IPCChannel to its ` +
         `parent. In the parent, ${HOW_TO_START}.`,
