@@ -452,3 +452,20 @@ function range(from: number, to: number): number[] {
   for (let i = Math.max(0, from); i <= to; i++) out.push(i);
   return out;
 }
+
+describe('integer writes out of range', () => {
+  test.each([
+    ['writeUint8', 256],
+    ['writeUint8', -1],
+    ['writeUint8', 1.5],
+    ['writeUint16', 0x10000],
+    ['writeUint32', 2 ** 32],
+    ['writeUint32', NaN],
+  ] as const)('%s(%p) throws BufferWriteError and writes nothing', (method, value) => {
+    const buffer = new Uint8ArrayWriteBuffer();
+    buffer.writeUint8(7);
+    expect(() => buffer[method](value)).toThrow(BufferWriteError);
+    expect(() => buffer[method](value)).toThrow(`${method} takes a whole number`);
+    expect(buffer.length).toBe(1);
+  });
+});

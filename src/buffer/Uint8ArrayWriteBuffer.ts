@@ -65,6 +65,7 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   }
 
   writeUint8(value: number): this {
+    checkUint(value, 0xff, 'writeUint8');
     const pos = this.reserve(1);
     this.buffer[pos] = value;
     this.pos = pos + 1;
@@ -72,6 +73,7 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   }
 
   writeUint16(value: number): this {
+    checkUint(value, 0xffff, 'writeUint16');
     const pos = this.reserve(2);
     this.buffer.writeUInt16BE(value, pos);
     this.pos = pos + 2;
@@ -79,6 +81,7 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   }
 
   writeUint32(value: number): this {
+    checkUint(value, 0xffffffff, 'writeUint32');
     const pos = this.reserve(4);
     this.buffer.writeUInt32BE(value, pos);
     this.pos = pos + 4;
@@ -147,5 +150,12 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
       this.listeners = undefined;
       for (const listener of listeners) listener(bytes);
     }
+  }
+}
+
+function checkUint(value: number, max: number, what: string): void {
+  // Written as one comparison chain so the common, valid case costs two compares.
+  if (!(value >= 0 && value <= max && Math.floor(value) === value)) {
+    throw new BufferWriteError(`${what} takes a whole number from 0 to ${max}, got ${value}`);
   }
 }

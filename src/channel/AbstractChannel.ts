@@ -4,6 +4,7 @@ import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { ListenerError } from '../pipe/errors';
 import type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
+import { ChannelClosedError } from './errors';
 
 /**
  * The bookkeeping every channel shares: its events, firing close exactly once and before the emitters are
@@ -45,7 +46,7 @@ export abstract class AbstractChannel implements Channel {
 
   /** Resolves when the channel does not need a drain; rejects if it closes first. */
   whenWritable(): Promise<void> {
-    if (this.closeEvent) return Promise.reject(new Error(`The channel is closed: ${this.closeEvent.reason}`));
+    if (this.closeEvent) return Promise.reject(new ChannelClosedError(`The channel is closed: ${this.closeEvent.reason}`));
     if (!this.needsDrain) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const drain = this.onDrain(() => {
@@ -56,7 +57,7 @@ export abstract class AbstractChannel implements Channel {
       const close = this.onClose((event) => {
         drain.dispose();
         close.dispose();
-        reject(new Error(`The channel closed while waiting for it to drain: ${event.reason}`));
+        reject(new ChannelClosedError(`The channel closed while waiting for it to drain: ${event.reason}`));
       });
     });
   }

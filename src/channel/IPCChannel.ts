@@ -14,7 +14,7 @@ export const CHANNEL_FD = 4;
 export interface IPCChannelOptions extends BinaryMessagePipeOptions {
   /**
    * Parent side: after the pipe reaches its end, how long to wait for the child's exit so onClose can carry its
-   * exit code and signal. Default 200 ms; a child that closed its channel and lives on is reported without them.
+   * exit code and signal. Default 1000 ms; a child that closed its channel and lives on is reported without them.
    */
   exitGraceMs?: number;
 }
@@ -22,7 +22,9 @@ export interface IPCChannelOptions extends BinaryMessagePipeOptions {
 const HOW_TO_START =
   "start it with forkWithChannel(), or with fork(module, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'] })";
 
-let childSideOpen = false;
+// fd 4 can be wrapped once per process: after the channel closes, the descriptor number may already belong to
+// something else, so it is never opened again.
+let childSideTaken = false;
 
 /**
  * A channel over a BinaryMessagePipe.
@@ -33,7 +35,6 @@ let childSideOpen = false;
 export class IPCChannel extends AbstractChannel {
   readonly pipe: BinaryMessagePipe;
   private readonly child: ChildProcess | undefined;
-  private readonly ownsFd: boolean;
   private exitWait: { timer: NodeJS.Timeout; onExit: () => void } | undefined;
 
   constructor(source?: ChildProcess | Duplex, options: IPCChannelOptions = {}) {
@@ -41,7 +42,6 @@ export class IPCChannel extends AbstractChannel {
     let stream: Duplex;
     if (source === undefined) {
       stream = openChildSideSocket();
-      this.ownsFd = true;
     } else if (isChildProcess(source)) {
       const pipe = source.stdio[CHANNEL_FD];
       if (!pipe || typeof (pipe as Duplex).write !== 'function' || typeof (pipe as Duplex).on !== 'function') {
@@ -51,17 +51,15 @@ export class IPCChannel extends AbstractChannel {
       }
       stream = pipe as Duplex;
       this.child = source;
-      this.ownsFd = false;
     } else {
       stream = source;
-      this.ownsFd = false;
     }
 
     this.pipe = new BinaryMessagePipe(stream, options);
     this.pipe.onMessage((bytes) => this.fireMessage(bytes));
     this.pipe.onError((error) => this.fireError(error));
     this.pipe.onDrain(() => this.fireDrain());
-    this.pipe.onClose((event) => this.onPipeClose(event, options.exitGraceMs ?? 200));
+    this.pipe.onClose((event) => this.onPipeClose(event, options.exitGraceMs ?? 1000));
   }
 
   override get needsDrain(): boolean {
@@ -77,7 +75,6 @@ export class IPCChannel extends AbstractChannel {
   }
 
   private onPipeClose(event: PipeCloseEvent, exitGraceMs: number): void {
-    if (this.ownsFd) childSideOpen = false;
     if (event.reason === 'local') return; // close() fires onClose itself
     const closeEvent = describePipeClose(event, this.child !== undefined);
     const child = this.child;
@@ -114,7 +111,7 @@ function describePipeClose(event: PipeCloseEvent, isParent: boolean): ChannelClo
   const peer = isParent ? 'the child' : 'the other side';
   switch (event.reason) {
     case 'end':
-      return { kind: 'remote', reason: `${peer} closed the channel or went away` };
+      return { kind: 'remote', reason: `${peer} closed the channel or went away`, error: event.error };
     case 'destroyed':
       return { kind: 'remote', reason: `the stream under the channel was closed` };
     default:
@@ -141,9 +138,9 @@ function isChildProcess(source: ChildProcess | Duplex): source is ChildProcess {
 }
 
 function openChildSideSocket(): Socket {
-  if (childSideOpen) {
+  if (childSideTaken) {
     throw new NoChannelPipeError(
-      `fd ${CHANNEL_FD} already has an open IPCChannel in this process: share that one (a ChannelMultiplexer ` +
+      `fd ${CHANNEL_FD} was already taken by an IPCChannel in this process: share that one (a ChannelMultiplexer ` +
         'gives several independent channels over it)',
     );
   }
@@ -163,6 +160,6 @@ function openChildSideSocket(): Socket {
     );
   }
   const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
-  childSideOpen = true;
+  childSideTaken = true;
   return socket;
 }
