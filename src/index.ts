@@ -2,3 +2,4 @@ export * from './common';
 export * from './buffer';
 export * from './pipe';
 export * from './channel';
+export * from './rpc';

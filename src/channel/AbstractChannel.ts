@@ -8,11 +8,12 @@ import { ChannelClosedError } from './errors';
 
 /**
  * The bookkeeping every channel shares: its events, firing close exactly once and before the emitters are
- * released, and turning a listener's exception into an onError event rather than an uncaught one.
+ * released, turning a listener's exception into an onError event rather than an uncaught one, and holding the
+ * messages that arrive before anyone listens.
  */
 export abstract class AbstractChannel implements Channel {
   private readonly messageEmitter = new Emitter<ReadBufferProvider>({
-    onFirstListener: () => this.onFirstMessageListener(),
+    onFirstListener: () => this.startDelivering(),
     onListenerError: (error) => this.fireError(new ListenerError(error)),
   });
   private readonly closeEmitter = new Emitter<ChannelCloseEvent>({
@@ -23,6 +24,12 @@ export abstract class AbstractChannel implements Channel {
     onListenerError: (error) => this.fireError(new ListenerError(error)),
   });
   private closeEvent: ChannelCloseEvent | undefined;
+  // Until the first onMessage listener, messages are held rather than dropped, as a paused stream holds data:
+  // a peer may send the moment a channel exists (a child on fd 4, the other side of a sub-channel) while the
+  // code that will listen is still being set up. A remote close waits behind them. After the first listener
+  // has come, this is undefined for good.
+  private held: Array<Uint8Array | ChannelCloseEvent> | undefined = [];
+  private flushScheduled = false;
 
   readonly onMessage: Event<ReadBufferProvider> = this.messageEmitter.event;
   readonly onClose: Event<ChannelCloseEvent> = this.closeEmitter.event;
@@ -75,12 +82,32 @@ export abstract class AbstractChannel implements Channel {
   /** Releases the transport; the base class fires onClose afterwards. */
   protected abstract doClose(): void;
 
-  /** Called when onMessage goes from no listener to one, for channels that hold messages back until then. */
-  protected onFirstMessageListener(): void {}
-
   protected fireMessage(bytes: Uint8Array): void {
     if (this.closeEvent) return;
-    this.messageEmitter.fire(() => new Uint8ArrayReadBuffer(bytes));
+    if (this.held) this.held.push(bytes);
+    else this.messageEmitter.fire(() => new Uint8ArrayReadBuffer(bytes));
+  }
+
+  /** The first listener came: what was held goes out on the next tick, so listeners added in this tick see it. */
+  private startDelivering(): void {
+    const held = this.held;
+    if (!held || this.flushScheduled) return;
+    if (held.length === 0) {
+      this.held = undefined;
+      return;
+    }
+    this.flushScheduled = true;
+    process.nextTick(() => this.flushHeld());
+  }
+
+  /** Delivers everything held, including what arrived while waiting for this turn, in order. */
+  private flushHeld(): void {
+    const queue = this.held ?? [];
+    this.held = undefined;
+    for (const item of queue) {
+      if (item instanceof Uint8Array) this.fireMessage(item);
+      else this.fireClose(item);
+    }
   }
 
   protected fireDrain(): void {
@@ -92,9 +119,21 @@ export abstract class AbstractChannel implements Channel {
     else warnUnhandled(error);
   }
 
-  /** Fires onClose once, then lets go of every listener. */
+  /** Fires onClose once, after any held messages (unless this side closed), then lets go of every listener. */
   protected fireClose(event: ChannelCloseEvent): void {
     if (this.closeEvent) return;
+    const held = this.held;
+    if (held && held.length > 0 && event.kind !== 'local') {
+      held.push(event);
+      // Closed before anyone listened, as when a peer opens, sends and closes at once: whoever is about to listen
+      // gets until the next turn of the event loop, then the messages and the close go out.
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushHeld());
+      }
+      return;
+    }
+    this.held = undefined;
     this.closeEvent = event;
     this.closeEmitter.fire(event);
     this.messageEmitter.dispose();

@@ -184,14 +184,8 @@ export class ChannelMultiplexer implements Disposable {
 }
 
 class SubChannel extends AbstractChannel {
-  // Messages that arrive before anyone listens are held, not dropped: the opener cannot listen before open()
-  // resolves, and by then the other side may already have sent on the channel (from its onDidOpenChannel
-  // listener, in the same chunk as the reply to the open). Once a first listener comes, they are delivered on the
-  // next tick, so every listener added in the same tick sees them; a close that arrives meanwhile waits its turn.
-  // A sub-channel nobody ever listens to keeps what it was sent, as a paused stream does.
-  private held: Array<() => void> | undefined = [];
-  private flushScheduled = false;
-
+  // Messages that arrive before anyone listens are held by AbstractChannel: the opener cannot listen before
+  // open() resolves, and by then the other side may already have sent on the channel.
   constructor(
     private readonly mux: ChannelMultiplexer,
     readonly name: string,
@@ -210,31 +204,11 @@ class SubChannel extends AbstractChannel {
   }
 
   protected doClose(): void {
-    this.held = undefined;
     this.mux.closed(this);
   }
 
-  protected override onFirstMessageListener(): void {
-    const held = this.held;
-    if (!held || this.flushScheduled) return;
-    if (held.length === 0) {
-      this.held = undefined;
-      return;
-    }
-    this.flushScheduled = true;
-    process.nextTick(() => this.flushHeld());
-  }
-
-  /** Delivers whatever was held up to now, including what arrived while waiting for this turn, in order. */
-  private flushHeld(): void {
-    const queue = this.held ?? [];
-    this.held = undefined;
-    for (const deliver of queue) deliver();
-  }
-
   deliver(bytes: Uint8Array): void {
-    if (this.held) this.held.push(() => this.fireMessage(bytes));
-    else this.fireMessage(bytes);
+    this.fireMessage(bytes);
   }
 
   drained(): void {
@@ -242,26 +216,10 @@ class SubChannel extends AbstractChannel {
   }
 
   closedByPeer(): void {
-    this.closeAfterHeld({ kind: 'remote', reason: `the other side closed sub-channel '${this.name}'` });
+    this.fireClose({ kind: 'remote', reason: `the other side closed sub-channel '${this.name}'` });
   }
 
   baseClosed(event: ChannelCloseEvent): void {
-    this.closeAfterHeld({ ...event, reason: `the base channel closed: ${event.reason}` });
-  }
-
-  private closeAfterHeld(event: ChannelCloseEvent): void {
-    const held = this.held;
-    if (held && held.length > 0) {
-      held.push(() => this.fireClose(event));
-      // Closed before anyone listened, as when the peer opens, sends and closes at once: the opener's open() has
-      // only just resolved, so give it until the next turn of the event loop to listen, then deliver and close.
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flushHeld());
-      }
-      return;
-    }
-    this.held = undefined;
-    this.fireClose(event);
+    this.fireClose({ ...event, reason: `the base channel closed: ${event.reason}` });
   }
 }

@@ -1,0 +1,732 @@
+import { BufferReadError } from '../../buffer/errors';
+import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
+import { bigintFromMagnitude, bigintMagnitude } from './bigint';
+import {
+  arrayBufferCopy,
+  asBuffer,
+  asUint8Array,
+  TYPED_ARRAY_KINDS,
+  typedArrayFromWire,
+  typedArrayKind,
+  NOT_TYPED_ARRAY,
+  UINT8_KIND,
+  wireBytes,
+  type TypedArray,
+} from './binary';
+import { DecodeError, EncodeError } from './errors';
+import {
+  defineErrorProperty,
+  defineHidden,
+  errorMessage,
+  errorName,
+  errorPropertyKeys,
+  isEnumerable,
+  isError,
+  rebuildError,
+} from './errorValues';
+import { checkExtension, type ValueExtension } from './extensions';
+import {
+  addStep,
+  EncodeFailure,
+  extensionStep,
+  indexStep,
+  isStackOverflow,
+  keyStep,
+  mapKeyStep,
+  mapValueStep,
+  setItemStep,
+  toEncodeError,
+} from './path';
+import * as T from './tags';
+
+export interface ValueCodecOptions {
+  /**
+   * How many containers (arrays, objects, Maps, Sets, Errors, extension values) may nest inside one another.
+   * Deeper values fail with EncodeError on the way out and DecodeError on the way in; a cyclic value hits this
+   * limit and is reported as a cycle. Default 128. Values far above the default are bounded by the call stack
+   * instead, which is reported the same way.
+   */
+  maxDepth?: number;
+  /** Registered in order, as if by register(). */
+  extensions?: ValueExtension[];
+}
+
+export const DEFAULT_MAX_DEPTH = 128;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const KEYS_CHANGED = 'cannot encode an object whose keys change while it is encoded';
+const objectProto = Object.prototype;
+const getPrototypeOf = Object.getPrototypeOf;
+const isArray = Array.isArray;
+const isView = ArrayBuffer.isView;
+const objectKeys = Object.keys;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Encodes JavaScript values straight into a WriteBuffer and decodes them straight from a ReadBuffer: no
+ * intermediate JSON, and binary data is copied once on the way out and not at all on the way in where the memory
+ * layout allows. docs/codec-format.md describes the bytes and every choice made for values JSON cannot carry.
+ *
+ * One codec may serve any number of buffers and connections; it keeps no state between calls.
+ */
+export class ValueCodec {
+  private readonly maxDepth: number;
+  private readonly extensions: ValueExtension[] = [];
+  private readonly extensionsByTag: Array<ValueExtension | undefined> = [];
+  /** Depth of the extension value being encoded or decoded, so its nested encode()/decode() calls count on. */
+  private encodeBase = 0;
+  private decodeBase = 0;
+
+  constructor(options: ValueCodecOptions = {}) {
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!Number.isInteger(maxDepth) || maxDepth < 1) {
+      throw new RangeError(`maxDepth must be a whole number of 1 or more, got ${maxDepth}`);
+    }
+    this.maxDepth = maxDepth;
+    for (const ext of options.extensions ?? []) this.register(ext);
+  }
+
+  /** Adds a custom type; see ValueExtension. Throws if the tag is out of range or taken. */
+  register<T>(ext: ValueExtension<T>): this {
+    checkExtension(ext as ValueExtension, this.extensionsByTag);
+    this.extensions.push(ext as ValueExtension);
+    this.extensionsByTag[ext.tag] = ext as ValueExtension;
+    return this;
+  }
+
+  /**
+   * Writes `value` into `buffer`. On an EncodeError the buffer holds part of a value: do not commit it.
+   * @param root what to call the value in an error's path (`args`, `result`); 'value' by default
+   */
+  encode(buffer: WriteBuffer, value: unknown, root?: string): void {
+    const base = this.encodeBase;
+    if (base !== 0) {
+      // Called by an extension for a nested value: failures travel up through the outer call, which names them.
+      this.write(buffer, value, base);
+      return;
+    }
+    try {
+      this.write(buffer, value, 0);
+    } catch (thrown) {
+      throw this.encodeErrorFrom(thrown, root ?? 'value');
+    }
+  }
+
+  /** Reads one value from `buffer`. Anything wrong with the bytes throws a DecodeError. */
+  decode(buffer: ReadBuffer): unknown {
+    const base = this.decodeBase;
+    if (base !== 0) return this.read(buffer, base);
+    try {
+      return this.read(buffer, 0);
+    } catch (thrown) {
+      throw toDecodeError(thrown, buffer);
+    }
+  }
+
+  private encodeErrorFrom(thrown: unknown, root: string): unknown {
+    this.encodeBase = 0;
+    if (thrown instanceof EncodeFailure) return toEncodeError(thrown, root);
+    // Thrown at the root, outside any container: the buffer failing, or an extension on the root value.
+    return toEncodeError(addStep(thrown, '', {}), root);
+  }
+
+  // ---------------------------------------------------------------------------------------------------- encoding
+
+  /** `depth` counts the containers around `value`. */
+  private write(buffer: WriteBuffer, value: unknown, depth: number): void {
+    // The most common types first: a row of typeof tests, which the engine answers without a call.
+    if (typeof value === 'string') {
+      buffer.writeUint8(T.STRING);
+      buffer.writeString(value);
+    } else if (typeof value === 'number') {
+      this.writeNumber(buffer, value);
+    } else if (typeof value === 'object') {
+      if (value === null) buffer.writeUint8(T.NULL);
+      else this.writeObject(buffer, value, depth);
+    } else if (typeof value === 'boolean') {
+      buffer.writeUint8(value ? T.TRUE : T.FALSE);
+    } else if (value === undefined) {
+      buffer.writeUint8(T.UNDEFINED);
+    } else if (typeof value === 'bigint') {
+      buffer.writeUint8(value < 0n ? T.NEGBIGINT : T.BIGINT);
+      buffer.writeBytes(bigintMagnitude(value));
+    } else {
+      // A function or a symbol: only an extension can carry it.
+      if (this.extensions.length !== 0 && this.writeExtension(buffer, value, depth)) return;
+      throw new EncodeFailure(`cannot encode ${describeUnencodable(value)}`);
+    }
+  }
+
+  private writeNumber(buffer: WriteBuffer, value: number): void {
+    if (Number.isInteger(value)) {
+      if (value >= 0) {
+        if (value <= T.FIXINT_MAX) {
+          // -0 passes every integer test above but must keep its sign.
+          if (value !== 0 || 1 / value > 0) {
+            buffer.writeUint8(value);
+            return;
+          }
+        } else if (value <= MAX_SAFE) {
+          buffer.writeUint8(T.UINT);
+          buffer.writeLength(value);
+          return;
+        }
+      } else if (value >= T.FIXNEG_MIN) {
+        buffer.writeUint8(T.FIXNEG - 1 - value);
+        return;
+      } else if (value >= -MAX_SAFE) {
+        buffer.writeUint8(T.NEGINT);
+        buffer.writeLength(-value);
+        return;
+      }
+    }
+    buffer.writeUint8(T.FLOAT64);
+    buffer.writeNumber(value);
+  }
+
+  private writeObject(buffer: WriteBuffer, value: object, depth: number): void {
+    if (this.extensions.length !== 0 && this.writeExtension(buffer, value, depth)) return;
+    if (isArray(value)) {
+      this.writeArray(buffer, value, depth);
+      return;
+    }
+    if (isPlainPrototype(value)) this.writePlainObject(buffer, value, depth);
+    else this.writeSpecial(buffer, value, depth);
+  }
+
+  /**
+   * Like writeProperties(Object.keys(object)), without building the key array: for-in over a plain object walks
+   * the engine's cached key list, which is cheaper. One pass counts, one writes; the own-property test skips
+   * anything enumerable that someone added to Object.prototype.
+   */
+  private writePlainObject(buffer: WriteBuffer, object: object, depth: number): void {
+    depth = this.enterContainer(object, depth);
+    let count = 0;
+    for (const key in object) if (hasOwn.call(object, key)) count++;
+    writeCount(buffer, T.FIXOBJECT, T.OBJECT, count);
+    let written = 0;
+    let key: string | undefined;
+    try {
+      for (key in object) {
+        if (!hasOwn.call(object, key)) continue;
+        // A getter that adds keys would make the count a lie; stop before writing past it.
+        if (++written > count) break;
+        buffer.writeString(key);
+        this.write(buffer, (object as Record<string, unknown>)[key], depth);
+      }
+      key = undefined;
+      if (written !== count) throw new EncodeFailure(KEYS_CHANGED);
+    } catch (thrown) {
+      throw addStep(thrown, key === undefined ? '' : keyStep(key), object);
+    }
+  }
+
+  /**
+   * The depth inside `container`, or a failure if that is too deep. Only containers count, on both sides, so a
+   * limit means the same thing to the encoder and the decoder.
+   */
+  private enterContainer(container: object, depth: number): number {
+    if (depth >= this.maxDepth) {
+      throw new EncodeFailure(
+        `cannot encode a value nested deeper than maxDepth (${this.maxDepth})`,
+        true,
+        undefined,
+        container,
+      );
+    }
+    return depth + 1;
+  }
+
+  private writeArray(buffer: WriteBuffer, array: unknown[], depth: number): void {
+    depth = this.enterContainer(array, depth);
+    const length = array.length;
+    writeCount(buffer, T.FIXARRAY, T.ARRAY, length);
+    // Keys of the previous item when it was a plain object written here, for SAME_KEYS.
+    let previousKeys: string[] | undefined;
+    let i = 0;
+    try {
+      for (; i < length; i++) {
+        // Holes read as undefined here, so they arrive as undefined: see the format doc.
+        const item = array[i];
+        if (typeof item !== 'object' || item === null || isArray(item) || !isPlainPrototype(item)) {
+          this.write(buffer, item, depth);
+          previousKeys = undefined;
+        } else if (this.extensions.length !== 0 && this.writeExtension(buffer, item, depth)) {
+          previousKeys = undefined;
+        } else if (previousKeys !== undefined && hasKeys(item, previousKeys)) {
+          this.writeSameKeys(buffer, item, previousKeys, depth);
+        } else {
+          const keys = objectKeys(item);
+          this.writeProperties(buffer, item, keys, depth);
+          // An empty key list would make SAME_KEYS longer than the one-byte empty object it replaces.
+          previousKeys = keys.length !== 0 ? keys : undefined;
+        }
+      }
+    } catch (thrown) {
+      throw addStep(thrown, indexStep(i), array);
+    }
+  }
+
+  /** `object`'s keys were just checked to be `keys`. */
+  private writeSameKeys(buffer: WriteBuffer, object: object, keys: string[], depth: number): void {
+    depth = this.enterContainer(object, depth);
+    buffer.writeUint8(T.SAME_KEYS);
+    const count = keys.length;
+    let written = 0;
+    let key: string | undefined;
+    try {
+      // for-in rather than keys[i]: the engine turns object[key] inside it into a direct field load.
+      for (key in object) {
+        if (!hasOwn.call(object, key)) continue;
+        if (++written > count) break;
+        this.write(buffer, (object as Record<string, unknown>)[key], depth);
+      }
+      key = undefined;
+      if (written !== count) throw new EncodeFailure(KEYS_CHANGED);
+    } catch (thrown) {
+      throw addStep(thrown, key === undefined ? '' : keyStep(key), object);
+    }
+  }
+
+  /** A plain object, or any other object reduced to its own enumerable string-keyed properties. */
+  private writeProperties(buffer: WriteBuffer, object: object, keys: string[], depth: number): void {
+    depth = this.enterContainer(object, depth);
+    const count = keys.length;
+    writeCount(buffer, T.FIXOBJECT, T.OBJECT, count);
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        const key = keys[i];
+        buffer.writeString(key);
+        this.write(buffer, (object as Record<string, unknown>)[key], depth);
+      }
+    } catch (thrown) {
+      throw addStep(thrown, keyStep(keys[i]), object);
+    }
+  }
+
+  /** Every object that is neither an array nor a plain object. */
+  private writeSpecial(buffer: WriteBuffer, value: object, depth: number): void {
+    if (isView(value)) {
+      const kind = typedArrayKind(value);
+      if (kind === UINT8_KIND) {
+        buffer.writeUint8(Buffer.isBuffer(value) ? T.BUFFER : T.UINT8ARRAY);
+        buffer.writeBytes(value as Uint8Array);
+      } else if (kind === NOT_TYPED_ARRAY) {
+        buffer.writeUint8(T.DATAVIEW);
+        buffer.writeBytes(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      } else if (kind >= 0) {
+        buffer.writeUint8(T.TYPEDARRAY);
+        buffer.writeUint8(kind);
+        buffer.writeBytes(wireBytes(value as TypedArray));
+      } else {
+        throw new EncodeFailure(`cannot encode a ${value.constructor?.name ?? 'typed array of an unknown kind'}`);
+      }
+    } else if (value instanceof Map) {
+      this.writeMap(buffer, value, depth);
+    } else if (value instanceof Set) {
+      this.writeSet(buffer, value, depth);
+    } else if (value instanceof Date) {
+      buffer.writeUint8(T.DATE);
+      buffer.writeNumber(value.getTime());
+    } else if (value instanceof RegExp) {
+      buffer.writeUint8(T.REGEXP);
+      buffer.writeString(value.source);
+      buffer.writeString(value.flags);
+    } else if (isError(value)) {
+      this.writeError(buffer, value, depth);
+    } else if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+      buffer.writeUint8(T.ARRAYBUFFER);
+      buffer.writeBytes(new Uint8Array(value));
+    } else if (
+      value instanceof Number ||
+      value instanceof String ||
+      value instanceof Boolean ||
+      value instanceof BigInt ||
+      value instanceof Symbol
+    ) {
+      const primitive = value.valueOf();
+      // A boxed symbol fails like a symbol.
+      if (typeof primitive !== 'symbol') buffer.writeUint8(T.BOXED);
+      this.write(buffer, primitive, depth);
+    } else if (
+      value instanceof Promise ||
+      value instanceof WeakMap ||
+      value instanceof WeakSet ||
+      value instanceof WeakRef
+    ) {
+      // Their content is not reachable, so the own-properties fallback would send an empty object in silence.
+      throw new EncodeFailure(`cannot encode a ${value.constructor.name}`);
+    } else {
+      // Any other class instance: its own enumerable properties, arriving as a plain object (as with JSON and
+      // structuredClone). Register an extension to keep the class.
+      this.writeProperties(buffer, value, objectKeys(value), depth);
+    }
+  }
+
+  private writeMap(buffer: WriteBuffer, map: Map<unknown, unknown>, depth: number): void {
+    depth = this.enterContainer(map, depth);
+    buffer.writeUint8(T.MAP);
+    buffer.writeLength(map.size);
+    let i = 0;
+    let atKey = true;
+    let key: unknown;
+    try {
+      for (const entry of map) {
+        key = entry[0];
+        atKey = true;
+        this.write(buffer, key, depth);
+        atKey = false;
+        this.write(buffer, entry[1], depth);
+        i++;
+      }
+    } catch (thrown) {
+      throw addStep(thrown, atKey ? mapKeyStep(i) : mapValueStep(key, i), map);
+    }
+  }
+
+  private writeSet(buffer: WriteBuffer, set: Set<unknown>, depth: number): void {
+    depth = this.enterContainer(set, depth);
+    buffer.writeUint8(T.SET);
+    buffer.writeLength(set.size);
+    let i = 0;
+    try {
+      for (const item of set) {
+        this.write(buffer, item, depth);
+        i++;
+      }
+    } catch (thrown) {
+      throw addStep(thrown, setItemStep(i), set);
+    }
+  }
+
+  private writeError(buffer: WriteBuffer, error: Error, depth: number): void {
+    depth = this.enterContainer(error, depth);
+    const keys = errorPropertyKeys(error);
+    buffer.writeUint8(T.ERROR);
+    buffer.writeString(errorName(error));
+    buffer.writeString(errorMessage(error));
+    const stack = error.stack;
+    this.write(buffer, typeof stack === 'string' ? stack : undefined, depth);
+    buffer.writeLength(keys.length);
+    let i = 0;
+    try {
+      for (; i < keys.length; i++) {
+        const key = keys[i];
+        buffer.writeString(key);
+        buffer.writeUint8(isEnumerable(error, key) ? T.PROP_ENUMERABLE : 0);
+        this.write(buffer, (error as unknown as Record<string, unknown>)[key], depth);
+      }
+    } catch (thrown) {
+      throw addStep(thrown, keyStep(keys[i]), error);
+    }
+  }
+
+  /** Writes `value` with the first extension that claims it; false if none does. */
+  private writeExtension(buffer: WriteBuffer, value: unknown, depth: number): boolean {
+    const extensions = this.extensions;
+    for (let i = 0; i < extensions.length; i++) {
+      const ext = extensions[i];
+      if (!ext.test(value)) continue;
+      // A function or symbol is no object, but as a cycle cannot pass through one, it needs no identity here.
+      const inner = this.enterContainer(value as object, depth);
+      buffer.writeUint8(T.EXTENSION);
+      buffer.writeUint8(ext.tag);
+      const outer = this.encodeBase;
+      this.encodeBase = inner;
+      try {
+        ext.encode(value, buffer, this);
+      } catch (thrown) {
+        throw addStep(thrown, extensionStep(ext.tag), value as object);
+      } finally {
+        this.encodeBase = outer;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- decoding
+
+  /** `depth` counts the containers around the value being read. */
+  private read(buffer: ReadBuffer, depth: number): unknown {
+    return this.readTagged(buffer, buffer.readUint8(), depth);
+  }
+
+  private readTagged(buffer: ReadBuffer, tag: number, depth: number): unknown {
+    if (tag <= T.FIXINT_MAX) return tag;
+    if (tag < T.FIXNEG) {
+      if (tag < T.FIXOBJECT) return this.readArray(buffer, tag - T.FIXARRAY, depth);
+      return this.readObject(buffer, tag - T.FIXOBJECT, depth);
+    }
+    if (tag < T.UNDEFINED) return T.FIXNEG - 1 - tag;
+    switch (tag) {
+      case T.UNDEFINED:
+        return undefined;
+      case T.NULL:
+        return null;
+      case T.FALSE:
+        return false;
+      case T.TRUE:
+        return true;
+      case T.UINT:
+        return buffer.readLength();
+      case T.NEGINT:
+        // 0 - n, not -n: a non-canonical zero magnitude must not make -0.
+        return 0 - buffer.readLength();
+      case T.FLOAT64:
+        return buffer.readNumber();
+      case T.STRING:
+        return buffer.readString();
+      case T.ARRAY:
+        return this.readArray(buffer, readCount(buffer, 1), depth);
+      case T.OBJECT:
+        return this.readObject(buffer, readCount(buffer, 2), depth);
+      case T.BIGINT:
+        return bigintFromMagnitude(buffer.readBytes(), false);
+      case T.NEGBIGINT:
+        return bigintFromMagnitude(buffer.readBytes(), true);
+      case T.UINT8ARRAY:
+        return asUint8Array(buffer.readBytes());
+      case T.BUFFER:
+        return asBuffer(buffer.readBytes());
+      case T.ARRAYBUFFER:
+        return arrayBufferCopy(buffer.readBytes());
+      case T.TYPEDARRAY:
+        return readTypedArray(buffer);
+      case T.DATAVIEW: {
+        const bytes = buffer.readBytes();
+        return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }
+      case T.MAP:
+        return this.readMap(buffer, readCount(buffer, 2), depth);
+      case T.SET:
+        return this.readSet(buffer, readCount(buffer, 1), depth);
+      case T.DATE:
+        return new Date(buffer.readNumber());
+      case T.REGEXP:
+        return readRegExp(buffer);
+      case T.ERROR:
+        return this.readError(buffer, depth);
+      case T.EXTENSION:
+        return this.readExtension(buffer, depth);
+      case T.BOXED:
+        return this.readBoxed(buffer);
+      default:
+        throw new DecodeError(`unknown tag 0x${tag.toString(16)}`, buffer.position - 1);
+    }
+  }
+
+  private readBoxed(buffer: ReadBuffer): object {
+    const tag = buffer.readUint8();
+    // Only primitives can be boxed. Checking the tag first also keeps a run of BOXED tags from recursing.
+    const primitive =
+      tag <= T.FIXINT_MAX ||
+      (tag >= T.FIXNEG && tag < T.UNDEFINED) ||
+      (tag >= T.FALSE && tag <= T.NEGBIGINT && tag !== T.ARRAY && tag !== T.OBJECT);
+    if (!primitive) {
+      throw new DecodeError(
+        `a boxed value must be a number, string, boolean or bigint, not tag 0x${tag.toString(16)}`,
+        buffer.position - 1,
+      );
+    }
+    return Object(this.readTagged(buffer, tag, 0));
+  }
+
+  private enter(buffer: ReadBuffer, depth: number): number {
+    if (depth >= this.maxDepth) {
+      throw new DecodeError(`value nested deeper than maxDepth (${this.maxDepth})`, buffer.position);
+    }
+    return depth + 1;
+  }
+
+  private readArray(buffer: ReadBuffer, count: number, depth: number): unknown[] {
+    depth = this.enter(buffer, depth);
+    const array = new Array(count);
+    // Whether the previous item was a plain object read here, and its keys once a SAME_KEYS item needed them.
+    let previousIsObject = false;
+    let previousKeys: string[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const tag = buffer.readUint8();
+      if (tag === T.SAME_KEYS) {
+        if (!previousIsObject) {
+          throw new DecodeError('SAME_KEYS item does not follow a plain object', buffer.position - 1);
+        }
+        // Object.keys of what was just decoded gives the keys in wire order (see format doc), as strings the
+        // engine already knows as property names: stores with them take the fast path.
+        previousKeys ??= objectKeys(array[i - 1] as object);
+        array[i] = this.readSameKeys(buffer, previousKeys, depth);
+      } else {
+        array[i] = this.readTagged(buffer, tag, depth);
+        previousIsObject = tag === T.OBJECT || (tag >= T.FIXOBJECT && tag < T.FIXNEG);
+        previousKeys = undefined;
+      }
+    }
+    return array;
+  }
+
+  private readSameKeys(buffer: ReadBuffer, keys: string[], depth: number): Record<string, unknown> {
+    depth = this.enter(buffer, depth);
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const value = this.read(buffer, depth);
+      if (key === '__proto__') defineOwn(object, key, value);
+      else object[key] = value;
+    }
+    return object;
+  }
+
+  private readObject(buffer: ReadBuffer, count: number, depth: number): Record<string, unknown> {
+    depth = this.enter(buffer, depth);
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i < count; i++) {
+      const key = buffer.readString();
+      const value = this.read(buffer, depth);
+      // Assigning to '__proto__' would call the inherited setter and swap the prototype; make it a plain own key.
+      if (key === '__proto__') defineOwn(object, key, value);
+      else object[key] = value;
+    }
+    return object;
+  }
+
+  private readMap(buffer: ReadBuffer, count: number, depth: number): Map<unknown, unknown> {
+    depth = this.enter(buffer, depth);
+    const map = new Map<unknown, unknown>();
+    for (let i = 0; i < count; i++) {
+      const key = this.read(buffer, depth);
+      map.set(key, this.read(buffer, depth));
+    }
+    return map;
+  }
+
+  private readSet(buffer: ReadBuffer, count: number, depth: number): Set<unknown> {
+    depth = this.enter(buffer, depth);
+    const set = new Set<unknown>();
+    for (let i = 0; i < count; i++) set.add(this.read(buffer, depth));
+    return set;
+  }
+
+  private readError(buffer: ReadBuffer, depth: number): Error {
+    depth = this.enter(buffer, depth);
+    const name = buffer.readString();
+    const error = rebuildError(name, buffer.readString());
+    const stack = this.read(buffer, depth);
+    if (stack !== undefined && typeof stack !== 'string') {
+      throw new DecodeError(`an Error's stack must be a string or undefined, got ${typeof stack}`, buffer.position);
+    }
+    defineHidden(error, 'stack', stack);
+    const count = readCount(buffer, 3);
+    for (let i = 0; i < count; i++) {
+      const key = buffer.readString();
+      const attributes = buffer.readUint8();
+      defineErrorProperty(error, key, this.read(buffer, depth), (attributes & T.PROP_ENUMERABLE) !== 0);
+    }
+    return error;
+  }
+
+  private readExtension(buffer: ReadBuffer, depth: number): unknown {
+    const tag = buffer.readUint8();
+    const ext = this.extensionsByTag[tag];
+    if (!ext) throw new DecodeError(`no extension is registered for extension tag ${tag}`, buffer.position - 1);
+    depth = this.enter(buffer, depth);
+    const outer = this.decodeBase;
+    this.decodeBase = depth;
+    try {
+      return ext.decode(buffer, this);
+    } finally {
+      this.decodeBase = outer;
+    }
+  }
+}
+
+function isPlainPrototype(value: object): boolean {
+  const proto = getPrototypeOf(value);
+  return proto === objectProto || proto === null;
+}
+
+/** Whether Object.keys(object) would equal `keys`, found without building it. */
+function hasKeys(object: object, keys: string[]): boolean {
+  let i = 0;
+  for (const key in object) {
+    if (!hasOwn.call(object, key)) continue;
+    if (key !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
+function writeCount(buffer: WriteBuffer, fixTag: number, tag: number, count: number): void {
+  if (count <= T.FIXCOUNT_MAX) {
+    buffer.writeUint8(fixTag + count);
+  } else {
+    buffer.writeUint8(tag);
+    buffer.writeLength(count);
+  }
+}
+
+/**
+ * A count of things that each take at least `minBytes`, checked against what is left so that a lying count fails
+ * here instead of after a long loop or a large allocation.
+ */
+function readCount(buffer: ReadBuffer, minBytes: number): number {
+  const count = buffer.readLength();
+  if (count * minBytes > buffer.remaining) {
+    throw new DecodeError(
+      `a count of ${count} cannot fit in the ${buffer.remaining} bytes left in the message`,
+      buffer.position,
+    );
+  }
+  return count;
+}
+
+function readTypedArray(buffer: ReadBuffer): TypedArray {
+  const kind = buffer.readUint8();
+  if (kind >= TYPED_ARRAY_KINDS.length) {
+    throw new DecodeError(`unknown typed array kind ${kind}`, buffer.position - 1);
+  }
+  const bytes = buffer.readBytes();
+  const size = TYPED_ARRAY_KINDS[kind].BYTES_PER_ELEMENT;
+  if (bytes.byteLength % size !== 0) {
+    throw new DecodeError(
+      `${TYPED_ARRAY_KINDS[kind].name} of ${bytes.byteLength} bytes is not a whole number of elements`,
+      buffer.position,
+    );
+  }
+  return typedArrayFromWire(kind, bytes);
+}
+
+function readRegExp(buffer: ReadBuffer): RegExp {
+  const source = buffer.readString();
+  const flags = buffer.readString();
+  try {
+    return new RegExp(source, flags);
+  } catch (thrown) {
+    throw new DecodeError(`invalid RegExp /${source}/${flags}`, buffer.position, { cause: thrown });
+  }
+}
+
+function defineOwn(object: object, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function toDecodeError(thrown: unknown, buffer: ReadBuffer): unknown {
+  if (thrown instanceof DecodeError) return thrown;
+  if (thrown instanceof BufferReadError) {
+    return new DecodeError(`truncated or corrupt message: ${thrown.message}`, undefined, { cause: thrown });
+  }
+  if (isStackOverflow(thrown)) {
+    return new DecodeError('value nested too deeply: the call stack ran out (lower maxDepth)', buffer.position, {
+      cause: thrown,
+    });
+  }
+  const message = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+  return new DecodeError(`decoding failed: ${message}`, buffer.position, { cause: thrown });
+}
+
+function describeUnencodable(value: unknown): string {
+  if (typeof value === 'function') return value.name ? `a function (${value.name})` : 'a function';
+  if (typeof value === 'symbol') return `a symbol (${value.toString()})`;
+  return `a value of type ${typeof value}`;
+}

@@ -1,0 +1,218 @@
+import type { ReadBuffer, WriteBuffer } from '../src/buffer';
+import { DecodeError, EncodeError, ValueCodec, type ValueExtension } from '../src/rpc/codec';
+import * as T from '../src/rpc/codec/tags';
+import { decodeBytes, encodeToBytes, roundTrip } from './helpers/codec';
+
+class Point {
+  constructor(
+    readonly x: number,
+    readonly y: number,
+  ) {}
+  length(): number {
+    return Math.hypot(this.x, this.y);
+  }
+}
+
+const pointExtension: ValueExtension<Point> = {
+  tag: 1,
+  test: (value): value is Point => value instanceof Point,
+  encode(point, buffer) {
+    buffer.writeNumber(point.x).writeNumber(point.y);
+  },
+  decode(buffer) {
+    return new Point(buffer.readNumber(), buffer.readNumber());
+  },
+};
+
+const urlExtension: ValueExtension<URL> = {
+  tag: 2,
+  test: (value): value is URL => value instanceof URL,
+  encode(url, buffer) {
+    buffer.writeString(url.href);
+  },
+  decode(buffer) {
+    return new URL(buffer.readString());
+  },
+};
+
+/** A container type whose content goes through the codec: nested values, depth and paths keep working. */
+class Labeled {
+  constructor(
+    readonly label: string,
+    readonly content: unknown,
+  ) {}
+}
+
+const labeledExtension: ValueExtension<Labeled> = {
+  tag: 63,
+  test: (value): value is Labeled => value instanceof Labeled,
+  encode(value, buffer: WriteBuffer, codec) {
+    buffer.writeString(value.label);
+    codec.encode(buffer, value.content);
+  },
+  decode(buffer: ReadBuffer, codec) {
+    return new Labeled(buffer.readString(), codec.decode(buffer));
+  },
+};
+
+describe('extensions', () => {
+  const codec = new ValueCodec({ extensions: [pointExtension, urlExtension] }).register(labeledExtension);
+
+  test('a Point arrives as a Point, alone and nested', () => {
+    const decoded = roundTrip(new Point(3, 4), codec);
+    expect(decoded).toBeInstanceOf(Point);
+    expect(decoded.length()).toBe(5);
+    const nested = roundTrip(
+      { path: [new Point(0, 0), new Point(1, -1)], origin: new Map([['o', new Point(-0, NaN)]]) },
+      codec,
+    );
+    expect(nested.path[1]).toEqual(new Point(1, -1));
+    expect(Object.is(nested.origin.get('o')!.x, -0)).toBe(true);
+    expect(nested.origin.get('o')!.y).toBeNaN();
+  });
+
+  test('a URL arrives as a URL', () => {
+    const url = new URL('https://example.com:8080/a/b?q=1#frag');
+    const decoded = roundTrip({ link: url }, codec);
+    expect(decoded.link).toBeInstanceOf(URL);
+    expect(decoded.link.href).toBe(url.href);
+  });
+
+  test('the wire carries the extension tag in its own namespace', () => {
+    expect([...encodeToBytes(codec, new URL('http://a/'))]).toEqual([T.EXTENSION, 2, 9, ...Buffer.from('http://a/')]);
+  });
+
+  test('without the extension, a URL is only its own enumerable properties, i.e. nothing', () => {
+    expect(roundTrip(new URL('http://a/'))).toEqual({});
+  });
+
+  test('extensions can nest values through the codec', () => {
+    const value = new Labeled('outer', [new Labeled('inner', new Point(1, 2)), { u: new URL('http://x/') }]);
+    const decoded = roundTrip(value, codec);
+    expect(decoded).toBeInstanceOf(Labeled);
+    const inner = (decoded.content as unknown[])[0] as Labeled;
+    expect(inner).toBeInstanceOf(Labeled);
+    expect(inner.content).toEqual(new Point(1, 2));
+    expect(((decoded.content as unknown[])[1] as { u: URL }).u.href).toBe('http://x/');
+  });
+
+  test('errors inside an extension value name the extension in the path', () => {
+    expect(() => encodeToBytes(codec, [new Labeled('l', { f: () => 0 })])).toThrow(
+      new EncodeError('cannot encode a function (f)', 'value', '[0]<extension 63>.f'),
+    );
+  });
+
+  test('extension values count toward the depth limit, nested ones too', () => {
+    const limited = new ValueCodec({ maxDepth: 3, extensions: [labeledExtension] });
+    const ok = new Labeled('a', [new Labeled('b', 'leaf')]);
+    expect(roundTrip(ok, limited)).toEqual(ok);
+    const tooDeep = new Labeled('a', [new Labeled('b', ['leaf'])]);
+    expect(() => encodeToBytes(limited, tooDeep)).toThrow('nested deeper than maxDepth (3)');
+    const lenient = new ValueCodec({ extensions: [labeledExtension] });
+    expect(() => decodeBytes(limited, encodeToBytes(lenient, tooDeep))).toThrow(/nested deeper than maxDepth \(3\)/);
+  });
+
+  test('a cycle through an extension is reported as a cycle', () => {
+    const list: unknown[] = [];
+    list.push(new Labeled('loop', list));
+    expect(() => encodeToBytes(codec, list)).toThrow(
+      'cannot encode a cyclic value (this is the same object as its ancestor value) at value[0]<extension 63>',
+    );
+  });
+
+  test('extensions are asked before the built-in handling of objects', () => {
+    const dateAsString: ValueExtension<Date> = {
+      tag: 5,
+      test: (value): value is Date => value instanceof Date,
+      encode: (date, buffer) => void buffer.writeString(`date:${date.toISOString()}`),
+      decode: (buffer) => new Date(buffer.readString().slice(5)),
+    };
+    const seen: unknown[] = [];
+    const spy: ValueExtension<never> = {
+      tag: 6,
+      test: (value): value is never => (seen.push(value), false),
+      encode: () => {},
+      decode: () => undefined as never,
+    };
+    const local = new ValueCodec({ extensions: [spy, dateAsString] });
+    const bytes = Buffer.from(encodeToBytes(local, { when: new Date(0), n: 1, s: 'x' }));
+    expect(bytes.includes('date:1970-01-01T00:00:00.000Z')).toBe(true);
+    expect((decodeBytes(local, bytes) as { when: Date }).when.getTime()).toBe(0);
+    // Objects were offered to the extensions; primitives were not.
+    expect(seen.some((v) => v instanceof Date)).toBe(true);
+    expect(seen.filter((v) => typeof v !== 'object')).toEqual([]);
+  });
+
+  test('an extension can carry functions, which the codec refuses by itself', () => {
+    const registry = new Map<number, () => string>();
+    const callbackExtension: ValueExtension<() => string> = {
+      tag: 7,
+      test: (value): value is () => string => typeof value === 'function',
+      encode(fn, buffer) {
+        const id = registry.size + 1;
+        registry.set(id, fn);
+        buffer.writeLength(id);
+      },
+      decode: (buffer) => registry.get(buffer.readLength())!,
+    };
+    const local = new ValueCodec({ extensions: [callbackExtension] });
+    const hello = () => 'hello';
+    expect(roundTrip({ onDone: hello }, local).onDone).toBe(hello);
+  });
+
+  test('the decoder needs the same extension, and extension failures become DecodeErrors', () => {
+    const bytes = encodeToBytes(codec, new Point(1, 2));
+    expect(() => decodeBytes(new ValueCodec(), bytes)).toThrow(
+      new DecodeError('no extension is registered for extension tag 1', 1),
+    );
+    const throwing = new ValueCodec({
+      extensions: [{ ...urlExtension, decode: (buffer) => new URL(`not a url ${buffer.readString()}`) }],
+    });
+    let thrown: unknown;
+    try {
+      decodeBytes(throwing, encodeToBytes(codec, new URL('http://a/')));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(DecodeError);
+    expect((thrown as DecodeError).message).toMatch(/^decoding failed: TypeError: Invalid URL/);
+    expect((thrown as DecodeError).cause).toBeDefined();
+    // Truncated extension data is a truncated message like any other.
+    expect(() => decodeBytes(codec, bytes.subarray(0, 6))).toThrow(DecodeError);
+  });
+
+  test('an extension that throws on encode is reported with its path', () => {
+    const failing = new ValueCodec({
+      extensions: [
+        {
+          ...pointExtension,
+          encode: () => {
+            throw new Error('no points today');
+          },
+        },
+      ],
+    });
+    let thrown: unknown;
+    try {
+      encodeToBytes(failing, { p: new Point(0, 0) });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EncodeError);
+    expect((thrown as EncodeError).path).toBe('value.p<extension 1>');
+    expect((thrown as EncodeError).message).toContain('no points today');
+    // The codec is fine afterwards, nested state included.
+    expect(roundTrip({ p: [1] }, failing)).toEqual({ p: [1] });
+  });
+
+  test('registration checks the tag', () => {
+    const fresh = new ValueCodec();
+    expect(() => fresh.register({ ...pointExtension, tag: 64 })).toThrow(RangeError);
+    expect(() => fresh.register({ ...pointExtension, tag: -1 })).toThrow(RangeError);
+    expect(() => fresh.register({ ...pointExtension, tag: 1.5 })).toThrow(RangeError);
+    expect(() => fresh.register({ tag: 3 } as unknown as ValueExtension)).toThrow(TypeError);
+    expect(fresh.register(pointExtension)).toBe(fresh);
+    expect(() => fresh.register({ ...urlExtension, tag: 1 })).toThrow('Extension tag 1 is already registered');
+    expect(() => new ValueCodec({ extensions: [pointExtension, { ...urlExtension, tag: 1 }] })).toThrow(RangeError);
+  });
+});
