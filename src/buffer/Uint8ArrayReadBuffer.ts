@@ -1,9 +1,13 @@
 import { BufferReadError } from './errors';
 import type { ReadBuffer } from './ReadBuffer';
-import { decodeShortAscii } from './utf8';
+import { decodeShortAscii, SHORT_DECODE_BYTES } from './utf8';
 import { MAX_VARINT_BYTES } from './varint';
 
-const SHORT_DECODE_BYTES = 24;
+
+/** Node's Buffer decoders without toString()'s argument checks, which take longer than a short decode. */
+interface NativeSlices {
+  utf8Slice(start: number, end: number): string;
+}
 
 /** A ReadBuffer over one message's bytes. Reads never copy byte runs: they return views into the message. */
 export class Uint8ArrayReadBuffer implements ReadBuffer {
@@ -83,7 +87,7 @@ export class Uint8ArrayReadBuffer implements ReadBuffer {
       const ascii = decodeShortAscii(this.bytes, start, end);
       if (ascii !== undefined) return ascii;
     }
-    return this.bytes.toString('utf8', start, end);
+    return (this.bytes as unknown as NativeSlices).utf8Slice(start, end);
   }
 
   readBytes(): Uint8Array {

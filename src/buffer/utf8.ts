@@ -38,13 +38,26 @@ export function encodeShortUtf8(target: Uint8Array, offset: number, value: strin
   return pos;
 }
 
-/** Decodes bytes that are all ASCII with a plain loop; returns undefined at the first other byte. */
-export function decodeShortAscii(source: Uint8Array, start: number, end: number): string | undefined {
-  let result = '';
-  for (let i = start; i < end; i++) {
-    const byte = source[i];
-    if (byte >= 0x80) return undefined;
-    result += String.fromCharCode(byte);
+/**
+ * Decodes up to 8 ASCII bytes with one String.fromCharCode call; returns undefined for a longer run or a non-ASCII
+ * byte. Past 8 bytes Node's native decoder is faster than any loop here.
+ */
+export const SHORT_DECODE_BYTES = 8;
+
+export function decodeShortAscii(s: Uint8Array, start: number, end: number): string | undefined {
+  for (let i = start; i < end; i++) if (s[i] >= 0x80) return undefined;
+  const c = String.fromCharCode;
+  const p = start;
+  switch (end - start) {
+    case 0: return '';
+    case 1: return c(s[p]);
+    case 2: return c(s[p], s[p + 1]);
+    case 3: return c(s[p], s[p + 1], s[p + 2]);
+    case 4: return c(s[p], s[p + 1], s[p + 2], s[p + 3]);
+    case 5: return c(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4]);
+    case 6: return c(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5]);
+    case 7: return c(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5], s[p + 6]);
+    case 8: return c(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5], s[p + 6], s[p + 7]);
+    default: return undefined;
   }
-  return result;
 }

@@ -4,7 +4,7 @@ import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import { DecodeError, ValueCodec } from './codec';
+import { DecodeError, EncodeError, ValueCodec } from './codec';
 import {
   AbortError,
   ConnectionClosedError,
@@ -511,7 +511,13 @@ export class RpcProtocol implements Disposable {
 
   private writeArgs(buffer: WriteBuffer, args: readonly unknown[]): void {
     buffer.writeLength(args.length);
-    for (let i = 0; i < args.length; i++) this.codec.encode(buffer, args[i]);
+    let i = 0;
+    try {
+      for (; i < args.length; i++) this.codec.encode(buffer, args[i]);
+    } catch (error) {
+      // Name the argument in the path only when something failed: building it for every call would cost.
+      throw error instanceof EncodeError ? error.withRoot(`args[${i}]`) : error;
+    }
   }
 
   private readArgs(reader: ReadBuffer): unknown[] {
