@@ -96,7 +96,7 @@ describe('RpcProtocol requests and replies', () => {
 
 describe('RpcProtocol errors', () => {
   test('a sync throw reaches the caller with name, message, code, cause, custom properties and both stacks', async () => {
-    const [a, b] = protocolPair();
+    const [a, b] = protocolPair({ captureCallerStack: true });
     b.setRequestHandler(() => {
       const error = new RangeError('out of range');
       (error as any).code = 'E_RANGE';
@@ -119,6 +119,17 @@ describe('RpcProtocol errors', () => {
     expect(error.stack).toContain('the frames above ran in the other process; check was called from');
     // The caller's own frame: this test file.
     expect(error.stack.split('called from')[1]).toContain('rpc-protocol.test.ts');
+  });
+
+  test('without caller stacks (the default) the remote stack is still marked as remote', async () => {
+    const [a, b] = protocolPair();
+    b.setRequestHandler(() => {
+      throw new Error('plain');
+    });
+    const error = ((await outcome(a.sendRequest('check'))) as any).error;
+    expect(error.remoteStack).toContain('plain');
+    expect(error.stack).toContain('the frames above ran in the other process, serving check');
+    expect(error.stack).not.toContain('called from');
   });
 
   test('an async rejection arrives the same way', async () => {

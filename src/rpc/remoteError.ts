@@ -3,9 +3,10 @@ import { KNOWN_ERROR_CLASSES } from './errors';
 /**
  * Prepares a value that the other side threw or rejected with for the caller. An Error keeps everything it arrived
  * with; our own error classes get their class back, and its stack is the remote one, marked, followed by the
- * caller's, so both halves of the story are in one trace. Anything else is rejected with as it is.
+ * caller's when it was captured, so both halves of the story are in one trace. Anything else is rejected with as
+ * it is.
  */
-export function toCallerRejection(value: unknown, method: string, callerStack: Error | undefined): unknown {
+export function toCallerRejection(value: unknown, method: string, callerStack: { stack?: string } | undefined): unknown {
   if (!(value instanceof Error)) return value;
   const known = KNOWN_ERROR_CLASSES[value.name];
   if (known && !(value instanceof (known as unknown as new () => Error))) {
@@ -14,9 +15,10 @@ export function toCallerRejection(value: unknown, method: string, callerStack: E
   const remoteStack = typeof value.stack === 'string' ? value.stack : `${value.name}: ${value.message}`;
   Object.defineProperty(value, 'remoteStack', { value: remoteStack, configurable: true, writable: true });
   const callerFrames = callerStack?.stack?.split('\n').slice(1).join('\n');
-  value.stack =
-    `${remoteStack}\n    --- the frames above ran in the other process; ${method} was called from: ---` +
-    (callerFrames ? `\n${callerFrames}` : '');
+  value.stack = callerFrames
+    ? `${remoteStack}\n    --- the frames above ran in the other process; ${method} was called from: ---\n${callerFrames}`
+    : `${remoteStack}\n    --- the frames above ran in the other process, serving ${method} ` +
+      '(captureCallerStack: true, or FDPIPE_CALLER_STACKS=1, adds the caller\'s frames) ---';
   return value;
 }
 
