@@ -12,12 +12,21 @@ export interface Uint8ArrayWriteBufferOptions {
    * lie right after it in the same memory. Default 0.
    */
   headerRoom?: number;
+  /**
+   * Start in memory lent by the owner (a transport's slab shared by many small messages): the message is written
+   * from `offset` (header room first) up to the end of `memory`. The buffer moves to memory of its own when it
+   * outgrows the loan or when moveOut() is called, so the lender can hand that memory to someone else.
+   */
+  borrowed?: { memory: Buffer; offset: number };
 }
 
 /** A WriteBuffer over a growable Buffer. */
 export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   private buffer: Buffer;
+  /** Where this message's header room starts in `buffer`: 0 unless the memory is borrowed. */
+  private start: number;
   private pos: number;
+  private borrowed: boolean;
   private readonly headerRoom: number;
   private committed = false;
   private listeners: Array<(bytes: Uint8Array) => void> | undefined;
@@ -28,13 +37,38 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
     options: Uint8ArrayWriteBufferOptions = {},
   ) {
     this.headerRoom = options.headerRoom ?? 0;
-    this.buffer = Buffer.allocUnsafe(this.headerRoom + (options.initialCapacity ?? 256));
-    this.pos = this.headerRoom;
+    const loan = options.borrowed;
+    if (loan) {
+      this.buffer = loan.memory;
+      this.start = loan.offset;
+      this.borrowed = true;
+    } else {
+      this.buffer = Buffer.allocUnsafe(this.headerRoom + (options.initialCapacity ?? 256));
+      this.start = 0;
+      this.borrowed = false;
+    }
+    this.pos = this.start + this.headerRoom;
   }
 
   /** Bytes written so far, not counting the header room. */
   get length(): number {
-    return this.pos - this.headerRoom;
+    return this.pos - this.start - this.headerRoom;
+  }
+
+  /** Copies what was written so far out of borrowed memory into memory of its own; a no-op otherwise. */
+  moveOut(): void {
+    if (this.borrowed && !this.committed) this.relocate(0);
+  }
+
+  /** Moves the message (header room included) to a new buffer with room for `extra` more bytes. */
+  private relocate(extra: number): void {
+    const used = this.pos - this.start;
+    const grown = Buffer.allocUnsafe(Math.max(used + extra, used * 2, this.headerRoom + 256));
+    this.buffer.copy(grown, 0, this.start, this.pos);
+    this.buffer = grown;
+    this.start = 0;
+    this.pos = used;
+    this.borrowed = false;
   }
 
   get isCommitted(): boolean {
@@ -54,14 +88,8 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   /** Makes room for `size` more bytes and returns the offset to write them at. */
   private reserve(size: number): number {
     if (this.committed) throw new BufferCommittedError();
-    const pos = this.pos;
-    const needed = pos + size;
-    if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
-      this.buffer.copy(grown, 0, 0, pos);
-      this.buffer = grown;
-    }
-    return pos;
+    if (this.pos + size > this.buffer.length) this.relocate(size);
+    return this.pos;
   }
 
   writeUint8(value: number): this {
@@ -143,7 +171,7 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   commit(): void {
     if (this.committed) throw new BufferCommittedError();
     this.committed = true;
-    const bytes = this.buffer.subarray(this.headerRoom, this.pos);
+    const bytes = this.buffer.subarray(this.start + this.headerRoom, this.pos);
     this.onCommitted?.(bytes);
     const listeners = this.listeners;
     if (listeners) {

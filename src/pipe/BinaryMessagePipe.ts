@@ -2,10 +2,9 @@ import type { Duplex } from 'stream';
 import { Emitter, Event } from '../common/event';
 import { warnUnhandled } from '../common/warn';
 import type { Disposable } from '../common/lifecycle';
-import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { ListenerError, MessageTooLargeError, PipeClosedError } from './errors';
-import { DEFAULT_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_PAYLOAD } from './frame';
+import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from './frame';
 import { FrameDecoder } from './FrameDecoder';
 import { FrameWriter } from './FrameWriter';
 
@@ -86,7 +85,9 @@ export class BinaryMessagePipe implements Disposable {
         this.shutDown({ reason: 'error', error });
       },
     );
-    this.writer = new FrameWriter(stream);
+    // A stream that takes a whole flush at once (the OS had room) never emits 'drain': a producer waiting since
+    // before the flush is released here instead.
+    this.writer = new FrameWriter(stream, () => this.maybeFireDrain());
 
     const onData = (chunk: Buffer | string) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
@@ -162,18 +163,7 @@ export class BinaryMessagePipe implements Disposable {
    */
   send(message: Uint8Array): boolean {
     this.checkSendable(message.byteLength);
-    const size = message.byteLength;
-    if (size < 64 * 1024) {
-      const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
-      frame.writeUInt32BE(size, 0);
-      frame.set(message, FRAME_HEADER_SIZE);
-      this.writer.enqueue(frame);
-    } else {
-      const header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
-      header.writeUInt32BE(size, 0);
-      this.writer.enqueue(header);
-      this.writer.enqueue(message);
-    }
+    this.writer.enqueueMessage(message);
     return this.afterSend();
   }
 
@@ -181,12 +171,9 @@ export class BinaryMessagePipe implements Disposable {
    * A buffer for one message whose commit() sends it. Room for the frame header is kept in front of the message,
    * so the committed bytes go out as they are, with no copy.
    */
-  getWriteBuffer(initialCapacity?: number): WriteBuffer {
+  getWriteBuffer(): WriteBuffer {
     if (this.closeEvent) throw new PipeClosedError();
-    return new Uint8ArrayWriteBuffer((bytes) => this.sendFramed(bytes), {
-      headerRoom: FRAME_HEADER_SIZE,
-      initialCapacity,
-    });
+    return this.writer.createWriteBuffer(this.commitBound);
   }
 
   /** Ends the stream after what was sent is written; onClose fires here at once with reason `local`. */
@@ -200,15 +187,12 @@ export class BinaryMessagePipe implements Disposable {
     this.close();
   }
 
-  /** `bytes` was written by a buffer from getWriteBuffer(): the header's room lies right before it. */
-  private sendFramed(bytes: Uint8Array): void {
-    const size = bytes.byteLength;
-    this.checkSendable(size);
-    const frame = Buffer.from(bytes.buffer, bytes.byteOffset - FRAME_HEADER_SIZE, size + FRAME_HEADER_SIZE);
-    frame.writeUInt32BE(size, 0);
-    this.writer.enqueue(frame);
+  /** `bytes` was committed by a buffer from getWriteBuffer(). */
+  private readonly commitBound = (bytes: Uint8Array) => {
+    this.checkSendable(bytes.byteLength);
+    this.writer.enqueueCommitted(bytes);
     this.afterSend();
-  }
+  };
 
   private checkSendable(size: number): void {
     if (this.closeEvent) throw new PipeClosedError();

@@ -1,37 +1,99 @@
 import type { Writable } from 'stream';
+import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
+import { FRAME_HEADER_SIZE } from './frame';
 
-/** Frames below this size are copied into one batch per flush; larger ones are written as they are. */
+/** Small frames are written into slabs of this size, one after another. */
+const SLAB_SIZE = 64 * 1024;
+/** A slab with less room than this left is set aside, and the next small frame starts a new one. */
+const MIN_SLAB_ROOM = 1024;
+/** send() copies messages below this size into the slab; larger ones are written by reference. */
 const COPY_BELOW = 16 * 1024;
 
 /**
- * Queues outgoing frames and writes them to the stream once per tick. Small frames sent in the same tick are
- * copied into a single chunk; large ones go by reference; everything of one flush is corked so the stream hands
- * it to the OS in one writev.
+ * Queues outgoing frames and writes them to the stream once per tick.
+ *
+ * Small frames are built in place in a slab: each write buffer borrows the slab from where the last committed frame
+ * ended, so the frames of one tick lie back to back and leave as one chunk, with no per-message allocation and no
+ * copy. A slab is never written again once a frame in it is queued, so the stream may hold it as long as it needs.
+ * Large frames go by reference. Everything of one flush is corked, so the stream hands it to the OS in one writev.
  */
 export class FrameWriter {
+  private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  /** End of the committed frames in the slab. */
+  private slabUsed = 0;
+  /** Start of the slab's committed frames that are not in `queue` yet. */
+  private slabQueued = 0;
+  /** The uncommitted write buffer that is borrowing the slab at slabUsed, if any. */
+  private tenant: Uint8ArrayWriteBuffer | undefined;
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
-  private smallBytes = 0;
   private scheduled = false;
   private stopped = false;
-  private readonly flushBound = () => this.flush();
+  private readonly flushBound = () => {
+    this.flush();
+    this.onFlushed();
+  };
 
-  constructor(private readonly stream: Writable) {}
+  /** @param onFlushed runs after each scheduled flush, when the stream may already have taken everything. */
+  constructor(
+    private readonly stream: Writable,
+    private readonly onFlushed: () => void = () => {},
+  ) {}
 
   /** Bytes accepted but not yet handed to the stream. */
   get pending(): number {
-    return this.queuedBytes;
+    return this.queuedBytes + this.slabUsed - this.slabQueued;
   }
 
-  /** Queues chunks that together form one or more whole frames, in order. */
-  enqueue(chunk: Uint8Array): void {
-    this.queue.push(chunk);
-    this.queuedBytes += chunk.byteLength;
-    if (chunk.byteLength < COPY_BELOW) this.smallBytes += chunk.byteLength;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      process.nextTick(this.flushBound);
+  /**
+   * A buffer for one frame, with the header's room in front, writing straight into the slab. `onCommitted` gets
+   * the message bytes and must hand them to enqueueCommitted().
+   */
+  createWriteBuffer(onCommitted: (bytes: Uint8Array) => void): Uint8ArrayWriteBuffer {
+    // One borrower at a time: an earlier buffer still open (being built alongside, or abandoned) moves out.
+    this.tenant?.moveOut();
+    if (SLAB_SIZE - this.slabUsed < MIN_SLAB_ROOM) this.newSlab();
+    const buffer = new Uint8ArrayWriteBuffer(onCommitted, {
+      headerRoom: FRAME_HEADER_SIZE,
+      borrowed: { memory: this.slab, offset: this.slabUsed },
+    });
+    this.tenant = buffer;
+    return buffer;
+  }
+
+  /** Queues a message committed by a buffer from createWriteBuffer(): its header's room lies right before it. */
+  enqueueCommitted(bytes: Uint8Array): void {
+    const size = bytes.byteLength;
+    if (bytes.buffer === this.slab.buffer && bytes.byteOffset === this.slabUsed + FRAME_HEADER_SIZE) {
+      this.slab.writeUInt32BE(size, this.slabUsed);
+      this.slabUsed += FRAME_HEADER_SIZE + size;
+      this.tenant = undefined;
+    } else {
+      // It outgrew the slab (or was moved out): a frame of its own, header included, in its own memory.
+      const frame = Buffer.from(bytes.buffer, bytes.byteOffset - FRAME_HEADER_SIZE, size + FRAME_HEADER_SIZE);
+      frame.writeUInt32BE(size, 0);
+      this.push(frame);
     }
+    this.schedule();
+  }
+
+  /** Queues a message given as it is: copied into the slab when small, referenced when large. */
+  enqueueMessage(message: Uint8Array): void {
+    const size = message.byteLength;
+    if (size < COPY_BELOW) {
+      this.tenant?.moveOut();
+      this.tenant = undefined;
+      if (SLAB_SIZE - this.slabUsed < FRAME_HEADER_SIZE + size) this.newSlab();
+      this.slab.writeUInt32BE(size, this.slabUsed);
+      this.slab.set(message, this.slabUsed + FRAME_HEADER_SIZE);
+      this.slabUsed += FRAME_HEADER_SIZE + size;
+    } else {
+      const header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+      header.writeUInt32BE(size, 0);
+      this.push(header);
+      this.push(message);
+    }
+    this.schedule();
   }
 
   /** Drops whatever is queued; used when the stream is gone. */
@@ -39,42 +101,53 @@ export class FrameWriter {
     this.stopped = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.smallBytes = 0;
+    this.slabQueued = this.slabUsed;
   }
 
   /** Writes everything queued now. */
   flush(): void {
     this.scheduled = false;
-    if (this.stopped || this.queue.length === 0) return;
+    if (this.stopped) return;
+    this.queueSlabFrames();
     const queue = this.queue;
-    const smallBytes = this.smallBytes;
+    if (queue.length === 0) return;
     this.queue = [];
     this.queuedBytes = 0;
-    this.smallBytes = 0;
     const stream = this.stream;
     if (queue.length === 1) {
       stream.write(queue[0]);
-      return;
+    } else {
+      stream.cork();
+      for (const chunk of queue) stream.write(chunk);
+      stream.uncork();
     }
+  }
 
-    stream.cork();
-    let batch = smallBytes > 0 ? Buffer.allocUnsafe(smallBytes) : undefined;
-    let batchStart = 0;
-    let batchEnd = 0;
-    for (const chunk of queue) {
-      if (chunk.byteLength < COPY_BELOW) {
-        batch!.set(chunk, batchEnd);
-        batchEnd += chunk.byteLength;
-        continue;
-      }
-      if (batchEnd > batchStart) {
-        stream.write(batch!.subarray(batchStart, batchEnd));
-        batchStart = batchEnd;
-      }
-      stream.write(chunk);
-    }
-    if (batchEnd > batchStart) stream.write(batch!.subarray(batchStart, batchEnd));
-    batch = undefined;
-    stream.uncork();
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    process.nextTick(this.flushBound);
+  }
+
+  /** Adds a chunk behind the slab frames committed before it, keeping the order of frames. */
+  private push(chunk: Uint8Array): void {
+    this.queueSlabFrames();
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.byteLength;
+  }
+
+  private queueSlabFrames(): void {
+    if (this.slabUsed === this.slabQueued) return;
+    this.queue.push(this.slab.subarray(this.slabQueued, this.slabUsed));
+    this.queuedBytes += this.slabUsed - this.slabQueued;
+    this.slabQueued = this.slabUsed;
+  }
+
+  /** Sets the slab aside (queued frames keep it alive until written) and starts a fresh one. */
+  private newSlab(): void {
+    this.queueSlabFrames();
+    this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    this.slabUsed = 0;
+    this.slabQueued = 0;
   }
 }
