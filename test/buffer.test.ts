@@ -469,3 +469,54 @@ describe('integer writes out of range', () => {
     expect(buffer.length).toBe(1);
   });
 });
+
+describe('runs: bytes kept by reference, borrowed memory', () => {
+  test('writeRaw at or above referenceFrom cuts the message into runs around the caller bytes', () => {
+    let committed: { runs: Uint8Array[]; size: number } | undefined;
+    const buffer = new Uint8ArrayWriteBuffer(undefined, {
+      headerRoom: 4,
+      referenceFrom: 8,
+      onCommitRuns: (runs, size) => (committed = { runs, size }),
+    });
+    const big = new Uint8Array(10).fill(7);
+    buffer.writeUint8(1).writeRaw(big).writeRaw(new Uint8Array([2, 3])).writeBytes(big).writeUint8(4);
+    expect(buffer.length).toBe(1 + 10 + 2 + 1 + 10 + 1);
+    buffer.commit();
+    const { runs, size } = committed!;
+    expect(size).toBe(25);
+    // Header room and the first byte; the caller's bytes themselves; 2, 3 and the length prefix; the bytes; 4.
+    expect(runs.map((r) => r.length)).toEqual([5, 10, 3, 10, 1]);
+    expect(runs[1]).toBe(big);
+    expect(runs[3]).toBe(big);
+    expect([...runs[2]]).toEqual([2, 3, 10]);
+    expect([...runs[4]]).toEqual([4]);
+  });
+
+  test('moveOut copies every run still in borrowed memory, so the lender can reuse it', () => {
+    const lent = Buffer.alloc(64);
+    let runs: Uint8Array[] = [];
+    const buffer = new Uint8ArrayWriteBuffer(undefined, {
+      headerRoom: 4,
+      borrowed: { memory: lent, offset: 8 },
+      referenceFrom: 16,
+      onCommitRuns: (r) => (runs = r),
+    });
+    const big = new Uint8Array(16).fill(9);
+    buffer.writeUint8(1).writeRaw(big).writeUint8(2);
+    buffer.moveOut();
+    lent.fill(0xee);
+    buffer.writeUint8(3).commit();
+    expect(runs.every((run) => run === big || run.buffer !== lent.buffer)).toBe(true);
+    expect([...runs[0].subarray(4)]).toEqual([1]);
+    expect([...runs[2]]).toEqual([2, 3]);
+  });
+
+  test('without onCommitRuns, referenceFrom is ignored and bytes are copied', () => {
+    let bytes: Uint8Array | undefined;
+    const buffer = new Uint8ArrayWriteBuffer((b) => (bytes = b), { referenceFrom: 1 });
+    const source = new Uint8Array([5, 6]);
+    buffer.writeRaw(source).commit();
+    source[0] = 0;
+    expect([...bytes!]).toEqual([5, 6]);
+  });
+});

@@ -456,7 +456,7 @@ describe('BinaryMessagePipe copies', () => {
     const buffer = sender.getWriteBuffer() as Uint8ArrayWriteBuffer;
     let committed: Uint8Array | undefined;
     buffer.onCommit((bytes) => (committed = bytes));
-    const payload = pattern(100_000, 1);
+    const payload = pattern(10_000, 1);
     buffer.writeRaw(payload).commit();
     await until(() => received.length === 1, 'the message');
     expect(write).toHaveBeenCalledTimes(1);
@@ -467,6 +467,54 @@ describe('BinaryMessagePipe copies', () => {
     expect(chunk.length).toBe(payload.length + 4);
     expect(chunk.readUInt32BE(0)).toBe(payload.length);
     expectSameMessages(received, [payload]);
+  });
+
+  it('keeps large raw bytes of a committed message by reference, written in one corked batch', async () => {
+    const { sender, receiver, stream } = memoryPair();
+    const received: Buffer[] = [];
+    receiver.onMessage((m) => received.push(Buffer.from(m)));
+    const write = jest.spyOn(stream, 'write');
+    const cork = jest.spyOn(stream, 'cork');
+    const payload = pattern(100_000, 2);
+    sender.getWriteBuffer().writeUint32(7).writeBytes(payload).writeString('tail').commit();
+    await until(() => received.length === 1, 'the message');
+    const chunks = write.mock.calls.map(([chunk]) => chunk as Buffer);
+    expect(chunks.some((c) => c.buffer === payload.buffer && c.byteOffset === payload.byteOffset)).toBe(true);
+    expect(cork).toHaveBeenCalledTimes(1);
+    const expected = Buffer.concat([Buffer.from([0, 0, 0, 7, 0xa0, 0x8d, 0x06]), payload, Buffer.from([4]), Buffer.from('tail')]);
+    expectSameMessages(received, [expected]);
+  });
+
+  it('keeps frames in commit order when small frames, referenced runs and interleaved buffers mix in one tick', async () => {
+    const { sender, receiver } = memoryPair();
+    const received: Buffer[] = [];
+    receiver.onMessage((m) => received.push(Buffer.from(m)));
+    const big1 = pattern(70_000, 3);
+    const big2 = pattern(200_000, 4);
+    const expected: Buffer[] = [];
+    const small = (n: number) => Buffer.from(`small ${n}`);
+
+    sender.getWriteBuffer().writeRaw(small(1)).commit();
+    expected.push(small(1));
+    // Two buffers open at once: the first is moved out of the shared memory when the second starts.
+    const first = sender.getWriteBuffer().writeRaw(Buffer.from('first, begun early '));
+    const second = sender.getWriteBuffer().writeRaw(Buffer.from('second '));
+    first.writeRaw(big1).writeRaw(Buffer.from(' first tail'));
+    second.writeRaw(big2).writeRaw(big1).writeRaw(Buffer.from(' second tail'));
+    second.commit();
+    expected.push(Buffer.concat([Buffer.from('second '), big2, big1, Buffer.from(' second tail')]));
+    sender.send(small(2));
+    expected.push(small(2));
+    first.commit();
+    expected.push(Buffer.concat([Buffer.from('first, begun early '), big1, Buffer.from(' first tail')]));
+    // An abandoned buffer (never committed) must not disturb the frames after it.
+    sender.getWriteBuffer().writeRaw(Buffer.from('abandoned')).writeRaw(big2);
+    for (let i = 3; i < 200; i++) {
+      sender.getWriteBuffer().writeRaw(small(i)).commit();
+      expected.push(small(i));
+    }
+    await until(() => received.length === expected.length, 'every message');
+    expectSameMessages(received, expected);
   });
 
   it('writes a large message given to send() by reference', async () => {

@@ -18,6 +18,17 @@ export interface Uint8ArrayWriteBufferOptions {
    * outgrows the loan or when moveOut() is called, so the lender can hand that memory to someone else.
    */
   borrowed?: { memory: Buffer; offset: number };
+  /**
+   * writeRaw() and writeBytes() of at least this many bytes keep a reference to the caller's bytes instead of
+   * copying them, and the message is handed to `onCommitRuns` as a list of runs. For transports that write a
+   * list of chunks at once (a socket's writev); the caller must leave such bytes unchanged until they are written.
+   */
+  referenceFrom?: number;
+  /**
+   * Receives the message at commit() as runs of bytes to send in order — the first starts with the header room
+   * — instead of `onCommitted`'s single view. `size` counts the message without the header room.
+   */
+  onCommitRuns?: (runs: Uint8Array[], size: number) => void;
 }
 
 /** A WriteBuffer over a growable Buffer. */
@@ -28,6 +39,13 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   private pos: number;
   private borrowed: boolean;
   private readonly headerRoom: number;
+  /** Where the run being written now starts: `start` until a reference cuts the message into runs. */
+  private runStart: number;
+  /** Runs finished before the current one, and how many bytes they hold (header room included). */
+  private runs: Uint8Array[] | undefined;
+  private runBytes = 0;
+  private readonly referenceFrom: number;
+  private readonly onCommitRuns: ((runs: Uint8Array[], size: number) => void) | undefined;
   private committed = false;
   private listeners: Array<(bytes: Uint8Array) => void> | undefined;
 
@@ -48,25 +66,36 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
       this.borrowed = false;
     }
     this.pos = this.start + this.headerRoom;
+    this.runStart = this.start;
+    this.onCommitRuns = options.onCommitRuns;
+    this.referenceFrom = this.onCommitRuns ? (options.referenceFrom ?? Infinity) : Infinity;
   }
 
   /** Bytes written so far, not counting the header room. */
   get length(): number {
-    return this.pos - this.start - this.headerRoom;
+    return this.runBytes + this.pos - this.runStart - this.headerRoom;
   }
 
   /** Copies what was written so far out of borrowed memory into memory of its own; a no-op otherwise. */
   moveOut(): void {
-    if (this.borrowed && !this.committed) this.relocate(0);
+    if (!this.borrowed || this.committed) return;
+    const lent = this.buffer.buffer;
+    if (this.runs) {
+      for (let i = 0; i < this.runs.length; i++) {
+        if (this.runs[i].buffer === lent) this.runs[i] = Buffer.from(this.runs[i]);
+      }
+    }
+    this.relocate(0);
   }
 
-  /** Moves the message (header room included) to a new buffer with room for `extra` more bytes. */
+  /** Moves the current run to a new buffer with room for `extra` more bytes. */
   private relocate(extra: number): void {
-    const used = this.pos - this.start;
+    const used = this.pos - this.runStart;
     const grown = Buffer.allocUnsafe(Math.max(used + extra, used * 2, this.headerRoom + 256));
-    this.buffer.copy(grown, 0, this.start, this.pos);
+    this.buffer.copy(grown, 0, this.runStart, this.pos);
+    if (this.runStart === this.start) this.start = 0;
     this.buffer = grown;
-    this.start = 0;
+    this.runStart = 0;
     this.pos = used;
     this.borrowed = false;
   }
@@ -162,6 +191,15 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
 
   writeRaw(value: Uint8Array): this {
     const size = value.byteLength;
+    if (size >= this.referenceFrom) {
+      if (this.committed) throw new BufferCommittedError();
+      // Cut the run written so far and keep the caller's bytes as a run of their own; writing goes on after.
+      const runs = (this.runs ??= []);
+      runs.push(this.buffer.subarray(this.runStart, this.pos), value);
+      this.runBytes += this.pos - this.runStart + size;
+      this.runStart = this.pos;
+      return this;
+    }
     const pos = this.reserve(size);
     this.buffer.set(value, pos);
     this.pos = pos + size;
@@ -171,13 +209,25 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   commit(): void {
     if (this.committed) throw new BufferCommittedError();
     this.committed = true;
+    if (this.onCommitRuns) {
+      const runs = this.runs ?? [];
+      runs.push(this.buffer.subarray(this.runStart, this.pos));
+      this.onCommitRuns(runs, this.runBytes + this.pos - this.runStart - this.headerRoom);
+      if (this.listeners) {
+        const whole = runs.length === 1 ? runs[0] : Buffer.concat(runs);
+        this.notify(whole.subarray(this.headerRoom));
+      }
+      return;
+    }
     const bytes = this.buffer.subarray(this.start + this.headerRoom, this.pos);
     this.onCommitted?.(bytes);
-    const listeners = this.listeners;
-    if (listeners) {
-      this.listeners = undefined;
-      for (const listener of listeners) listener(bytes);
-    }
+    if (this.listeners) this.notify(bytes);
+  }
+
+  private notify(bytes: Uint8Array): void {
+    const listeners = this.listeners!;
+    this.listeners = undefined;
+    for (const listener of listeners) listener(bytes);
   }
 }
 

@@ -14,9 +14,13 @@ export interface WriteBuffer {
   writeLength(value: number): this;
   /** UTF-8 bytes prefixed by their count as a varint. Lone surrogates are written as U+FFFD. */
   writeString(value: string): this;
-  /** Bytes prefixed by their count as a varint. */
+  /**
+   * Bytes prefixed by their count as a varint. A transport's buffer may keep 64 KiB or more by reference rather
+   * than copy them (the pipe's does): leave them unchanged until the message is sent — for an RPC call, until it
+   * settles.
+   */
   writeBytes(value: Uint8Array): this;
-  /** Bytes with no prefix: the reader must know how many to take. */
+  /** Bytes with no prefix: the reader must know how many to take. Large ones may be kept by reference, as above. */
   writeRaw(value: Uint8Array): this;
   /** Finishes the message and hands it on. Any write or commit after this throws. */
   commit(): void;

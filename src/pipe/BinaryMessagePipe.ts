@@ -187,10 +187,10 @@ export class BinaryMessagePipe implements Disposable {
     this.close();
   }
 
-  /** `bytes` was committed by a buffer from getWriteBuffer(). */
-  private readonly commitBound = (bytes: Uint8Array) => {
-    this.checkSendable(bytes.byteLength);
-    this.writer.enqueueCommitted(bytes);
+  /** A message committed by a buffer from getWriteBuffer(). */
+  private readonly commitBound = (runs: Uint8Array[], size: number) => {
+    this.checkSendable(size);
+    this.writer.enqueueCommitted(runs, size);
     this.afterSend();
   };
 

@@ -8,6 +8,8 @@ const SLAB_SIZE = 64 * 1024;
 const MIN_SLAB_ROOM = 1024;
 /** send() copies messages below this size into the slab; larger ones are written by reference. */
 const COPY_BELOW = 16 * 1024;
+/** A write buffer keeps byte runs of this size or more by reference instead of copying them into the frame. */
+export const REFERENCE_FROM = 64 * 1024;
 
 /**
  * Queues outgoing frames and writes them to the stream once per tick.
@@ -46,34 +48,42 @@ export class FrameWriter {
   }
 
   /**
-   * A buffer for one frame, with the header's room in front, writing straight into the slab. `onCommitted` gets
-   * the message bytes and must hand them to enqueueCommitted().
+   * A buffer for one frame, with the header's room in front, writing straight into the slab. Byte runs of
+   * REFERENCE_FROM or more are kept by reference. `onCommitRuns` gets the message and must hand it to
+   * enqueueCommitted().
    */
-  createWriteBuffer(onCommitted: (bytes: Uint8Array) => void): Uint8ArrayWriteBuffer {
+  createWriteBuffer(onCommitRuns: (runs: Uint8Array[], size: number) => void): Uint8ArrayWriteBuffer {
     // One borrower at a time: an earlier buffer still open (being built alongside, or abandoned) moves out.
     this.tenant?.moveOut();
     if (SLAB_SIZE - this.slabUsed < MIN_SLAB_ROOM) this.newSlab();
-    const buffer = new Uint8ArrayWriteBuffer(onCommitted, {
+    const buffer = new Uint8ArrayWriteBuffer(undefined, {
       headerRoom: FRAME_HEADER_SIZE,
       borrowed: { memory: this.slab, offset: this.slabUsed },
+      referenceFrom: REFERENCE_FROM,
+      onCommitRuns,
     });
     this.tenant = buffer;
     return buffer;
   }
 
-  /** Queues a message committed by a buffer from createWriteBuffer(): its header's room lies right before it. */
-  enqueueCommitted(bytes: Uint8Array): void {
-    const size = bytes.byteLength;
-    if (bytes.buffer === this.slab.buffer && bytes.byteOffset === this.slabUsed + FRAME_HEADER_SIZE) {
-      this.slab.writeUInt32BE(size, this.slabUsed);
-      this.slabUsed += FRAME_HEADER_SIZE + size;
-      this.tenant = undefined;
+  /**
+   * Queues a message committed by a buffer from createWriteBuffer(), as its runs: the first starts with the room
+   * for the header. Runs that lie in the slab where the last frame ended stay there; the others are queued as
+   * chunks of their own, in order.
+   */
+  enqueueCommitted(runs: Uint8Array[], size: number): void {
+    const first = runs[0];
+    const slab = this.slab;
+    if (first.buffer === slab.buffer && first.byteOffset === this.slabUsed) {
+      slab.writeUInt32BE(size, this.slabUsed);
     } else {
-      // It outgrew the slab (or was moved out): a frame of its own, header included, in its own memory.
-      const frame = Buffer.from(bytes.buffer, bytes.byteOffset - FRAME_HEADER_SIZE, size + FRAME_HEADER_SIZE);
-      frame.writeUInt32BE(size, 0);
-      this.push(frame);
+      Buffer.from(first.buffer, first.byteOffset, FRAME_HEADER_SIZE).writeUInt32BE(size, 0);
     }
+    for (const run of runs) {
+      if (run.buffer === slab.buffer && run.byteOffset === this.slabUsed) this.slabUsed += run.byteLength;
+      else if (run.byteLength > 0) this.push(run);
+    }
+    this.tenant = undefined;
     this.schedule();
   }
 
