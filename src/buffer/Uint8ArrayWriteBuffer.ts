@@ -26,9 +26,12 @@ export interface Uint8ArrayWriteBufferOptions {
   referenceFrom?: number;
   /**
    * Receives the message at commit() as runs of bytes to send in order — the first starts with the header room
-   * — instead of `onCommitted`'s single view. `size` counts the message without the header room.
+   * — instead of `onCommitted`'s single view. `size` counts the message without the header room. When the
+   * buffer never left its borrowed memory, `inLentMemory` is true: runs alternate between bytes in that memory,
+   * back to back from the lent offset, and referenced bytes; and `runs` is undefined when the message is a
+   * single run there (the lender knows where it is, so no view is made).
    */
-  onCommitRuns?: (runs: Uint8Array[], size: number) => void;
+  onCommitRuns?: (runs: Uint8Array[] | undefined, size: number, inLentMemory: boolean) => void;
 }
 
 /** A WriteBuffer over a growable Buffer. */
@@ -45,7 +48,7 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   private runs: Uint8Array[] | undefined;
   private runBytes = 0;
   private readonly referenceFrom: number;
-  private readonly onCommitRuns: ((runs: Uint8Array[], size: number) => void) | undefined;
+  private readonly onCommitRuns: Uint8ArrayWriteBufferOptions['onCommitRuns'];
   private committed = false;
   private listeners: Array<(bytes: Uint8Array) => void> | undefined;
 
@@ -210,9 +213,14 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
     if (this.committed) throw new BufferCommittedError();
     this.committed = true;
     if (this.onCommitRuns) {
+      const size = this.runBytes + this.pos - this.runStart - this.headerRoom;
+      if (this.borrowed && !this.runs && !this.listeners) {
+        this.onCommitRuns(undefined, size, true);
+        return;
+      }
       const runs = this.runs ?? [];
       runs.push(this.buffer.subarray(this.runStart, this.pos));
-      this.onCommitRuns(runs, this.runBytes + this.pos - this.runStart - this.headerRoom);
+      this.onCommitRuns(runs, size, this.borrowed);
       if (this.listeners) {
         const whole = runs.length === 1 ? runs[0] : Buffer.concat(runs);
         this.notify(whole.subarray(this.headerRoom));

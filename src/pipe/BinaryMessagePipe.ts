@@ -188,9 +188,9 @@ export class BinaryMessagePipe implements Disposable {
   }
 
   /** A message committed by a buffer from getWriteBuffer(). */
-  private readonly commitBound = (runs: Uint8Array[], size: number) => {
+  private readonly commitBound = (runs: Uint8Array[] | undefined, size: number, inLentMemory: boolean) => {
     this.checkSendable(size);
-    this.writer.enqueueCommitted(runs, size);
+    this.writer.enqueueCommitted(runs, size, inLentMemory);
     this.afterSend();
   };
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'stream';
-import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
+import { Uint8ArrayWriteBuffer, type Uint8ArrayWriteBufferOptions } from '../buffer/Uint8ArrayWriteBuffer';
 import { FRAME_HEADER_SIZE } from './frame';
 
 /** Small frames are written into slabs of this size, one after another. */
@@ -52,39 +52,55 @@ export class FrameWriter {
    * REFERENCE_FROM or more are kept by reference. `onCommitRuns` gets the message and must hand it to
    * enqueueCommitted().
    */
-  createWriteBuffer(onCommitRuns: (runs: Uint8Array[], size: number) => void): Uint8ArrayWriteBuffer {
+  createWriteBuffer(
+    onCommitRuns: (runs: Uint8Array[] | undefined, size: number, inLentMemory: boolean) => void,
+  ): Uint8ArrayWriteBuffer {
     // One borrower at a time: an earlier buffer still open (being built alongside, or abandoned) moves out.
     this.tenant?.moveOut();
     if (SLAB_SIZE - this.slabUsed < MIN_SLAB_ROOM) this.newSlab();
-    const buffer = new Uint8ArrayWriteBuffer(undefined, {
-      headerRoom: FRAME_HEADER_SIZE,
-      borrowed: { memory: this.slab, offset: this.slabUsed },
-      referenceFrom: REFERENCE_FROM,
-      onCommitRuns,
-    });
+    // The constructor only reads its options, so one object serves every buffer: no garbage per message.
+    const options = this.bufferOptions;
+    options.borrowed.memory = this.slab;
+    options.borrowed.offset = this.slabUsed;
+    options.onCommitRuns = onCommitRuns;
+    const buffer = new Uint8ArrayWriteBuffer(undefined, options);
     this.tenant = buffer;
     return buffer;
   }
 
+  private readonly bufferOptions: Uint8ArrayWriteBufferOptions & { borrowed: { memory: Buffer; offset: number } } = {
+    headerRoom: FRAME_HEADER_SIZE,
+    borrowed: { memory: this.slab, offset: 0 },
+    referenceFrom: REFERENCE_FROM,
+  };
+
   /**
-   * Queues a message committed by a buffer from createWriteBuffer(), as its runs: the first starts with the room
-   * for the header. Runs that lie in the slab where the last frame ended stay there; the others are queued as
-   * chunks of their own, in order.
+   * Queues a message committed by a buffer from createWriteBuffer(), as its runs (see Uint8ArrayWriteBuffer's
+   * onCommitRuns): the first starts with the room for the header. Runs in the slab stay there, right after the
+   * last frame; referenced runs, and runs of a buffer that moved out, are queued as chunks of their own, in order.
    */
-  enqueueCommitted(runs: Uint8Array[], size: number): void {
-    const first = runs[0];
-    const slab = this.slab;
-    if (first.buffer === slab.buffer && first.byteOffset === this.slabUsed) {
-      slab.writeUInt32BE(size, this.slabUsed);
-    } else {
-      Buffer.from(first.buffer, first.byteOffset, FRAME_HEADER_SIZE).writeUInt32BE(size, 0);
-    }
-    for (const run of runs) {
-      if (run.buffer === slab.buffer && run.byteOffset === this.slabUsed) this.slabUsed += run.byteLength;
-      else if (run.byteLength > 0) this.push(run);
-    }
+  enqueueCommitted(runs: Uint8Array[] | undefined, size: number, inSlab: boolean): void {
     this.tenant = undefined;
     this.schedule();
+    if (inSlab) {
+      // Typed-array getters (.buffer, .byteOffset) cost more than the rest of a small frame: not read here.
+      this.slab.writeUInt32BE(size, this.slabUsed);
+      if (!runs) {
+        this.slabUsed += FRAME_HEADER_SIZE + size;
+        return;
+      }
+      for (let i = 0; i < runs.length; i++) {
+        if (i % 2 === 0) this.slabUsed += runs[i].byteLength;
+        else this.push(runs[i]);
+      }
+      return;
+    }
+    const first = runs![0];
+    Buffer.from(first.buffer, first.byteOffset, FRAME_HEADER_SIZE).writeUInt32BE(size, 0);
+    for (const run of runs!) {
+      if (run.buffer === this.slab.buffer && run.byteOffset === this.slabUsed) this.slabUsed += run.byteLength;
+      else if (run.byteLength > 0) this.push(run);
+    }
   }
 
   /** Queues a message given as it is: copied into the slab when small, referenced when large. */
