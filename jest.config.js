@@ -9,4 +9,5 @@ module.exports = {
   // Forked children and big payloads make some tests slow on a 2-core machine.
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
