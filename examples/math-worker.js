@@ -1,5 +1,5 @@
 // The worker of the quick start: exposes a `math` service over fd 4 and calls back into the parent's `log`.
-const { IPCChannel, RpcPeer, Emitter } = require('fdpipe');
+const { IPCChannel, RpcPeer, Emitter, currentCallSignal } = require('fdpipe');
 
 const channel = new IPCChannel();
 const rpc = new RpcPeer(channel);
@@ -26,8 +26,9 @@ class MathService {
     return total;
   }
 
-  // Runs until cancelled: the caller's AbortSignal arrives here as the last argument.
-  spin(signal) {
+  // Runs until cancelled. A caller's AbortSignal arrives as the last argument; a call with only a timeout passes
+  // none, and currentCallSignal() gives the signal that its timeout fires.
+  spin(signal = currentCallSignal()) {
     return new Promise((resolve) => signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
   }
 

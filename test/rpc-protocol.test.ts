@@ -1,5 +1,6 @@
 import {
   AbortError,
+  currentCallSignal,
   ConnectionClosedError,
   InMemoryChannel,
   isRemoteError,
@@ -238,8 +239,9 @@ describe('RpcProtocol cancellation and timeouts', () => {
     const [a, b] = protocolPair();
     const aborted = new Promise<boolean>((resolve) => {
       b.setRequestHandler((_m, args) => {
-        const signal = args[args.length - 1] as AbortSignal;
-        signal.addEventListener('abort', () => resolve(true));
+        // No signal was passed, so none is appended: the arguments stay as sent.
+        expect(args).toEqual([]);
+        currentCallSignal()!.addEventListener('abort', () => resolve(true));
         return new Promise(() => {});
       });
     });
@@ -257,10 +259,16 @@ describe('RpcProtocol cancellation and timeouts', () => {
     expect((result as any).error).toBeInstanceOf(TimeoutError);
   });
 
-  test('without a signal or timeout the callee gets exactly the arguments sent', async () => {
+  test('without a signal or timeout the callee gets exactly the arguments sent, and no call signal', async () => {
     const [a, b] = protocolPair();
-    b.setRequestHandler((_m, args) => args.length);
-    expect(await a.sendRequest('n', [1, 2])).toBe(2);
+    b.setRequestHandler((_m, args) => [args.length, currentCallSignal() === undefined]);
+    expect(await a.sendRequest('n', [1, 2])).toEqual([2, true]);
+  });
+
+  test('with only a timeout, rest-parameter handlers see just the arguments sent', async () => {
+    const [a, b] = protocolPair({ timeout: 5000 });
+    b.setRequestHandler((_m, args) => Math.max(...(args as number[])));
+    expect(await a.sendRequest('max', [1, 5, 3])).toBe(5);
   });
 });
 
@@ -285,8 +293,12 @@ describe('RpcProtocol and the connection closing', () => {
   test('the callee aborts work for a caller that went away', async () => {
     const [a, b] = protocolPair();
     const aborted = new Promise<unknown>((resolve) => {
-      b.setRequestHandler((_m, args) => {
-        (args[args.length - 1] as AbortSignal).addEventListener('abort', () => resolve('aborted'));
+      b.setRequestHandler(async () => {
+        // Still reachable after an await: the signal follows the call's async context.
+        await tick();
+        const signal = currentCallSignal()!;
+        if (signal.aborted) resolve('aborted');
+        else signal.addEventListener('abort', () => resolve('aborted'));
         return new Promise(() => {});
       });
     });

@@ -7,7 +7,7 @@ type Listener = (...args: never[]) => void;
 
 /** Anything with Node's IPC shape: a ChildProcess, or `process` in a forked child. */
 export interface SendingEndpoint {
-  send?(message: unknown): unknown;
+  send?(message: unknown, callback?: (error: Error | null) => void): unknown;
   on(event: string, listener: Listener): unknown;
   off(event: string, listener: Listener): unknown;
 }
@@ -51,7 +51,12 @@ export class MessageEndpointChannel extends AbstractChannel {
       this.usesBase64 = false;
     } else if (typeof (endpoint as SendingEndpoint).send === 'function') {
       const sender = endpoint as SendingEndpoint;
-      this.post = (message) => sender.send!(message);
+      // With a callback, a failed send (EPIPE once the other side is gone) comes back here instead of being
+      // emitted as an 'error' event that, unheard, would crash the process.
+      const onSent = (error: Error | null) => {
+        if (error) this.shutDown(`sending failed, the other side is gone: ${error.message}`);
+      };
+      this.post = (message) => sender.send!(message, onSent);
       this.usesBase64 = true;
     } else {
       throw new TypeError(

@@ -14,13 +14,15 @@ import {
   TimeoutError,
 } from './errors';
 import { toCallerRejection } from './remoteError';
-import { FLAG_CANCELLABLE, MessageType } from './wire';
+import { runWithCallSignal } from './callContext';
+import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, MessageType } from './wire';
 
 /** What serves calls and events under one name on this side of a connection. */
 export interface RpcTarget {
   /**
    * Runs `method`; returns its result or a promise of it. Throws MethodNotFoundError for a name it does not serve.
-   * When the caller can cancel, the last element of `args` is a live AbortSignal.
+   * When the caller passed an AbortSignal, the last element of `args` is a live one; when it can cancel at all
+   * (a signal or a timeout), currentCallSignal() gives that signal too.
    */
   call(method: string, args: unknown[]): unknown;
   /** The event named `event`; throws for a name it does not have. */
@@ -178,13 +180,14 @@ export class RpcProtocol implements Disposable {
         onAbort: undefined,
         callerStack,
       };
-      const cancellable = signal !== undefined || timeout !== undefined;
+      const flags =
+        signal !== undefined ? FLAG_CANCELLABLE | FLAG_SIGNAL_ARGUMENT : timeout !== undefined ? FLAG_CANCELLABLE : 0;
       try {
         const buffer = this.channel.getWriteBuffer();
         buffer
           .writeUint8(MessageType.Request)
           .writeLength(id)
-          .writeUint8(cancellable ? FLAG_CANCELLABLE : 0)
+          .writeUint8(flags)
           .writeString(target)
           .writeString(method);
         this.writeArgs(buffer, args);
@@ -294,9 +297,8 @@ export class RpcProtocol implements Disposable {
           return this.onNotificationMessage(reader);
         case MessageType.Cancel: {
           const id = reader.readLength();
-          const controller = this.incoming.get(id);
-          this.incoming.delete(id);
-          controller?.abort(new AbortError(`request ${id}`, 'cancelled by the caller'));
+          // Left in `incoming` so finishRequest sees the abort and sends no reply nobody waits for.
+          this.incoming.get(id)?.abort(new AbortError(`request ${id}`, 'cancelled by the caller'));
           return;
         }
         case MessageType.Subscribe:
@@ -349,7 +351,7 @@ export class RpcProtocol implements Disposable {
     if (flags & FLAG_CANCELLABLE) {
       const controller = new AbortController();
       this.incoming.set(id, controller);
-      args.push(controller.signal);
+      if (flags & FLAG_SIGNAL_ARGUMENT) args.push(controller.signal);
     }
     const target = this.targets.get(targetName);
     if (target) {
@@ -366,7 +368,10 @@ export class RpcProtocol implements Disposable {
   private runRequest(id: number, target: RpcTarget, method: string, args: unknown[]): void {
     let result: unknown;
     try {
-      result = target.call(method, args);
+      const controller = this.incoming.get(id);
+      result = controller
+        ? runWithCallSignal(controller.signal, () => target.call(method, args))
+        : target.call(method, args);
     } catch (error) {
       this.finishRequest(id, error, true);
       return;

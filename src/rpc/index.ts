@@ -13,3 +13,4 @@ export {
 } from './errors';
 export { isRemoteError } from './remoteError';
 export * from './channels';
+export { currentCallSignal } from './callContext';

@@ -21,5 +21,7 @@ export const enum MessageType {
   EventError = 9,
 }
 
-/** Request flag: the caller can cancel (a signal or a timeout), so the callee passes an AbortSignal last. */
+/** Request flag: the caller can cancel (a signal or a timeout): the callee keeps an AbortController for a cancel. */
 export const FLAG_CANCELLABLE = 1;
+/** Request flag: the caller passed an AbortSignal as its last argument: the callee's live signal takes its place. */
+export const FLAG_SIGNAL_ARGUMENT = 2;
