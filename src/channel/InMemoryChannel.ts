@@ -4,7 +4,8 @@ import { AbstractChannel } from './AbstractChannel';
 import { ChannelClosedError } from './errors';
 
 /**
- * One end of a pair of channels joined in memory: a committed message reaches the other end on a later tick,
+ * One end of a pair of channels joined in memory: a committed message reaches the other end on a later turn of the
+ * event loop,
  * in order, with no copy. For tests, and for services that run in the same process as their callers.
  */
 export class InMemoryChannel extends AbstractChannel {
@@ -43,7 +44,8 @@ export class InMemoryChannel extends AbstractChannel {
     this.inbox.push(item);
     if (this.deliveryScheduled) return;
     this.deliveryScheduled = true;
-    process.nextTick(() => this.deliver());
+    // setImmediate, not nextTick: a busy pair must leave the event loop room for timers and I/O, as a socket does.
+    setImmediate(() => this.deliver());
   }
 
   private deliver(): void {
