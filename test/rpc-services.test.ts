@@ -1,4 +1,12 @@
-import { Emitter, InMemoryChannel, MethodNotFoundError, RpcPeer, ServiceNotFoundError, type Event } from '../src';
+import {
+  ConnectionClosedError,
+  Emitter,
+  InMemoryChannel,
+  MethodNotFoundError,
+  RpcPeer,
+  ServiceNotFoundError,
+  type Event,
+} from '../src';
 import { outcome, tick } from './helpers/rpc';
 
 interface Calculator {
@@ -60,8 +68,8 @@ describe('typed services', () => {
   ])('%s cannot be called remotely: method-not-found', async (name) => {
     const [server, client] = peers();
     server.expose('calc', new CalculatorService());
-    const calc = client.proxy<Record<string, () => unknown>>('calc');
-    const result = await outcome(calc[name]() as Promise<unknown>);
+    // Asked for directly: the proxy itself keeps Object.prototype names local.
+    const result = await outcome(client.protocol.request('calc', name, []));
     expect(result.ok).toBe(false);
     expect((result as any).error).toBeInstanceOf(MethodNotFoundError);
     expect((result as any).error.message).toContain(`'${name}'`);
@@ -151,5 +159,111 @@ describe('typed services', () => {
     const [server] = peers();
     server.expose('x', {});
     expect(() => server.expose('x', {})).toThrow("'x' is already exposed");
+  });
+});
+
+describe('what a service exposes', () => {
+  test('methods of a platform base class (EventEmitter, Map) are not callable; the subclass own methods are', async () => {
+    const { EventEmitter } = await import('events');
+    class Jobs extends EventEmitter {
+      count() {
+        return this.listenerCount('job');
+      }
+    }
+    const jobs = new Jobs();
+    jobs.on('job', () => {});
+    class Registry extends Map<string, number> {
+      total() {
+        return [...this.values()].reduce((a, b) => a + b, 0);
+      }
+    }
+    const registry = new Registry([['a', 2]]);
+    const [server, client] = peers();
+    server.expose('jobs', jobs);
+    server.expose('registry', registry);
+    expect(await client.protocol.request('jobs', 'count', [])).toBe(1);
+    for (const name of ['emit', 'removeAllListeners', 'on', 'setMaxListeners']) {
+      expect(((await outcome(client.protocol.request('jobs', name, ['job']))) as any).error).toBeInstanceOf(
+        MethodNotFoundError,
+      );
+    }
+    expect(jobs.listenerCount('job')).toBe(1);
+    expect(await client.protocol.request('registry', 'total', [])).toBe(2);
+    expect((await outcome(client.protocol.request('registry', 'clear', []))).ok).toBe(false);
+    expect(registry.size).toBe(1);
+  });
+
+  test('an event written as a method is called on its service', async () => {
+    class Ticker {
+      private readonly ticks = new Emitter<number>();
+      onTick(listener: (n: number) => void) {
+        return this.ticks.event(listener);
+      }
+      tick(n: number) {
+        this.ticks.fire(n);
+      }
+    }
+    const [server, client] = peers();
+    server.expose('ticker', new Ticker());
+    const ticker = client.proxy<{ onTick: Event<number>; tick(n: number): void }>('ticker');
+    const seen: number[] = [];
+    ticker.onTick((n) => seen.push(n));
+    await tick();
+    await ticker.tick(4);
+    await tick();
+    expect(seen).toEqual([4]);
+  });
+
+  test('an event that fires its current value while being subscribed gets it across', async () => {
+    const [server, client] = peers();
+    server.expose('state', {
+      onValue: (listener: (v: string) => void) => {
+        listener('current');
+        return { dispose() {} };
+      },
+    });
+    const seen: string[] = [];
+    client.proxy<{ onValue: Event<string> }>('state').onValue((v) => seen.push(v));
+    await tick();
+    await tick();
+    expect(seen).toEqual(['current']);
+  });
+
+  test('unsubscribing while the service is still awaited leaves no subscription behind', async () => {
+    const [server, client] = peers();
+    const service = new CalculatorService();
+    const subscription = client.proxy<Calculator>('late').onResult(() => {});
+    await tick();
+    subscription.dispose();
+    await tick();
+    server.expose('late', service);
+    await tick();
+    expect(service.listenerCount()).toBe(0);
+  });
+
+  test('an error named like an Object.prototype member still rejects the call', async () => {
+    const [server, client] = peers();
+    server.expose('odd', {
+      fail() {
+        const error = new Error('odd name');
+        error.name = 'toString';
+        throw error;
+      },
+    });
+    const result = await outcome(client.proxy<{ fail(): void }>('odd').fail());
+    expect(result.ok).toBe(false);
+    expect((result as any).error.message).toBe('odd name');
+  });
+
+  test('disposing one side rejects the other side calls to it', async () => {
+    const [server, client] = peers();
+    server.expose('calc', { hang: () => new Promise(() => {}) });
+    const pending = outcome(client.proxy<{ hang(): Promise<void> }>('calc').hang());
+    await tick();
+    server.dispose();
+    expect(((await pending) as any).error).toBeInstanceOf(ConnectionClosedError);
+    expect(((await outcome(client.proxy<{ hang(): Promise<void> }>('calc').hang())) as any).error).toBeInstanceOf(
+      ConnectionClosedError,
+    );
   });
 });

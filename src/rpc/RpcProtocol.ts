@@ -1,4 +1,6 @@
 import type { Channel, ChannelCloseEvent } from '../channel/Channel';
+import { ChannelClosedError } from '../channel/errors';
+import { PipeClosedError } from '../pipe/errors';
 import { Emitter, type Event } from '../common/event';
 import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
@@ -163,7 +165,7 @@ export class RpcProtocol implements Disposable {
     }
 
     const timeout = options?.timeout ?? this.options.timeout;
-    const id = this.nextRequestId();
+    let id = 0;
     let callerStack: { stack?: string } | undefined;
     if (this.captureCallerStack) {
       callerStack = {};
@@ -183,6 +185,7 @@ export class RpcProtocol implements Disposable {
       const flags =
         signal !== undefined ? FLAG_CANCELLABLE | FLAG_SIGNAL_ARGUMENT : timeout !== undefined ? FLAG_CANCELLABLE : 0;
       try {
+        id = this.nextRequestId();
         const buffer = this.channel.getWriteBuffer();
         buffer
           .writeUint8(MessageType.Request)
@@ -194,8 +197,12 @@ export class RpcProtocol implements Disposable {
         this.pending.set(id, call);
         buffer.commit();
       } catch (error) {
-        this.pending.delete(id);
-        reject(this.channel.isClosed ? new ConnectionClosedError(this.closeEvent, `The call to ${labelOf(target, method)}`) : error);
+        if (this.pending.get(id) === call) this.pending.delete(id);
+        reject(
+          this.channel.isClosed || isClosedError(error)
+            ? new ConnectionClosedError(this.closeEvent, `The call to ${labelOf(target, method)}`)
+            : error,
+        );
         return;
       }
       if (timeout !== undefined) {
@@ -234,14 +241,19 @@ export class RpcProtocol implements Disposable {
         if (this.closeEvent) return;
         subscriptionId = this.nextSubscriptionId();
         this.subscriptions.set(subscriptionId, emitter);
-        const buffer = this.channel.getWriteBuffer();
-        buffer.writeUint8(MessageType.Subscribe).writeLength(subscriptionId).writeString(target).writeString(event);
-        this.writeArgs(buffer, args);
-        buffer.commit();
+        // Runs inside the caller's subscribe: a failure is reported, never thrown into it.
+        this.trySend(() => {
+          const buffer = this.channel.getWriteBuffer();
+          buffer.writeUint8(MessageType.Subscribe).writeLength(subscriptionId).writeString(target).writeString(event);
+          this.writeArgs(buffer, args);
+          buffer.commit();
+        }, () => this.subscriptions.delete(subscriptionId));
       },
       onLastListenerRemoved: () => {
         if (!this.subscriptions.delete(subscriptionId) || this.closeEvent) return;
-        this.channel.getWriteBuffer().writeUint8(MessageType.Unsubscribe).writeLength(subscriptionId).commit();
+        this.trySend(() =>
+          this.channel.getWriteBuffer().writeUint8(MessageType.Unsubscribe).writeLength(subscriptionId).commit(),
+        );
       },
     });
     return emitter.event as Event<T>;
@@ -275,9 +287,15 @@ export class RpcProtocol implements Disposable {
 
   /**
    * Stops using the channel: pending calls reject with ConnectionClosedError, remote work for this side is
-   * aborted, and subscriptions end. The channel itself stays open; its owner closes it.
+   * aborted, subscriptions end, and the other side's protocol is told to do the same. The channel itself stays
+   * open; its owner closes it.
    */
   dispose(): void {
+    if (this.closeEvent) return;
+    // Tell the other side, so its calls to us reject now instead of waiting for replies nobody will send.
+    if (!this.channel.isClosed) {
+      this.trySend(() => this.channel.getWriteBuffer().writeUint8(MessageType.Goodbye).commit());
+    }
     this.shutDown({ kind: 'local', reason: 'the RPC protocol was disposed' });
   }
 
@@ -324,6 +342,9 @@ export class RpcProtocol implements Disposable {
           this.reportError(reason instanceof Error ? reason : new RpcProtocolError(String(reason)));
           return;
         }
+        case MessageType.Goodbye:
+          this.shutDown({ kind: 'remote', reason: 'the other side stopped its RPC protocol on this channel' });
+          return;
         default:
           throw new RpcProtocolError(`Unknown RPC message type ${type}`);
       }
@@ -431,8 +452,17 @@ export class RpcProtocol implements Disposable {
       call.reject(error);
       return;
     }
-    if (isError) call.reject(toCallerRejection(value, labelOf(call.target, call.method), call.callerStack));
-    else call.resolve(value);
+    if (!isError) {
+      call.resolve(value);
+      return;
+    }
+    let rejection = value;
+    try {
+      rejection = toCallerRejection(value, labelOf(call.target, call.method), call.callerStack);
+    } catch {
+      // A hostile error object (a getter that throws, a frozen stack): reject with it as it came.
+    }
+    call.reject(rejection);
   }
 
   private onNotificationMessage(reader: ReadBuffer): void {
@@ -463,43 +493,63 @@ export class RpcProtocol implements Disposable {
       return;
     }
     const subscribe = () => {
+      // Unsubscribed (or the connection closed) while waiting for the service: nothing to do.
+      if (!this.served.has(id) || this.served.get(id) !== waiting) return;
       const target = this.targets.get(targetName)!;
       try {
         if (!target.listen) {
           throw new MethodNotFoundError(`The service '${targetName}' has no events (asked for '${eventName}')`);
         }
         const event = target.listen(eventName, args);
+        // The placeholder stays in `served` while subscribing, so an event that fires its current value at once
+        // already goes out.
         const subscription = event((value) => this.sendEventFire(id, value));
-        this.served.set(id, subscription);
+        if (this.served.get(id) === waiting) this.served.set(id, subscription);
+        else subscription.dispose();
       } catch (error) {
         this.sendEventError(id, error);
       }
     };
+    const waiting: Disposable = { dispose() {} };
+    this.served.set(id, waiting);
     if (this.targets.has(targetName)) subscribe();
     else this.waitForService(targetName, subscribe, (error) => this.sendEventError(id, error));
   }
 
+  /** Runs inside the service's own emitter: whatever goes wrong is reported here, never thrown into it. */
   private sendEventFire(id: number, value: unknown): void {
     if (this.closeEvent || !this.served.has(id)) return;
-    const buffer = this.channel.getWriteBuffer();
-    buffer.writeUint8(MessageType.EventFire).writeLength(id);
-    try {
+    this.trySend(() => {
+      const buffer = this.channel.getWriteBuffer();
+      buffer.writeUint8(MessageType.EventFire).writeLength(id);
       this.codec.encode(buffer, value);
-    } catch (error) {
-      this.reportError(error);
-      return;
-    }
-    buffer.commit();
+      buffer.commit();
+    });
   }
 
   private sendEventError(id: number, error: unknown): void {
     this.served.get(id)?.dispose();
     this.served.delete(id);
     if (this.closeEvent) return;
-    const buffer = this.channel.getWriteBuffer();
-    buffer.writeUint8(MessageType.EventError).writeLength(id);
-    this.codec.encode(buffer, error instanceof Error ? error : new RpcProtocolError(String(error)));
-    buffer.commit();
+    this.trySend(() => {
+      const buffer = this.channel.getWriteBuffer();
+      buffer.writeUint8(MessageType.EventError).writeLength(id);
+      this.codec.encode(buffer, error instanceof Error ? error : new RpcProtocolError(String(error)));
+      buffer.commit();
+    });
+  }
+
+  /**
+   * Sends from a place that must not throw (a listener, a timer, an emitter of the service): a connection closing
+   * under us, or a value that cannot be encoded, is reported on onError instead.
+   */
+  private trySend(send: () => void, undo?: () => void): void {
+    try {
+      send();
+    } catch (error) {
+      undo?.();
+      if (!this.channel.isClosed && !isClosedError(error)) this.reportError(error);
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------
@@ -623,6 +673,11 @@ export class RpcProtocol implements Disposable {
     this.notificationEmitter.dispose();
     this.errorEmitter.dispose();
   }
+}
+
+/** The transport is closed or closing: the call fails because the connection is gone, not because of a bug. */
+function isClosedError(error: unknown): boolean {
+  return error instanceof ChannelClosedError || error instanceof PipeClosedError || error instanceof ConnectionClosedError;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

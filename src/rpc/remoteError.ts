@@ -8,7 +8,8 @@ import { KNOWN_ERROR_CLASSES } from './errors';
  */
 export function toCallerRejection(value: unknown, method: string, callerStack: { stack?: string } | undefined): unknown {
   if (!(value instanceof Error)) return value;
-  const known = KNOWN_ERROR_CLASSES[value.name];
+  // An own-property lookup: a name like 'toString' or '__proto__' must not find Object.prototype's members.
+  const known = Object.hasOwn(KNOWN_ERROR_CLASSES, value.name) ? KNOWN_ERROR_CLASSES[value.name] : undefined;
   if (known && !(value instanceof (known as unknown as new () => Error))) {
     Object.setPrototypeOf(value, known.prototype);
   }

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'events';
+import { Duplex, Readable, Stream, Transform, Writable } from 'stream';
 import type { Event } from '../common/event';
 import { MethodNotFoundError } from './errors';
 import type { RpcProtocol, RpcTarget } from './RpcProtocol';
@@ -8,15 +10,38 @@ export function isEventName(name: string): boolean {
     name[2] >= 'A' && name[2] <= 'Z';
 }
 
+// Prototypes whose members belong to the platform, not to the service: a service class that extends
+// EventEmitter must not let the other side call emit() or removeAllListeners().
+const platformPrototypes = new Set<object>([
+  Object.prototype,
+  Function.prototype,
+  EventEmitter.prototype,
+  EventTarget.prototype,
+  Stream.prototype,
+  Readable.prototype,
+  Writable.prototype,
+  Duplex.prototype,
+  Transform.prototype,
+]);
+const nativeSource = /\{\s*\[native code\]\s*\}\s*$/;
+
+/** Object.prototype, Node's emitters and streams, or the prototype of a built-in class (Map, Array, Error, …). */
+function isPlatformPrototype(holder: object): boolean {
+  if (platformPrototypes.has(holder)) return true;
+  const ctor = Object.getOwnPropertyDescriptor(holder, 'constructor')?.value;
+  return typeof ctor === 'function' && ctor.prototype === holder && nativeSource.test(Function.prototype.toString.call(ctor));
+}
+
 /**
- * Finds the member `name` on the service itself or its class chain, stopping before Object.prototype and
- * Function.prototype, so nothing every object inherits (constructor, __proto__, toString, hasOwnProperty,
- * __defineGetter__, …) is reachable from the other side. Getters are not run.
+ * Finds the member `name` on the service itself or its class chain, stopping at the first platform prototype, so
+ * nothing every object inherits (constructor, __proto__, toString, hasOwnProperty, __defineGetter__, …) and
+ * nothing from a built-in base class (EventEmitter's emit, Map's clear, …) is reachable from the other side.
+ * Getters are not run.
  */
 function findOwnMember(service: object, name: string): PropertyDescriptor | undefined {
   for (
     let holder: object | null = service;
-    holder !== null && holder !== Object.prototype && holder !== Function.prototype;
+    holder !== null && (holder === service || !isPlatformPrototype(holder));
     holder = Object.getPrototypeOf(holder)
   ) {
     const descriptor = Object.getOwnPropertyDescriptor(holder, name);
@@ -57,7 +82,9 @@ export class ServiceTarget implements RpcTarget {
     if (typeof value !== 'function') {
       throw new MethodNotFoundError(`The service '${this.name}' has no event '${event}'`);
     }
-    return value as Event<unknown>;
+    // Bound, so an event written as a method (`onTick(listener) { return this.ticks.event(listener); }`) works.
+    const service = this.service;
+    return (listener, disposables) => (value as Event<unknown>).call(service, listener, disposables);
   }
 }
 
@@ -84,6 +111,8 @@ export interface ProxyOptions {
   timeout?: number;
 }
 
+const localNames = new Set(['then', 'toJSON', ...Object.getOwnPropertyNames(Object.prototype)]);
+
 /**
  * A proxy whose `onX` members are events and whose other members are methods; an AbortSignal as a method's last
  * argument is taken out and passed on separately. Shared by typed services and ProxyChannel.toService.
@@ -95,8 +124,9 @@ export function createMemberProxy<T>(
   const members = new Map<string, unknown>();
   const handler: ProxyHandler<object> = {
     get(_target, property) {
-      // `then` must stay undefined or `await proxy` would treat the proxy as a promise.
-      if (typeof property !== 'string' || property === 'then') return undefined;
+      // `then` must stay undefined or `await proxy` would treat the proxy as a promise; toJSON, toString and the
+      // other Object.prototype names stay local, so logging or serializing a proxy sends nothing.
+      if (typeof property !== 'string' || localNames.has(property)) return undefined;
       let member = members.get(property);
       if (member === undefined) {
         member = isEventName(property)

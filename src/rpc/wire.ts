@@ -19,6 +19,8 @@ export const enum MessageType {
   EventFire = 8,
   /** varint subscription id, value (why the subscription could not be made or ended) */
   EventError = 9,
+  /** nothing: the sender disposed its protocol; the receiver rejects its pending calls and stops too */
+  Goodbye = 10,
 }
 
 /** Request flag: the caller can cancel (a signal or a timeout): the callee keeps an AbortController for a cancel. */
