@@ -517,6 +517,24 @@ describe('BinaryMessagePipe copies', () => {
     expectSameMessages(received, expected);
   });
 
+  it('keeps a message whose runs were cut in shared memory intact when it outgrows it and others are sent first', async () => {
+    const { sender, receiver } = memoryPair();
+    const received: Buffer[] = [];
+    receiver.onMessage((m) => received.push(Buffer.from(m)));
+    const big = pattern(65_536, 5);
+    const mid = pattern(40_000, 6);
+    const a = sender.getWriteBuffer().writeString('A head').writeRaw(big).writeRaw(mid).writeRaw(mid);
+    sender.send(Buffer.from('X'));
+    sender.getWriteBuffer().writeRaw(Buffer.from('B')).commit();
+    a.commit();
+    await until(() => received.length === 3, 'three messages');
+    expectSameMessages(received, [
+      Buffer.from('X'),
+      Buffer.from('B'),
+      Buffer.concat([Buffer.from([6]), Buffer.from('A head'), big, mid, mid]),
+    ]);
+  });
+
   it('writes a large message given to send() by reference', async () => {
     const { sender, receiver, stream } = memoryPair();
     const received: Buffer[] = [];

@@ -81,18 +81,20 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
 
   /** Copies what was written so far out of borrowed memory into memory of its own; a no-op otherwise. */
   moveOut(): void {
-    if (!this.borrowed || this.committed) return;
-    const lent = this.buffer.buffer;
-    if (this.runs) {
+    if (this.borrowed && !this.committed) this.relocate(0);
+  }
+
+  /**
+   * Moves the current run to a new buffer with room for `extra` more bytes. Leaving borrowed memory, the runs
+   * already cut there are copied out too: the lender may hand that memory to the next message.
+   */
+  private relocate(extra: number): void {
+    if (this.borrowed && this.runs) {
+      const lent = this.buffer.buffer;
       for (let i = 0; i < this.runs.length; i++) {
         if (this.runs[i].buffer === lent) this.runs[i] = Buffer.from(this.runs[i]);
       }
     }
-    this.relocate(0);
-  }
-
-  /** Moves the current run to a new buffer with room for `extra` more bytes. */
-  private relocate(extra: number): void {
     const used = this.pos - this.runStart;
     const grown = Buffer.allocUnsafe(Math.max(used + extra, used * 2, this.headerRoom + 256));
     this.buffer.copy(grown, 0, this.runStart, this.pos);
