@@ -1,4 +1,4 @@
-import { ConnectionClosedError, RpcPeer, TimeoutError } from '../src';
+import { ConnectionClosedError, Emitter, RpcPeer, TimeoutError } from '../src';
 import { forkRpcWorker, killAllChildren, outcome, tick } from './helpers/rpc';
 
 interface Svc {
@@ -13,9 +13,14 @@ interface Svc {
   tick(count: number): number;
   tickListeners(): number;
   askParent(a: number, b: number): Promise<number>;
+  listenToParent(): boolean;
 }
 
 afterEach(killAllChildren);
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 function connect() {
   const { child, channel } = forkRpcWorker();
@@ -104,5 +109,29 @@ describe('RPC with a forked worker', () => {
       expect(error).toBeInstanceOf(ConnectionClosedError);
       expect(error.closeEvent?.signal).toBe('SIGKILL');
     }
+  });
+
+  test('events fired at a worker that just died never throw into the emitter', async () => {
+    const { child, rpc, svc } = connect();
+    const ticks = new Emitter<number>();
+    let listening = 0;
+    rpc.expose('parent', {
+      onTick: (listener: (n: number) => void) => {
+        listening++;
+        return ticks.event(listener);
+      },
+    });
+    await svc.listenToParent();
+    await until(() => listening === 1);
+    const closed = new Promise((resolve) => rpc.protocol.onClose(resolve));
+    child.kill('SIGKILL');
+    // Through the pipe's end and the wait for the exit status, firing must keep working quietly.
+    let fired = 0;
+    while (!rpc.protocol.isDisposed) {
+      ticks.fire(fired++);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await closed;
+    expect(fired).toBeGreaterThan(0);
   });
 });

@@ -19,7 +19,10 @@ export function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } 
 const children = new Set<ChildProcess>();
 
 export function forkRpcWorker(): { child: ChildProcess; channel: IPCChannel } {
-  const worker = forkWithChannel(join(__dirname, '..', 'fixtures', 'rpc-worker.js'));
+  // A generous exit grace: tests assert the signal that ended the child, so onClose must wait for the exit.
+  const worker = forkWithChannel(join(__dirname, '..', 'fixtures', 'rpc-worker.js'), [], {
+    channel: { exitGraceMs: 20000 },
+  });
   children.add(worker.child);
   worker.child.once('exit', () => children.delete(worker.child));
   return worker;
