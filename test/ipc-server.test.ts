@@ -201,6 +201,62 @@ describe('IPCServer with real clients', () => {
     server.dispose();
   });
 
+  test('a context that cannot be keyed is refused at the handshake, and nothing is left open', async () => {
+    const server = new IPCServer<unknown>({
+      contextKey: (ctx) => {
+        if (ctx === 'bad') throw new Error('no key for you');
+        return String(ctx);
+      },
+    });
+    const errors: Error[] = [];
+    server.onError((e) => errors.push(e));
+    const socketPath = join(dir, 'keys.sock');
+    await server.listen(socketPath);
+    const refused = await outcome(IPCClient.connect(socketPath, 'bad'));
+    expect((refused as any).error).toBeInstanceOf(HandshakeError);
+    expect((refused as any).error.message).toContain('no key for you');
+    expect(server.connections).toHaveLength(0);
+    // The default key copes with a bigint context.
+    const plain = new IPCServer<unknown>();
+    await plain.listen(join(dir, 'plain.sock'));
+    const client = await IPCClient.connect(join(dir, 'plain.sock'), { id: 10n });
+    expect(plain.connections).toHaveLength(1);
+    client.dispose();
+    plain.dispose();
+    server.dispose();
+  });
+
+  test('before its hello, a connection may not announce a large frame', async () => {
+    const { server } = hubServer();
+    const errors: Error[] = [];
+    server.onError((e) => errors.push(e));
+    const socketPath = join(dir, 'big.sock');
+    await server.listen(socketPath);
+    const { createConnection } = await import('net');
+    const socket = createConnection(socketPath);
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.on('error', () => {});
+    socket.on('connect', () => socket.write(Buffer.from([0x10, 0, 0, 0]))); // 256 MiB announced
+    await closed;
+    await until(() => errors.length > 0, 'the refusal');
+    expect(errors[0].message).toContain('closed before its hello');
+    expect(server.connections).toHaveLength(0);
+    server.dispose();
+  });
+
+  test('a client gives up on a server that never answers its hello', async () => {
+    const { createServer } = await import('net');
+    const sockets: import('net').Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    const socketPath = join(dir, 'silent.sock');
+    await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
+    const result = await outcome(IPCClient.connect(socketPath, 'patient', { handshakeTimeout: 100 }));
+    expect((result as any).error).toBeInstanceOf(HandshakeError);
+    expect((result as any).error.message).toContain('did not welcome');
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+
   test('1000 connect/disconnect cycles leave no connection, no growing listener count, no heap growth', async () => {
     const { server } = hubServer();
     const socketPath = join(dir, 'cycles.sock');
@@ -251,6 +307,14 @@ describe('ChannelServer and ChannelClient over one channel', () => {
       throw new Error('no events');
     },
   };
+
+  test('whenInitialized rejects when the connection closes first', async () => {
+    const [a] = InMemoryChannel.createPair();
+    const client = new ChannelClient(new RpcProtocol(a));
+    const waiting = outcome(client.whenInitialized());
+    a.close();
+    expect(((await waiting) as any).error).toBeInstanceOf(ConnectionClosedError);
+  });
 
   test('initialize handshake, calls with context, unregistered channels wait then fail', async () => {
     const { server, client } = pair();

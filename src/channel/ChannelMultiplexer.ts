@@ -16,6 +16,11 @@ const OP_OPEN = 1; // varint id (in the sender's numbering), string name
 const OP_OPENED = 2; // varint id (in the receiver's numbering)
 const OP_CLOSE = 3; // varint ref
 
+/** The same sub-channel as the other side numbers it: the low bit says who opened it. (Refs exceed 32 bits.) */
+function flip(ref: number): number {
+  return ref % 2 === 0 ? ref + 1 : ref - 1;
+}
+
 /** A malformed multiplexer message: it is dropped and the others go on. */
 export class MultiplexerProtocolError extends Error {
   override name = 'MultiplexerProtocolError';
@@ -57,7 +62,13 @@ export class ChannelMultiplexer implements Disposable {
     this.opened.set(id, sub);
     return new Promise<Channel>((resolve, reject) => {
       this.pendingOpens.set(id, { resolve, reject });
-      this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPEN).writeLength(id).writeString(name).commit();
+      try {
+        this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPEN).writeLength(id).writeString(name).commit();
+      } catch (error) {
+        this.opened.delete(id);
+        this.pendingOpens.delete(id);
+        reject(error);
+      }
     });
   }
 
@@ -94,7 +105,7 @@ export class ChannelMultiplexer implements Disposable {
       const head = reader.readLength();
       if (head !== CONTROL) {
         // ref as the sender numbers it: flip the low bit to find it in ours.
-        const sub = this.lookup((head - 1) ^ 1);
+        const sub = this.lookup(flip(head - 1));
         // A message for a sub-channel closed here a moment ago is expected; drop it quietly.
         sub?.deliver(reader.sliceAtReadPosition());
         return;
@@ -104,6 +115,7 @@ export class ChannelMultiplexer implements Disposable {
         case OP_OPEN: {
           const id = reader.readLength();
           const name = reader.readString();
+          if (this.accepted.has(id)) throw new MultiplexerProtocolError(`The peer opened sub-channel ${id} twice`);
           const sub = new SubChannel(this, name, id * 2 + 1);
           this.accepted.set(id, sub);
           this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPENED).writeLength(id).commit();
@@ -119,7 +131,7 @@ export class ChannelMultiplexer implements Disposable {
           break;
         }
         case OP_CLOSE: {
-          const ref = reader.readLength() ^ 1;
+          const ref = flip(reader.readLength());
           const sub = this.lookup(ref);
           if (sub) {
             this.forget(ref);

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, unlinkSync } from 'fs';
+import { chmodSync, lstatSync, unlinkSync } from 'fs';
+import { isMainThread } from 'worker_threads';
 import { createConnection, createServer, type Server, type Socket } from 'net';
 import { Emitter, type Event } from '../common/event';
 import type { Disposable } from '../common/lifecycle';
@@ -59,13 +60,25 @@ export async function listen(address: ChannelAddress, options: ListenOptions = {
   const server = createServer();
   const bind = () =>
     new Promise<void>((resolve, reject) => {
+      // A socket file is created with the process's umask: made private from its first moment, not after a chmod
+      // that a fast stranger could beat. (process.umask() can't be set in a worker thread; chmod still follows.)
+      const privateFile = typeof address === 'string' && !isNamedPipe(address) && isMainThread;
+      const previousMask = privateFile ? process.umask(0o177) : undefined;
+      const restore = () => {
+        if (previousMask !== undefined) process.umask(previousMask);
+      };
       server.once('error', reject);
       const done = () => {
         server.off('error', reject);
         resolve();
       };
-      if (typeof address === 'number') server.listen(address, host, done);
-      else server.listen(address, done);
+      try {
+        // Node binds a socket path synchronously inside listen(), so the mask is back before anything else runs.
+        if (typeof address === 'number') server.listen(address, host, done);
+        else server.listen(address, done);
+      } finally {
+        restore();
+      }
     });
   try {
     await bind();
@@ -80,9 +93,15 @@ export async function listen(address: ChannelAddress, options: ListenOptions = {
   return new ChannelListener(server, address, channelOptions);
 }
 
-/** A socket file nobody answers on. */
+/** A socket file nobody answers on. Anything that is not a socket (a regular file, say) is never stale. */
 function isStale(path: string): Promise<boolean> {
-  if (!existsSync(path)) return Promise.resolve(false);
+  let isSocket = false;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    isSocket = false;
+  }
+  if (!isSocket) return Promise.resolve(false);
   return new Promise((resolve) => {
     const probe = createConnection(path);
     probe.once('connect', () => {

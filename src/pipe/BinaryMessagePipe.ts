@@ -80,7 +80,7 @@ export class BinaryMessagePipe implements Disposable {
       maxMessageSize,
       (frame) => this.messageEmitter.fire(frame),
       (size) => {
-        const error = new MessageTooLargeError('incoming', size, maxMessageSize);
+        const error = new MessageTooLargeError('incoming', size, this.decoder.limit);
         this.reportError(error);
         this.shutDown({ reason: 'error', error });
       },
@@ -91,7 +91,15 @@ export class BinaryMessagePipe implements Disposable {
 
     const onData = (chunk: Buffer | string) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-      this.decoder.push(chunk);
+      try {
+        this.decoder.push(chunk);
+      } catch (error) {
+        // Listeners' exceptions are caught where they are called; what lands here is the decoder's own failure,
+        // such as no memory for an announced frame. It ends the pipe, never the process.
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.reportError(failure);
+        this.shutDown({ reason: 'error', error: failure });
+      }
     };
     const onEnd = () => this.shutDown({ reason: 'end' });
     const onError = (error: Error) => {
@@ -121,6 +129,14 @@ export class BinaryMessagePipe implements Disposable {
       // without a listener that would be an uncaught exception.
     };
     if (stream.destroyed) this.shutDown({ reason: 'destroyed' });
+  }
+
+  /**
+   * Accepts incoming messages of at most `size` bytes until called again with undefined (back to maxMessageSize):
+   * for a peer that has not proven who it is yet, so it cannot make this side allocate a large frame.
+   */
+  limitIncoming(size: number | undefined): void {
+    this.decoder.limit = Math.min(size ?? this.maxMessageSize, this.maxMessageSize);
   }
 
   get isClosed(): boolean {

@@ -16,7 +16,8 @@ export class FrameDecoder {
   private stopped = false;
 
   constructor(
-    private readonly maxMessageSize: number,
+    /** Frames announced larger than this stop decoding; the owner may lower it for a peer it does not trust yet. */
+    public limit: number,
     private readonly onFrame: (frame: Uint8Array) => void,
     private readonly onOversize: (size: number) => void,
   ) {}
@@ -64,7 +65,7 @@ export class FrameDecoder {
         size = this.header.readUInt32BE(0);
       }
 
-      if (size > this.maxMessageSize) {
+      if (size > this.limit) {
         this.stop();
         this.onOversize(size);
         return;

@@ -1,5 +1,6 @@
 import type { Event } from '../../common/event';
 import type { Disposable } from '../../common/lifecycle';
+import { ConnectionClosedError } from '../errors';
 import type { RpcProtocol } from '../RpcProtocol';
 import { CONTROL_TARGET, INITIALIZE } from './ChannelServer';
 import type { IChannel } from './types';
@@ -11,21 +12,31 @@ import type { IChannel } from './types';
  */
 export class ChannelClient implements Disposable {
   private initialized = false;
-  private readonly initializedWaiters: Array<() => void> = [];
-  private readonly subscription: Disposable;
+  private readonly initializedWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly subscriptions: Disposable[];
 
   constructor(private readonly protocol: RpcProtocol) {
-    this.subscription = protocol.onNotification(({ target, method }) => {
-      if (target !== CONTROL_TARGET || method !== INITIALIZE || this.initialized) return;
-      this.initialized = true;
-      for (const resolve of this.initializedWaiters.splice(0)) resolve();
-    });
+    this.subscriptions = [
+      protocol.onNotification(({ target, method }) => {
+        if (target !== CONTROL_TARGET || method !== INITIALIZE || this.initialized) return;
+        this.initialized = true;
+        for (const waiter of this.initializedWaiters.splice(0)) waiter.resolve();
+      }),
+      protocol.onClose((event) => this.failWaiters(new ConnectionClosedError(event, 'Waiting for the other side'))),
+    ];
   }
 
-  /** Resolves once the other side's ChannelServer has said it is ready. */
+  /** Resolves once the other side's ChannelServer has said it is ready; rejects if the connection closes first. */
   whenInitialized(): Promise<void> {
     if (this.initialized) return Promise.resolve();
-    return new Promise((resolve) => this.initializedWaiters.push(resolve));
+    if (this.protocol.isDisposed) {
+      return Promise.reject(new ConnectionClosedError(undefined, 'Waiting for the other side'));
+    }
+    return new Promise((resolve, reject) => this.initializedWaiters.push({ resolve, reject }));
+  }
+
+  private failWaiters(error: Error): void {
+    for (const waiter of this.initializedWaiters.splice(0)) waiter.reject(error);
   }
 
   getChannel<T extends IChannel = IChannel>(name: string): T {
@@ -42,7 +53,7 @@ export class ChannelClient implements Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
-    this.initializedWaiters.length = 0;
+    for (const subscription of this.subscriptions) subscription.dispose();
+    this.failWaiters(new ConnectionClosedError(undefined, 'Waiting for the other side'));
   }
 }

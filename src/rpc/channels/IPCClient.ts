@@ -17,6 +17,8 @@ import type { IChannel, IServerChannel } from './types';
 export interface IPCClientOptions {
   /** The server's shared secret. Default: the FDPIPE_TOKEN environment variable, if set. */
   token?: string;
+  /** How long to wait for the server's welcome before giving up, in ms. Default 5000. */
+  handshakeTimeout?: number;
   /** Options for the connection's RpcProtocol. */
   rpc?: RpcProtocolOptions;
 }
@@ -31,7 +33,10 @@ class AfterHandshakeChannel extends AbstractChannel {
   private readonly store = new DisposableStore();
   readonly welcomed: Promise<void>;
 
-  constructor(private readonly base: Channel) {
+  constructor(
+    private readonly base: Channel,
+    handshakeTimeout: number,
+  ) {
     super();
     let welcome!: () => void;
     let refuse!: (error: Error) => void;
@@ -40,6 +45,18 @@ class AfterHandshakeChannel extends AbstractChannel {
       refuse = reject;
     });
     this.welcomed.catch(() => {}); // the same reason reaches onClose and pending calls
+    const refuseWith = (reason: string) => {
+      const error = new HandshakeError(reason);
+      refuse(error);
+      this.store.dispose();
+      this.fireClose({ kind: 'error', reason, error });
+      base.close();
+    };
+    const timer = setTimeout(
+      () => refuseWith(`the server did not welcome this client within ${handshakeTimeout} ms`),
+      handshakeTimeout,
+    );
+    this.store.add({ dispose: () => clearTimeout(timer) });
     this.store.add(
       base.onMessage((read) => {
         const reader = read();
@@ -47,19 +64,22 @@ class AfterHandshakeChannel extends AbstractChannel {
           this.fireMessage(reader.sliceAtReadPosition());
           return;
         }
-        const type = reader.readUint8();
+        const type = reader.remaining > 0 ? reader.readUint8() : -1;
         if (type === WELCOME) {
           this.verdict = 'welcome';
+          clearTimeout(timer);
           welcome();
           return;
         }
-        const reason =
-          type === REJECT ? `the server refused the connection: ${reader.readString()}` : 'the server did not answer the hello';
-        const error = new HandshakeError(reason);
-        refuse(error);
-        this.store.dispose();
-        this.fireClose({ kind: 'error', reason, error });
-        base.close();
+        let why = 'the server did not answer the hello';
+        if (type === REJECT) {
+          try {
+            why = `the server refused the connection: ${reader.readString()}`;
+          } catch {
+            why = 'the server refused the connection';
+          }
+        }
+        refuseWith(why);
       }),
     );
     this.store.add(base.onError((error) => this.fireError(error)));
@@ -104,8 +124,8 @@ export class IPCClient<TContext = string> implements Disposable {
     ctx: TContext,
     options: IPCClientOptions & ConnectOptions = {},
   ): Promise<IPCClient<TContext>> {
-    const { token, rpc, ...connectOptions } = options;
-    const client = new IPCClient(await connect(address, connectOptions), ctx, { token, rpc });
+    const { token, rpc, handshakeTimeout, ...connectOptions } = options;
+    const client = new IPCClient(await connect(address, connectOptions), ctx, { token, rpc, handshakeTimeout });
     try {
       await client.ready;
     } catch (error) {
@@ -117,7 +137,10 @@ export class IPCClient<TContext = string> implements Disposable {
 
   /** In a worker forked by IPCServer.fork: connects over fd 4, with the token from the environment. */
   static fromParent<TContext>(ctx: TContext, options: IPCClientOptions = {}): IPCClient<TContext> {
-    return new IPCClient(new IPCChannel(), ctx, options);
+    // Taken out of the environment, so the worker's own children do not inherit the secret.
+    const token = options.token ?? process.env[TOKEN_ENV];
+    delete process.env[TOKEN_ENV];
+    return new IPCClient(new IPCChannel(), ctx, { ...options, token });
   }
 
   /** In a worker thread: connects over a MessagePort whose other end the server passed to acceptPort(). */
@@ -132,7 +155,7 @@ export class IPCClient<TContext = string> implements Disposable {
   ) {
     const codec = options.rpc?.codec ?? new ValueCodec();
     sendHello(channel, codec, ctx, options.token ?? process.env[TOKEN_ENV] ?? '');
-    const gated = new AfterHandshakeChannel(channel);
+    const gated = new AfterHandshakeChannel(channel, options.handshakeTimeout ?? 5000);
     this.ready = gated.welcomed;
     this.connection = new Connection(gated, ctx, { ...options.rpc, codec });
     this.onDidClose = this.connection.onDidClose;

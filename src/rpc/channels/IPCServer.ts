@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'crypto';
 import type { MessagePort } from 'worker_threads';
 import type { Channel } from '../../channel/Channel';
+import { IPCChannel } from '../../channel/IPCChannel';
 import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from '../../channel/fork';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
 import { listen, type ChannelAddress, type ChannelListener, type ListenOptions } from '../../channel/net';
@@ -10,7 +11,7 @@ import { warnUnhandled } from '../../common/warn';
 import { ValueCodec } from '../codec';
 import type { RpcProtocolOptions } from '../RpcProtocol';
 import { Connection } from './Connection';
-import { HandshakeError, readHello, sendReject, sendWelcome } from './handshake';
+import { HandshakeError, HELLO_LIMIT, readHello, sendReject, sendWelcome } from './handshake';
 import { multicastEvent } from './multicast';
 import { StaticRouter, type IClientRouter, type IConnectionHub } from './routers';
 import type { IChannel, IServerChannel } from './types';
@@ -33,7 +34,9 @@ export interface IPCServerOptions<TContext> {
 }
 
 const defaultContextKey = (ctx: unknown) =>
-  typeof ctx === 'string' || typeof ctx === 'number' ? String(ctx) : JSON.stringify(ctx);
+  typeof ctx === 'string' || typeof ctx === 'number'
+    ? String(ctx)
+    : JSON.stringify(ctx, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? 'undefined';
 
 /**
  * Many client connections, each with a context naming the client, services this side serves to all of them,
@@ -122,6 +125,9 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
       return Promise.reject(new Error('The IPCServer is disposed'));
     }
     this.pendingHandshakes.add(channel);
+    // A stranger may not make this side allocate much before it has shown the token.
+    const pipe = channel instanceof IPCChannel ? channel.pipe : undefined;
+    pipe?.limitIncoming(HELLO_LIMIT);
     return new Promise<Connection<TContext>>((resolve, reject) => {
       const handshake = new DisposableStore();
       const fail = (error: Error) => {
@@ -142,22 +148,35 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
       handshake.add(
         channel.onMessage((read) => {
           handshake.dispose();
-          this.pendingHandshakes.delete(channel);
-          let hello: { ctx: unknown; token: string };
+          let ctx: TContext;
+          let key: string;
           try {
-            hello = readHello(read(), this.codec);
+            const hello = readHello(read(), this.codec);
             this.checkToken(hello.token);
+            ctx = hello.readContext() as TContext;
+            key = this.keyOf(ctx);
           } catch (error) {
             const reason = error instanceof HandshakeError ? error : new HandshakeError(String(error));
-            sendReject(channel, reason.message);
+            try {
+              sendReject(channel, reason.message);
+            } catch {
+              // The client is gone already; closing is all there is to do.
+            }
             channel.close();
-            this.reportError(reason);
-            reject(reason);
+            fail(reason);
             return;
           }
-          sendWelcome(channel);
-          // Attached in this same callback, so the messages that follow the hello all reach the protocol.
-          resolve(this.add(new Connection(channel, hello.ctx as TContext, { ...this.options.rpc, codec: this.codec })));
+          try {
+            sendWelcome(channel);
+            pipe?.limitIncoming(undefined);
+            // Attached in this same callback, so the messages that follow the hello all reach the protocol.
+            const connection = new Connection(channel, ctx, { ...this.options.rpc, codec: this.codec });
+            this.pendingHandshakes.delete(channel);
+            resolve(this.add(connection, key));
+          } catch (error) {
+            channel.close();
+            fail(error instanceof Error ? error : new Error(String(error)));
+          }
         }),
       );
     });
@@ -170,7 +189,9 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     options: ForkWithChannelOptions = {},
   ): ForkedWorker & { connection: Promise<Connection<TContext>> } {
     const env = { ...(options.env ?? process.env) };
+    // Only this server's token goes to the child: never one this process inherited for a server of its own.
     if (this.options.token !== undefined) env[TOKEN_ENV] = this.options.token;
+    else delete env[TOKEN_ENV];
     const worker = forkWithChannel(modulePath, args, { ...options, env });
     const connection = this.accept(worker.channel);
     connection.catch(() => {}); // reported through onError; a caller that awaits it sees the rejection too
@@ -203,8 +224,15 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     this.errorEmitter.dispose();
   }
 
-  private add(connection: Connection<TContext>): Connection<TContext> {
-    const key = this.contextKey(connection.ctx);
+  private keyOf(ctx: TContext): string {
+    try {
+      return this.contextKey(ctx);
+    } catch (error) {
+      throw new HandshakeError(`The client's context cannot be told apart from others: ${(error as Error).message}`);
+    }
+  }
+
+  private add(connection: Connection<TContext>, key: string): Connection<TContext> {
     const previous = this.live.get(key);
     if (previous) {
       // Same client again (it reconnected): the new connection takes over and the old one is closed.
@@ -235,7 +263,11 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
   }
 }
 
-/** An event of one routed client, subscribed once the first listener comes and the router has answered. */
+/**
+ * An event of one routed client, subscribed once the first listener comes and the router has answered. Each
+ * first listener starts a new generation; an answer that arrives for an older one (its listeners all left while
+ * the router was deciding) subscribes nothing.
+ */
 function routedEvent<TContext, E>(
   hub: IConnectionHub<TContext>,
   router: IClientRouter<TContext>,
@@ -244,21 +276,21 @@ function routedEvent<TContext, E>(
   arg: unknown,
 ): Event<E> {
   let subscription: Disposable | undefined;
-  let active = false;
+  let generation = 0;
   const emitter: Emitter<E> = new Emitter<E>({
     onListenerError: warnUnhandled,
     onFirstListener: () => {
-      active = true;
+      const mine = ++generation;
       router.routeEvent(hub, event, arg).then(
         (connection) => {
-          if (!active) return;
+          if (mine !== generation) return;
           subscription = connection.channelClient.getChannel(name).listen<E>(event, arg)((e) => emitter.fire(e));
         },
         warnUnhandled,
       );
     },
     onLastListenerRemoved: () => {
-      active = false;
+      generation++;
       subscription?.dispose();
       subscription = undefined;
     },

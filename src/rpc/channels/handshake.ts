@@ -3,8 +3,9 @@ import type { ReadBuffer } from '../../buffer/ReadBuffer';
 import type { ValueCodec } from '../codec';
 
 // Before any RPC message, a client sends HELLO and the server answers WELCOME or REJECT; these three are plain
-// channel messages, outside the RPC message types (1-9).
-//   HELLO:   uint8 0xf0, string protocol ('fdpipe/1'), value context, string token ('' for none)
+// channel messages, outside the RPC message types. The token comes before the context, so a server can refuse a
+// stranger before decoding anything it sent.
+//   HELLO:   uint8 0xf0, string protocol ('fdpipe/1'), string token ('' for none), value context
 //   WELCOME: uint8 0xf1
 //   REJECT:  uint8 0xf2, string reason
 export const HELLO = 0xf0;
@@ -12,28 +13,42 @@ export const WELCOME = 0xf1;
 export const REJECT = 0xf2;
 const PROTOCOL = 'fdpipe/1';
 
+/** A server reads at most this much from a client before it has been welcomed. */
+export const HELLO_LIMIT = 64 * 1024;
+
 /** The connection handshake failed: a missing or wrong token, a client that is not fdpipe, or no hello in time. */
 export class HandshakeError extends Error {
   override name = 'HandshakeError';
 }
 
 export function sendHello(channel: Channel, codec: ValueCodec, ctx: unknown, token: string): void {
-  const buffer = channel.getWriteBuffer().writeUint8(HELLO).writeString(PROTOCOL);
+  const buffer = channel.getWriteBuffer().writeUint8(HELLO).writeString(PROTOCOL).writeString(token);
   codec.encode(buffer, ctx);
-  buffer.writeString(token).commit();
+  buffer.commit();
 }
 
-export function readHello(reader: ReadBuffer, codec: ValueCodec): { ctx: unknown; token: string } {
+/** Reads a hello up to its token; `readContext` then decodes the rest. */
+export function readHello(reader: ReadBuffer, codec: ValueCodec): { token: string; readContext(): unknown } {
+  const fail = (why: string) => new HandshakeError(`The client's hello was not understood: ${why}`);
+  let token: string;
   try {
-    if (reader.readUint8() !== HELLO) throw new Error('the first message is not a hello');
+    if (reader.readUint8() !== HELLO) throw fail('the first message is not a hello');
     const protocol = reader.readString();
-    if (protocol !== PROTOCOL) throw new Error(`it speaks '${protocol}', not '${PROTOCOL}'`);
-    const ctx = codec.decode(reader);
-    const token = reader.readString();
-    return { ctx, token };
+    if (protocol !== PROTOCOL) throw fail(`it speaks '${protocol}', not '${PROTOCOL}'`);
+    token = reader.readString();
   } catch (error) {
-    throw new HandshakeError(`The client's hello was not understood: ${(error as Error).message}`);
+    throw error instanceof HandshakeError ? error : fail((error as Error).message);
   }
+  return {
+    token,
+    readContext() {
+      try {
+        return codec.decode(reader);
+      } catch (error) {
+        throw fail((error as Error).message);
+      }
+    },
+  };
 }
 
 export function sendWelcome(channel: Channel): void {
