@@ -1,13 +1,17 @@
-import { fork, type ChildProcess, type ForkOptions, type IOType } from 'child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'child_process';
+import type { Stream } from 'stream';
+
+/** What one of stdin, stdout and stderr may be: as in child_process's stdio array. */
+export type StdioSlot = 'pipe' | 'ignore' | 'inherit' | 'overlapped' | Stream | number | null | undefined;
 import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
 
 export interface ForkWithChannelOptions extends Omit<ForkOptions, 'stdio' | 'silent'> {
   /** Default 'inherit'. */
-  stdin?: IOType;
+  stdin?: StdioSlot;
   /** Default 'inherit'. */
-  stdout?: IOType;
+  stdout?: StdioSlot;
   /** Default 'inherit'. */
-  stderr?: IOType;
+  stderr?: StdioSlot;
   /** Options for the parent's end of the channel. */
   channel?: IPCChannelOptions;
 }

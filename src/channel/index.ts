@@ -1,7 +1,7 @@
 export type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
 export { AbstractChannel } from './AbstractChannel';
 export { IPCChannel, CHANNEL_FD, type IPCChannelOptions } from './IPCChannel';
-export { forkWithChannel, type ForkWithChannelOptions, type ForkedWorker } from './fork';
+export { forkWithChannel, type ForkWithChannelOptions, type ForkedWorker, type StdioSlot } from './fork';
 export { InMemoryChannel } from './InMemoryChannel';
 export { ChannelMultiplexer, MultiplexerProtocolError, type DidOpenChannelEvent } from './ChannelMultiplexer';
 export { NoChannelPipeError, ChannelClosedError } from './errors';

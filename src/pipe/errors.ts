@@ -26,10 +26,10 @@ export class MessageTooLargeError extends RangeError {
   }
 }
 
-/** A message listener threw; the message was delivered to the other listeners and the pipe goes on. */
+/** A listener (of messages, close or drain) threw; the others still ran and the pipe or channel goes on. */
 export class ListenerError extends Error {
   override name = 'ListenerError';
   constructor(readonly error: unknown) {
-    super(`A message listener threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    super(`A listener threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
