@@ -1,6 +1,7 @@
 import { Emitter, Event } from '../common/event';
 import { warnUnhandled } from '../common/warn';
 import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
+import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { ListenerError } from '../pipe/errors';
 import type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
@@ -50,6 +51,18 @@ export abstract class AbstractChannel implements Channel {
   }
 
   abstract getWriteBuffer(): WriteBuffer;
+
+  /**
+   * A write buffer whose commit() hands the finished message to `deliver`: for channels that move whole messages
+   * (in memory, to a port, over Node's IPC) rather than frames on a stream.
+   */
+  protected messageBuffer(deliver: (bytes: Uint8Array) => void): WriteBuffer {
+    if (this.closeEvent) throw new ChannelClosedError('The channel is closed: no more messages can be sent on it');
+    return new Uint8ArrayWriteBuffer((bytes) => {
+      if (this.closeEvent) throw new ChannelClosedError('The channel closed before this message was committed');
+      deliver(bytes);
+    });
+  }
 
   /** Resolves when the channel does not need a drain; rejects if it closes first. */
   whenWritable(): Promise<void> {

@@ -1,7 +1,5 @@
-import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
-import { ChannelClosedError } from './errors';
 
 /**
  * One end of a pair of channels joined in memory: a committed message reaches the other end on a later turn of the
@@ -27,12 +25,10 @@ export class InMemoryChannel extends AbstractChannel {
   }
 
   getWriteBuffer(): WriteBuffer {
-    if (this.isClosed) throw new ChannelClosedError('The channel is closed: no more messages can be sent on it');
-    return new Uint8ArrayWriteBuffer((bytes) => {
-      if (this.isClosed) throw new ChannelClosedError('The channel closed before this message was committed');
-      this.peer?.receive(bytes);
-    });
+    return this.messageBuffer(this.deliverToPeer);
   }
+
+  private readonly deliverToPeer = (bytes: Uint8Array) => this.peer?.receive(bytes);
 
   protected doClose(): void {
     const peer = this.peer;

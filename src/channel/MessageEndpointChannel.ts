@@ -1,7 +1,5 @@
-import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
-import { ChannelClosedError } from './errors';
 
 type Listener = (...args: never[]) => void;
 
@@ -43,7 +41,7 @@ export class MessageEndpointChannel extends AbstractChannel {
   private readonly usesBase64: boolean;
   private readonly detach: () => void;
 
-  constructor(private readonly endpoint: MessageEndpoint) {
+  constructor(endpoint: MessageEndpoint) {
     super();
     if (typeof (endpoint as PostingEndpoint).postMessage === 'function') {
       const poster = endpoint as PostingEndpoint;
@@ -89,13 +87,13 @@ export class MessageEndpointChannel extends AbstractChannel {
   }
 
   getWriteBuffer(): WriteBuffer {
-    if (this.isClosed) throw new ChannelClosedError('The channel is closed: no more messages can be sent on it');
-    return new Uint8ArrayWriteBuffer((bytes) => {
-      if (this.isClosed) throw new ChannelClosedError('The channel closed before this message was committed');
-      const data = this.usesBase64 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : bytes;
-      this.post({ fdpipe: 1, data });
-    });
+    return this.messageBuffer(this.postBytes);
   }
+
+  private readonly postBytes = (bytes: Uint8Array) => {
+    const data = this.usesBase64 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : bytes;
+    this.post({ fdpipe: 1, data });
+  };
 
   protected doClose(): void {
     this.detach();

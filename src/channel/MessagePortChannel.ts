@@ -1,8 +1,6 @@
 import type { MessagePort } from 'worker_threads';
-import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
-import { ChannelClosedError } from './errors';
 
 /**
  * Messages at least this large move to the other thread by transferring their memory instead of copying it.
@@ -41,16 +39,16 @@ export class MessagePortChannel extends AbstractChannel {
   }
 
   getWriteBuffer(): WriteBuffer {
-    if (this.isClosed) throw new ChannelClosedError('The channel is closed: no more messages can be sent on it');
-    return new Uint8ArrayWriteBuffer((bytes) => {
-      if (this.isClosed) throw new ChannelClosedError('The channel closed before this message was committed');
-      if (bytes.byteLength >= TRANSFER_FROM && ownsItsMemory(bytes)) {
-        this.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-      } else {
-        this.port.postMessage(bytes);
-      }
-    });
+    return this.messageBuffer(this.postBytes);
   }
+
+  private readonly postBytes = (bytes: Uint8Array) => {
+    if (bytes.byteLength >= TRANSFER_FROM && ownsItsMemory(bytes)) {
+      this.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+    } else {
+      this.port.postMessage(bytes);
+    }
+  };
 
   protected doClose(): void {
     this.detach();

@@ -14,7 +14,7 @@ import {
   wireBytes,
   type TypedArray,
 } from './binary';
-import { DecodeError, EncodeError } from './errors';
+import { DecodeError } from './errors';
 import {
   defineErrorProperty,
   defineHidden,
