@@ -4,7 +4,7 @@ import { AbstractChannel } from './AbstractChannel';
 
 /**
  * Messages at least this large move to the other thread by transferring their memory instead of copying it.
- * Below it, a structured-clone copy is cheaper than detaching and re-creating an ArrayBuffer.
+ * Below it, a copy is cheaper than detaching and re-creating an ArrayBuffer.
  */
 const TRANSFER_FROM = 64 * 1024;
 
@@ -14,17 +14,28 @@ function ownsItsMemory(bytes: Uint8Array): boolean {
 }
 
 /**
- * A channel over a worker_threads MessagePort (either end of a MessageChannel, or parentPort). A large committed
- * message is handed over by transferring its ArrayBuffer: the write buffer gives it up at commit(), so nothing
- * is copied. Closing either side closes the port, and the other side sees onClose.
+ * A channel over a worker_threads MessagePort (either end of a MessageChannel, or parentPort).
+ *
+ * The messages committed in one tick cross in one postMessage, as an array: each postMessage costs far more than
+ * a small message. A small message is posted as an exact copy — posting a view would clone its whole underlying
+ * ArrayBuffer, a shared pool that holds other data. A large one is handed over by transferring its ArrayBuffer:
+ * the write buffer gives it up at commit(), so nothing is copied. Closing either side closes the port, and the
+ * other side sees onClose.
  */
 export class MessagePortChannel extends AbstractChannel {
   private readonly detach: () => void;
+  private outbox: Uint8Array[] = [];
+  private transfers: ArrayBuffer[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly port: MessagePort) {
     super();
     const onMessage = (message: unknown) => {
-      if (message instanceof Uint8Array) this.fireMessage(message);
+      if (Array.isArray(message)) {
+        for (const item of message) if (item instanceof Uint8Array) this.fireMessage(item);
+      } else if (message instanceof Uint8Array) {
+        this.fireMessage(message);
+      }
     };
     const onClose = () => {
       this.detach();
@@ -44,13 +55,29 @@ export class MessagePortChannel extends AbstractChannel {
 
   private readonly postBytes = (bytes: Uint8Array) => {
     if (bytes.byteLength >= TRANSFER_FROM && ownsItsMemory(bytes)) {
-      this.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+      this.outbox.push(bytes);
+      this.transfers.push(bytes.buffer as ArrayBuffer);
     } else {
-      this.port.postMessage(bytes);
+      this.outbox.push(Uint8Array.prototype.slice.call(bytes));
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
     }
   };
 
+  private readonly flush = () => {
+    this.flushScheduled = false;
+    const outbox = this.outbox;
+    if (outbox.length === 0) return;
+    const transfers = this.transfers;
+    this.outbox = [];
+    this.transfers = [];
+    this.port.postMessage(outbox.length === 1 ? outbox[0] : outbox, transfers);
+  };
+
   protected doClose(): void {
+    this.flush();
     this.detach();
     this.port.close();
   }
