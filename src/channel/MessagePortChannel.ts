@@ -26,7 +26,7 @@ export class MessagePortChannel extends AbstractChannel {
   private readonly detach: () => void;
   private outbox: Uint8Array[] = [];
   private transfers: ArrayBuffer[] = [];
-  private flushScheduled = false;
+  private outboxScheduled = false;
 
   constructor(private readonly port: MessagePort) {
     super();
@@ -60,14 +60,14 @@ export class MessagePortChannel extends AbstractChannel {
     } else {
       this.outbox.push(Uint8Array.prototype.slice.call(bytes));
     }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flush);
+    if (!this.outboxScheduled) {
+      this.outboxScheduled = true;
+      process.nextTick(this.flushOutbox);
     }
   };
 
-  private readonly flush = () => {
-    this.flushScheduled = false;
+  private readonly flushOutbox = () => {
+    this.outboxScheduled = false;
     const outbox = this.outbox;
     if (outbox.length === 0) return;
     const transfers = this.transfers;
@@ -77,7 +77,7 @@ export class MessagePortChannel extends AbstractChannel {
   };
 
   protected doClose(): void {
-    this.flush();
+    this.flushOutbox();
     this.detach();
     this.port.close();
   }
