@@ -243,6 +243,9 @@ module.exports = rpcBench.rpcSuite({
   peers: PEERS,
   implOrder: IMPL_ORDER,
   baseline: BASELINE,
+  // As in the pipe suite's ping-pong: a round trip between two processes costs ~18 µs on one CPU and 50–80 µs
+  // across two, at the scheduler's whim; on one CPU every peer is measured under the same placement.
+  pinSequential: true,
   scenarioOptions: {
     targets: (id, key, impl) => (impl === 'fdpipe' ? TARGETS[`${id}.${key}`] : undefined),
     goals: { 'pipelined.rate': PIPELINED_GOAL },
