@@ -376,3 +376,16 @@ describe('IPCChannel over a connected socket', () => {
     expect(closes).toEqual([expect.objectContaining({ kind: 'remote' })]);
   });
 });
+
+describe('IPCChannel and process.exit', () => {
+  it('delivers a message committed right before the worker calls process.exit()', async () => {
+    const { child, channel } = forkWithChannel(path.join(__dirname, 'fixtures', 'send-and-exit.js'));
+    const received: string[] = [];
+    channel.onMessage((read) => received.push(read().readString()));
+    const closed = new Promise<ChannelCloseEvent>((resolve) => channel.onClose(resolve));
+    const event = await closed;
+    expect(received).toEqual(['last words']);
+    expect(event.kind).toBe('remote');
+    child.kill();
+  });
+});

@@ -329,3 +329,23 @@ describe('RpcProtocol and the connection closing', () => {
     expect(RpcProtocol.of(a)).not.toBe(first);
   });
 });
+
+describe('call signals stay with their call', () => {
+  test('a call that cannot be cancelled sees no signal, even when sent from inside a cancellable one', async () => {
+    const [front, frontServer] = protocolPair();
+    const [back, backServer] = protocolPair();
+    const seenByBack: Array<AbortSignal | undefined> = [];
+    backServer.setRequestHandler(() => {
+      seenByBack.push(currentCallSignal());
+      return 'ok';
+    });
+    frontServer.setRequestHandler(async () => {
+      // Served with a timeout, so this runs with a call signal; the backend call it makes has none.
+      expect(currentCallSignal()).toBeInstanceOf(AbortSignal);
+      return back.sendRequest('plain');
+    });
+    expect(await front.sendRequest('outer', [], { timeout: 60000 })).toBe('ok');
+    expect(seenByBack).toEqual([undefined]);
+  });
+});
+

@@ -266,4 +266,16 @@ describe('what a service exposes', () => {
       ConnectionClosedError,
     );
   });
+
+  test('after one side disposes, a new peer on the same channel is served again', async () => {
+    const [a, b] = InMemoryChannel.createPair();
+    const server = new RpcPeer(b);
+    server.expose('svc', { ping: () => 'pong' });
+    const first = new RpcPeer(a);
+    expect(await first.proxy<{ ping(): string }>('svc').ping()).toBe('pong');
+    first.dispose();
+    await tick();
+    const second = new RpcPeer(a);
+    expect(await second.proxy<{ ping(): string }>('svc').ping()).toBe('pong');
+  });
 });

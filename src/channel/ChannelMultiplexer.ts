@@ -90,8 +90,15 @@ export class ChannelMultiplexer implements Disposable {
   /** @internal Called by a sub-channel closing on this side. */
   closed(sub: SubChannel): void {
     this.forget(sub.ref);
-    if (!this.base.isClosed && !this.store.isDisposed) {
-      this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_CLOSE).writeLength(sub.ref).commit();
+    if (!this.base.isClosed && !this.store.isDisposed) this.sendClose(sub.ref);
+  }
+
+  /** Tells the other side a sub-channel closed; a base channel on its way out has nobody left to tell. */
+  private sendClose(ref: number): void {
+    try {
+      this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_CLOSE).writeLength(ref).commit();
+    } catch {
+      // The base channel is closing: its own close reaches every sub-channel.
     }
   }
 
@@ -117,8 +124,12 @@ export class ChannelMultiplexer implements Disposable {
           const name = reader.readString();
           if (this.accepted.has(id)) throw new MultiplexerProtocolError(`The peer opened sub-channel ${id} twice`);
           const sub = new SubChannel(this, name, id * 2 + 1);
+          try {
+            this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPENED).writeLength(id).commit();
+          } catch {
+            return; // the base channel is closing: the opener's open() is rejected by its own close
+          }
           this.accepted.set(id, sub);
-          this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPENED).writeLength(id).commit();
           this.didOpenEmitter.fire({ name, channel: sub });
           break;
         }
@@ -182,11 +193,7 @@ export class ChannelMultiplexer implements Disposable {
       reject(new ChannelClosedError(`The base channel closed before the sub-channel opened: ${event.reason}`));
     }
     const subs = [...this.opened.values(), ...this.accepted.values()];
-    if (!this.base.isClosed) {
-      for (const sub of subs) {
-        this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_CLOSE).writeLength(sub.ref).commit();
-      }
-    }
+    if (!this.base.isClosed) for (const sub of subs) this.sendClose(sub.ref);
     this.opened.clear();
     this.accepted.clear();
     for (const sub of subs) sub.baseClosed(event);

@@ -91,7 +91,11 @@ export class MessageEndpointChannel extends AbstractChannel {
   }
 
   private readonly postBytes = (bytes: Uint8Array) => {
-    const data = this.usesBase64 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : bytes;
+    // postMessage would clone a view's whole ArrayBuffer — for a small message, a shared pool holding other data —
+    // so it gets an exact copy.
+    const data = this.usesBase64
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+      : Uint8Array.prototype.slice.call(bytes);
     this.post({ fdpipe: 1, data });
   };
 

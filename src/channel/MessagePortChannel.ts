@@ -1,5 +1,6 @@
 import type { MessagePort } from 'worker_threads';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
+import { flushAtExit, flushed } from '../common/exitFlush';
 import { AbstractChannel } from './AbstractChannel';
 
 /**
@@ -63,11 +64,13 @@ export class MessagePortChannel extends AbstractChannel {
     if (!this.outboxScheduled) {
       this.outboxScheduled = true;
       process.nextTick(this.flushOutbox);
+      flushAtExit(this.flushOutbox);
     }
   };
 
   private readonly flushOutbox = () => {
     this.outboxScheduled = false;
+    flushed(this.flushOutbox);
     const outbox = this.outbox;
     if (outbox.length === 0) return;
     const transfers = this.transfers;

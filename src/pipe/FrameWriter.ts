@@ -1,5 +1,6 @@
 import type { Writable } from 'stream';
 import { Uint8ArrayWriteBuffer, type Uint8ArrayWriteBufferOptions } from '../buffer/Uint8ArrayWriteBuffer';
+import { flushAtExit, flushed } from '../common/exitFlush';
 import { FRAME_HEADER_SIZE } from './frame';
 
 /** Small frames are written into slabs of this size, one after another. */
@@ -32,6 +33,7 @@ export class FrameWriter {
   private scheduled = false;
   private stopped = false;
   private readonly flushBound = () => {
+    flushed(this.flushBound);
     this.flush();
     this.onFlushed();
   };
@@ -153,6 +155,7 @@ export class FrameWriter {
     if (this.scheduled) return;
     this.scheduled = true;
     process.nextTick(this.flushBound);
+    flushAtExit(this.flushBound);
   }
 
   /** Adds a chunk behind the slab frames committed before it, keeping the order of frames. */

@@ -113,6 +113,8 @@ export class RpcProtocol implements Disposable {
   private lastSubscriptionId = 0;
   private readonly store = new DisposableStore();
   private closeEvent: ChannelCloseEvent | undefined;
+  /** The other side said goodbye: our calls fail at once until it sends anything again (a new protocol there). */
+  private peerGone: ChannelCloseEvent | undefined;
 
   private readonly notificationEmitter = new Emitter<NotificationEvent>({
     onListenerError: (error) => this.reportError(error),
@@ -160,8 +162,9 @@ export class RpcProtocol implements Disposable {
   request(target: string, method: string, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(labelOf(target, method), signal.reason));
-    if (this.closeEvent) {
-      return Promise.reject(new ConnectionClosedError(this.closeEvent, `The call to ${labelOf(target, method)}`));
+    if (this.closeEvent || this.peerGone) {
+      const event = this.closeEvent ?? this.peerGone;
+      return Promise.reject(new ConnectionClosedError(event, `The call to ${labelOf(target, method)}`));
     }
 
     const timeout = options?.timeout ?? this.options.timeout;
@@ -305,6 +308,7 @@ export class RpcProtocol implements Disposable {
     let type = 0;
     try {
       type = reader.readUint8();
+      if (type !== MessageType.Goodbye) this.peerGone = undefined;
       switch (type) {
         case MessageType.Request:
           return this.onRequest(reader);
@@ -337,13 +341,15 @@ export class RpcProtocol implements Disposable {
           const id = reader.readLength();
           const reason = this.codec.decode(reader);
           const emitter = this.subscriptions.get(id);
+          if (!emitter) return; // unsubscribed meanwhile: nobody is left to tell
           this.subscriptions.delete(id);
-          emitter?.dispose();
+          emitter.dispose();
           this.reportError(reason instanceof Error ? reason : new RpcProtocolError(String(reason)));
           return;
         }
         case MessageType.Goodbye:
-          this.shutDown({ kind: 'remote', reason: 'the other side stopped its RPC protocol on this channel' });
+          this.peerGone = { kind: 'remote', reason: 'the other side stopped its RPC protocol on this channel' };
+          this.forgetPeer(this.peerGone);
           return;
         default:
           throw new RpcProtocolError(`Unknown RPC message type ${type}`);
@@ -389,10 +395,7 @@ export class RpcProtocol implements Disposable {
   private runRequest(id: number, target: RpcTarget, method: string, args: unknown[]): void {
     let result: unknown;
     try {
-      const controller = this.incoming.get(id);
-      result = controller
-        ? runWithCallSignal(controller.signal, () => target.call(method, args))
-        : target.call(method, args);
+      result = runWithCallSignal(this.incoming.get(id)?.signal, () => target.call(method, args));
     } catch (error) {
       this.finishRequest(id, error, true);
       return;
@@ -425,17 +428,15 @@ export class RpcProtocol implements Disposable {
       this.codec.encode(buffer, value);
       buffer.commit();
     } catch (error) {
-      if (this.channel.isClosed) return;
+      if (this.channel.isClosed || isClosedError(error)) return;
       // The value could not be encoded: tell the caller why instead of leaving it waiting.
       const reason = error instanceof Error ? error : new RpcProtocolError(String(error));
-      try {
+      this.trySend(() => {
         const buffer = this.channel.getWriteBuffer();
         buffer.writeUint8(MessageType.ReplyError).writeLength(id);
         this.codec.encode(buffer, reason);
         buffer.commit();
-      } catch (fatal) {
-        this.reportError(fatal);
-      }
+      });
     }
   }
 
@@ -473,7 +474,7 @@ export class RpcProtocol implements Disposable {
     const target = this.targets.get(targetName);
     if (!target) return;
     try {
-      const result = target.call(method, args);
+      const result = runWithCallSignal(undefined, () => target.call(method, args));
       if (isPromiseLike(result)) result.then(undefined, (error) => this.reportError(error));
     } catch (error) {
       // Nobody waits for a notification's outcome; a handler that does not serve it is not an error worth noise.
@@ -500,7 +501,7 @@ export class RpcProtocol implements Disposable {
         if (!target.listen) {
           throw new MethodNotFoundError(`The service '${targetName}' has no events (asked for '${eventName}')`);
         }
-        const event = target.listen(eventName, args);
+        const event = runWithCallSignal(undefined, () => target.listen!(eventName, args));
         // The placeholder stays in `served` while subscribing, so an event that fires its current value at once
         // already goes out.
         const subscription = event((value) => this.sendEventFire(id, value));
@@ -513,7 +514,10 @@ export class RpcProtocol implements Disposable {
     const waiting: Disposable = { dispose() {} };
     this.served.set(id, waiting);
     if (this.targets.has(targetName)) subscribe();
-    else this.waitForService(targetName, subscribe, (error) => this.sendEventError(id, error));
+    else
+      this.waitForService(targetName, subscribe, (error) => {
+        if (this.served.get(id) === waiting) this.sendEventError(id, error);
+      });
   }
 
   /** Runs inside the service's own emitter: whatever goes wrong is reported here, never thrown into it. */
@@ -624,11 +628,7 @@ export class RpcProtocol implements Disposable {
     this.releaseCall(call);
     call.reject(reason);
     if (!this.closeEvent) {
-      try {
-        this.channel.getWriteBuffer().writeUint8(MessageType.Cancel).writeLength(id).commit();
-      } catch (error) {
-        this.reportError(error);
-      }
+      this.trySend(() => this.channel.getWriteBuffer().writeUint8(MessageType.Cancel).writeLength(id).commit());
     }
   }
 
@@ -648,30 +648,38 @@ export class RpcProtocol implements Disposable {
     this.closeEvent = event;
     this.store.dispose();
     if (protocols.get(this.channel) === this) protocols.delete(this.channel);
+    this.forgetPeer(event);
+    this.closeEmitter.fire(event);
+    this.closeEmitter.dispose();
+    this.notificationEmitter.dispose();
+    this.errorEmitter.dispose();
+  }
 
+  /**
+   * Drops everything shared with the other side's protocol: our pending calls reject, work we do for it is
+   * aborted, and subscriptions both ways end. On a Goodbye this is all that happens: this side keeps serving, so
+   * a new protocol the other side starts on the same channel is answered.
+   */
+  private forgetPeer(event: ChannelCloseEvent): void {
     const calls = [...this.pending.values()];
     this.pending.clear();
     for (const call of calls) {
       this.releaseCall(call);
       call.reject(new ConnectionClosedError(event, `The call to ${labelOf(call.target, call.method)}`));
     }
-    for (const controller of this.incoming.values()) {
-      controller.abort(new ConnectionClosedError(event, 'The request'));
-    }
+    const incoming = [...this.incoming.values()];
     this.incoming.clear();
+    for (const controller of incoming) controller.abort(new ConnectionClosedError(event, 'The request'));
     for (const waiters of this.serviceWaiters.values()) {
       for (const waiter of waiters) clearTimeout(waiter.timer);
     }
     this.serviceWaiters.clear();
-    for (const subscription of this.served.values()) subscription.dispose();
+    const served = [...this.served.values()];
     this.served.clear();
-    for (const emitter of this.subscriptions.values()) emitter.dispose();
+    for (const subscription of served) subscription.dispose();
+    const subscriptions = [...this.subscriptions.values()];
     this.subscriptions.clear();
-
-    this.closeEmitter.fire(event);
-    this.closeEmitter.dispose();
-    this.notificationEmitter.dispose();
-    this.errorEmitter.dispose();
+    for (const emitter of subscriptions) emitter.dispose();
   }
 }
 

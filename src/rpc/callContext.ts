@@ -1,10 +1,14 @@
 import { AsyncLocalStorage } from 'async_hooks';
 
-// Only calls that can be cancelled (the caller gave a signal or a timeout) run inside this storage, so the others
-// pay nothing for it.
-const storage = new AsyncLocalStorage<AbortSignal>();
+const storage = new AsyncLocalStorage<AbortSignal | undefined>();
 
-export function runWithCallSignal<T>(signal: AbortSignal, fn: () => T): T {
+/**
+ * Runs a served call with `signal` as its call signal. A call that can't be cancelled runs with none — also when
+ * the message was delivered in the async context of some other call, which would otherwise leak its signal here.
+ * Only when there is nothing to set or clear does it skip the storage, which is the common, cheap case.
+ */
+export function runWithCallSignal<T>(signal: AbortSignal | undefined, fn: () => T): T {
+  if (signal === undefined && storage.getStore() === undefined) return fn();
   return storage.run(signal, fn);
 }
 

@@ -126,7 +126,8 @@ export function createMemberProxy<T>(
     get(_target, property) {
       // `then` must stay undefined or `await proxy` would treat the proxy as a promise; toJSON, toString and the
       // other Object.prototype names stay local, so logging or serializing a proxy sends nothing.
-      if (typeof property !== 'string' || localNames.has(property)) return undefined;
+      if (typeof property !== 'string') return undefined;
+      if (localNames.has(property)) return (Object.prototype as Record<string, unknown>)[property];
       let member = members.get(property);
       if (member === undefined) {
         member = isEventName(property)

@@ -154,7 +154,13 @@ export class IPCClient<TContext = string> implements Disposable {
     options: IPCClientOptions = {},
   ) {
     const codec = options.rpc?.codec ?? new ValueCodec();
-    sendHello(channel, codec, ctx, options.token ?? process.env[TOKEN_ENV] ?? '');
+    try {
+      sendHello(channel, codec, ctx, options.token ?? process.env[TOKEN_ENV] ?? '');
+    } catch (error) {
+      // A context that can't be encoded: the connection is useless, and this client's to release.
+      channel.close();
+      throw error;
+    }
     const gated = new AfterHandshakeChannel(channel, options.handshakeTimeout ?? 5000);
     this.ready = gated.welcomed;
     this.connection = new Connection(gated, ctx, { ...options.rpc, codec });

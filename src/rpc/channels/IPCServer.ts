@@ -33,10 +33,12 @@ export interface IPCServerOptions<TContext> {
   rpc?: RpcProtocolOptions;
 }
 
+// Typed, so the string '1' and the number 1 are different clients. Rich contexts (Maps, Sets, class instances)
+// all look alike in JSON: give those a contextKey of your own.
 const defaultContextKey = (ctx: unknown) =>
-  typeof ctx === 'string' || typeof ctx === 'number'
-    ? String(ctx)
-    : JSON.stringify(ctx, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? 'undefined';
+  typeof ctx === 'string'
+    ? `s:${ctx}`
+    : `j:${JSON.stringify(ctx, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? 'undefined'}`;
 
 /**
  * Many client connections, each with a context naming the client, services this side serves to all of them,
