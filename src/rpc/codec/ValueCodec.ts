@@ -572,8 +572,7 @@ export class ValueCodec {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const value = this.read(buffer, depth);
-      if (key === '__proto__') defineOwn(object, key, value);
-      else object[key] = value;
+      setEntry(object, key, value);
     }
     return object;
   }
@@ -584,9 +583,7 @@ export class ValueCodec {
     for (let i = 0; i < count; i++) {
       const key = buffer.readString();
       const value = this.read(buffer, depth);
-      // Assigning to '__proto__' would call the inherited setter and swap the prototype; make it a plain own key.
-      if (key === '__proto__') defineOwn(object, key, value);
-      else object[key] = value;
+      setEntry(object, key, value);
     }
     return object;
   }
@@ -707,8 +704,13 @@ function readRegExp(buffer: ReadBuffer): RegExp {
   }
 }
 
-function defineOwn(object: object, key: string, value: unknown): void {
-  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+/** Assigning to '__proto__' would call the inherited setter and swap the prototype: that key becomes a plain own one. */
+function setEntry(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    object[key] = value;
+  }
 }
 
 function toDecodeError(thrown: unknown, buffer: ReadBuffer): unknown {
