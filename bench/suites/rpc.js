@@ -39,9 +39,8 @@
 // alike. Values are medians over rounds.
 
 const path = require('path');
-const v8 = require('v8');
 const { IMPLS } = require('../lib/transports');
-const { FrameReader, FrameWriter } = require('../lib/framing');
+const { framedV8Channel } = require('../lib/framing');
 const { forkWorker, nextMessage } = require('../lib/child');
 const { PEERS: FDPIPE_PEERS } = require('../lib/fdpipe-peers');
 const rpcBench = require('../lib/rpc-bench');
@@ -160,20 +159,7 @@ const PEERS = {
     async open() {
       const { createBirpc } = await import('birpc');
       const child = forkWorker(path.join(WORKERS, 'rpc-birpc.js'), ['fd4'], { stdio: FD4_STDIO });
-      const socket = openFdSocket(child);
-      const writer = new FrameWriter(socket);
-      const rpc = createBirpc(
-        {},
-        {
-          post: (data) => writer.send(data),
-          on: (fn) => {
-            const reader = new FrameReader(fn);
-            socket.on('data', (chunk) => reader.push(chunk));
-          },
-          serialize: (value) => v8.serialize(value),
-          deserialize: (bytes) => v8.deserialize(bytes),
-        },
-      );
+      const rpc = createBirpc({}, framedV8Channel(openFdSocket(child)));
       await nextMessage(child, (m) => m && m.cmd === 'ready');
       return { child, checksResults: true, add: (a, b) => rpc.add(a, b), echo: (bytes) => rpc.echo(bytes) };
     },

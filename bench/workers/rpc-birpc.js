@@ -7,9 +7,8 @@
 // birpc's other options are its defaults (including its 60 s per-call timeout timer).
 
 const net = require('net');
-const v8 = require('v8');
 const { onParentGone } = require('../lib/child');
-const { FrameReader, FrameWriter } = require('../lib/framing');
+const { framedV8Channel } = require('../lib/framing');
 
 const mode = process.argv[2];
 onParentGone();
@@ -33,16 +32,7 @@ function channelOptions() {
     const socket = new net.Socket({ fd: 4, readable: true, writable: true });
     socket.on('error', () => {});
     socket.on('end', () => process.exit(0));
-    const writer = new FrameWriter(socket);
-    return {
-      post: (data) => writer.send(data),
-      on: (fn) => {
-        const reader = new FrameReader(fn);
-        socket.on('data', (chunk) => reader.push(chunk));
-      },
-      serialize: (value) => v8.serialize(value),
-      deserialize: (bytes) => v8.deserialize(bytes),
-    };
+    return framedV8Channel(socket);
   }
   console.error(`rpc-birpc: unknown mode ${mode}`);
   process.exit(2);

@@ -37,12 +37,13 @@ export interface Uint8ArrayWriteBufferOptions {
 /** A WriteBuffer over a growable Buffer. */
 export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
   private buffer: Buffer;
-  /** Where this message's header room starts in `buffer`: 0 unless the memory is borrowed. */
-  private start: number;
   private pos: number;
   private borrowed: boolean;
   private readonly headerRoom: number;
-  /** Where the run being written now starts: `start` until a reference cuts the message into runs. */
+  /**
+   * Where the run being written now starts in `buffer`. Until a reference cuts the message into runs, that is where
+   * the message (its header room first) starts: 0, or the lent offset while the memory is borrowed.
+   */
   private runStart: number;
   /** Runs finished before the current one, and how many bytes they hold (header room included). */
   private runs: Uint8Array[] | undefined;
@@ -61,15 +62,14 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
     const loan = options.borrowed;
     if (loan) {
       this.buffer = loan.memory;
-      this.start = loan.offset;
+      this.runStart = loan.offset;
       this.borrowed = true;
     } else {
       this.buffer = Buffer.allocUnsafe(this.headerRoom + (options.initialCapacity ?? 256));
-      this.start = 0;
+      this.runStart = 0;
       this.borrowed = false;
     }
-    this.pos = this.start + this.headerRoom;
-    this.runStart = this.start;
+    this.pos = this.runStart + this.headerRoom;
     this.onCommitRuns = options.onCommitRuns;
     this.referenceFrom = this.onCommitRuns ? (options.referenceFrom ?? Infinity) : Infinity;
   }
@@ -98,7 +98,6 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
     const used = this.pos - this.runStart;
     const grown = Buffer.allocUnsafe(Math.max(used + extra, used * 2, this.headerRoom + 256));
     this.buffer.copy(grown, 0, this.runStart, this.pos);
-    if (this.runStart === this.start) this.start = 0;
     this.buffer = grown;
     this.runStart = 0;
     this.pos = used;
@@ -161,7 +160,12 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new BufferWriteError(`writeLength takes a whole number from 0 to 2^53-1, got ${value}`);
     }
-    if (value < 0x80) return this.writeUint8(value);
+    if (value < 0x80) {
+      const at = this.reserve(1);
+      this.buffer[at] = value;
+      this.pos = at + 1;
+      return this;
+    }
     let pos = this.reserve(8);
     const buffer = this.buffer;
     while (value >= 0x80) {
@@ -229,7 +233,8 @@ export class Uint8ArrayWriteBuffer implements CommittableWriteBuffer {
       }
       return;
     }
-    const bytes = this.buffer.subarray(this.start + this.headerRoom, this.pos);
+    // Without onCommitRuns nothing is kept by reference, so the message is the one run there is.
+    const bytes = this.buffer.subarray(this.runStart + this.headerRoom, this.pos);
     this.onCommitted?.(bytes);
     if (this.listeners) this.notify(bytes);
   }

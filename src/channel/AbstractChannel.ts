@@ -1,5 +1,5 @@
 import { Emitter, Event } from '../common/event';
-import { warnUnhandled } from '../common/warn';
+import { reportTo, warnUnhandled } from '../common/warn';
 import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
 import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
@@ -41,11 +41,6 @@ export abstract class AbstractChannel implements Channel {
     return this.closeEvent !== undefined;
   }
 
-  /** How the channel closed, once it has. */
-  get closeInfo(): ChannelCloseEvent | undefined {
-    return this.closeEvent;
-  }
-
   get needsDrain(): boolean {
     return false;
   }
@@ -68,18 +63,11 @@ export abstract class AbstractChannel implements Channel {
   whenWritable(): Promise<void> {
     if (this.closeEvent) return Promise.reject(new ChannelClosedError(`The channel is closed: ${this.closeEvent.reason}`));
     if (!this.needsDrain) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const drain = this.onDrain(() => {
-        drain.dispose();
-        close.dispose();
-        resolve();
-      });
-      const close = this.onClose((event) => {
-        drain.dispose();
-        close.dispose();
-        reject(new ChannelClosedError(`The channel closed while waiting for it to drain: ${event.reason}`));
-      });
-    });
+    return Event.race(
+      this.onDrain,
+      this.onClose,
+      (event) => new ChannelClosedError(`The channel closed while waiting for it to drain: ${event.reason}`),
+    );
   }
 
   close(): void {
@@ -128,8 +116,7 @@ export abstract class AbstractChannel implements Channel {
   }
 
   protected fireError(error: Error): void {
-    if (this.errorEmitter.hasListeners) this.errorEmitter.fire(error);
-    else warnUnhandled(error);
+    reportTo(this.errorEmitter, error);
   }
 
   /** Fires onClose once, after any held messages (unless this side closed), then lets go of every listener. */

@@ -1,6 +1,6 @@
 import { Emitter, Event } from '../common/event';
 import { DisposableStore, type Disposable } from '../common/lifecycle';
-import { warnUnhandled } from '../common/warn';
+import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
@@ -63,7 +63,7 @@ export class ChannelMultiplexer implements Disposable {
     return new Promise<Channel>((resolve, reject) => {
       this.pendingOpens.set(id, { resolve, reject });
       try {
-        this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPEN).writeLength(id).writeString(name).commit();
+        this.control(OP_OPEN).writeLength(id).writeString(name).commit();
       } catch (error) {
         this.opened.delete(id);
         this.pendingOpens.delete(id);
@@ -96,10 +96,15 @@ export class ChannelMultiplexer implements Disposable {
   /** Tells the other side a sub-channel closed; a base channel on its way out has nobody left to tell. */
   private sendClose(ref: number): void {
     try {
-      this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_CLOSE).writeLength(ref).commit();
+      this.control(OP_CLOSE).writeLength(ref).commit();
     } catch {
       // The base channel is closing: its own close reaches every sub-channel.
     }
+  }
+
+  /** A control message of `op`, its fields still to write. */
+  private control(op: number): WriteBuffer {
+    return this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(op);
   }
 
   /** @internal */
@@ -125,7 +130,7 @@ export class ChannelMultiplexer implements Disposable {
           if (this.accepted.has(id)) throw new MultiplexerProtocolError(`The peer opened sub-channel ${id} twice`);
           const sub = new SubChannel(this, name, id * 2 + 1);
           try {
-            this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(OP_OPENED).writeLength(id).commit();
+            this.control(OP_OPENED).writeLength(id).commit();
           } catch {
             return; // the base channel is closing: the opener's open() is rejected by its own close
           }
@@ -158,8 +163,7 @@ export class ChannelMultiplexer implements Disposable {
         error instanceof MultiplexerProtocolError
           ? error
           : new MultiplexerProtocolError(`Dropped a malformed multiplexer message: ${(error as Error).message}`);
-      if (this.errorEmitter.hasListeners) this.errorEmitter.fire(reported);
-      else warnUnhandled(reported);
+      reportTo(this.errorEmitter, reported);
     }
   }
 

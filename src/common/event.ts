@@ -87,30 +87,24 @@ export class Emitter<T> implements Disposable {
 const noopDisposable: Disposable = { dispose() {} };
 
 export namespace Event {
-  export const None: Event<never> = () => noopDisposable;
-
-  /** Resolves with the next value the event fires. */
-  export function toPromise<T>(event: Event<T>): Promise<T> {
-    return new Promise((resolve) => {
-      const subscription = event((e) => {
-        subscription.dispose();
-        resolve(e);
+  /**
+   * Resolves when `resolveOn` fires, or rejects with `reason(e)` when `rejectOn` fires first; either way both
+   * listeners are released.
+   */
+  export function race<T>(resolveOn: Event<unknown>, rejectOn: Event<T>, reason: (e: T) => Error): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const settle = () => {
+        resolved.dispose();
+        rejected.dispose();
+      };
+      const resolved = resolveOn(() => {
+        settle();
+        resolve();
+      });
+      const rejected = rejectOn((e) => {
+        settle();
+        reject(reason(e));
       });
     });
-  }
-
-  /** Listens once, then unsubscribes. */
-  export function once<T>(event: Event<T>): Event<T> {
-    return (listener, disposables) => {
-      let fired = false;
-      const subscription = event((e) => {
-        if (fired) return;
-        fired = true;
-        subscription.dispose();
-        listener(e);
-      }, disposables);
-      if (fired) subscription.dispose();
-      return subscription;
-    };
   }
 }

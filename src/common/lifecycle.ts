@@ -32,15 +32,6 @@ export class DisposableStore implements Disposable {
     return item;
   }
 
-  /** Forgets an item without disposing it, for owners that hand a resource over. */
-  delete(item: Disposable): void {
-    this.items.delete(item);
-  }
-
-  get size(): number {
-    return this.items.size;
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

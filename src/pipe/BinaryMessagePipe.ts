@@ -1,6 +1,6 @@
 import type { Duplex } from 'stream';
 import { Emitter, Event } from '../common/event';
-import { warnUnhandled } from '../common/warn';
+import { reportTo, warnUnhandled } from '../common/warn';
 import type { Disposable } from '../common/lifecycle';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { ListenerError, MessageTooLargeError, PipeClosedError } from './errors';
@@ -158,18 +158,7 @@ export class BinaryMessagePipe implements Disposable {
     if (this.closeEvent) return Promise.reject(new PipeClosedError());
     if (!this.needsDrain) return Promise.resolve();
     this.drainWanted = true;
-    return new Promise((resolve, reject) => {
-      const drain = this.drainEmitter.event(() => {
-        drain.dispose();
-        close.dispose();
-        resolve();
-      });
-      const close = this.closeEmitter.event(() => {
-        drain.dispose();
-        close.dispose();
-        reject(new PipeClosedError('The pipe closed while waiting for it to drain'));
-      });
-    });
+    return Event.race(this.onDrain, this.onClose, () => new PipeClosedError('The pipe closed while waiting for it to drain'));
   }
 
   /**
@@ -194,8 +183,6 @@ export class BinaryMessagePipe implements Disposable {
 
   /** Ends the stream after what was sent is written; onClose fires here at once with reason `local`. */
   close(): void {
-    if (this.closeEvent) return;
-    this.writer.flush();
     this.shutDown({ reason: 'local' });
   }
 
@@ -228,8 +215,7 @@ export class BinaryMessagePipe implements Disposable {
   }
 
   private reportError(error: Error): void {
-    if (this.errorEmitter.hasListeners) this.errorEmitter.fire(error);
-    else warnUnhandled(error);
+    reportTo(this.errorEmitter, error);
   }
 
   private shutDown(event: PipeCloseEvent): void {

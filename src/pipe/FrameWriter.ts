@@ -79,7 +79,7 @@ export class FrameWriter {
   /**
    * Queues a message committed by a buffer from createWriteBuffer(), as its runs (see Uint8ArrayWriteBuffer's
    * onCommitRuns): the first starts with the room for the header. Runs in the slab stay there, right after the
-   * last frame; referenced runs, and runs of a buffer that moved out, are queued as chunks of their own, in order.
+   * last frame; referenced runs, and the runs of a buffer that moved out, are queued as chunks of their own.
    */
   enqueueCommitted(runs: Uint8Array[] | undefined, size: number, inSlab: boolean): void {
     this.tenant = undefined;
@@ -97,12 +97,10 @@ export class FrameWriter {
       }
       return;
     }
+    // The buffer moved out of the slab, taking every run it had cut there along: all its runs are its own.
     const first = runs![0];
     Buffer.from(first.buffer, first.byteOffset, FRAME_HEADER_SIZE).writeUInt32BE(size, 0);
-    for (const run of runs!) {
-      if (run.buffer === this.slab.buffer && run.byteOffset === this.slabUsed) this.slabUsed += run.byteLength;
-      else if (run.byteLength > 0) this.push(run);
-    }
+    for (const run of runs!) if (run.byteLength > 0) this.push(run);
   }
 
   /** Queues a message given as it is: copied into the slab when small, referenced when large. */

@@ -2,8 +2,8 @@ import type { Channel, ChannelCloseEvent } from '../channel/Channel';
 import { ChannelClosedError } from '../channel/errors';
 import { PipeClosedError } from '../pipe/errors';
 import { Emitter, type Event } from '../common/event';
-import { DisposableStore, type Disposable } from '../common/lifecycle';
-import { warnUnhandled } from '../common/warn';
+import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
+import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { DecodeError, EncodeError, ValueCodec } from './codec';
@@ -80,7 +80,6 @@ const callerStacksFromEnv = process.env.FDPIPE_CALLER_STACKS === '1';
 
 interface ServiceWaiter {
   run(): void;
-  fail(error: Error): void;
   timer: NodeJS.Timeout;
 }
 
@@ -281,11 +280,9 @@ export class RpcProtocol implements Disposable {
         waiter.run();
       }
     }
-    return {
-      dispose: () => {
-        if (this.targets.get(name) === target) this.targets.delete(name);
-      },
-    };
+    return toDisposable(() => {
+      if (this.targets.get(name) === target) this.targets.delete(name);
+    });
   }
 
   /**
@@ -495,7 +492,7 @@ export class RpcProtocol implements Disposable {
     }
     const subscribe = () => {
       // Unsubscribed (or the connection closed) while waiting for the service: nothing to do.
-      if (!this.served.has(id) || this.served.get(id) !== waiting) return;
+      if (this.served.get(id) !== waiting) return;
       const target = this.targets.get(targetName)!;
       try {
         if (!target.listen) {
@@ -523,12 +520,15 @@ export class RpcProtocol implements Disposable {
   /** Runs inside the service's own emitter: whatever goes wrong is reported here, never thrown into it. */
   private sendEventFire(id: number, value: unknown): void {
     if (this.closeEvent || !this.served.has(id)) return;
-    this.trySend(() => {
+    // Inline rather than through trySend: events can be many, and this spares a closure for each.
+    try {
       const buffer = this.channel.getWriteBuffer();
       buffer.writeUint8(MessageType.EventFire).writeLength(id);
       this.codec.encode(buffer, value);
       buffer.commit();
-    });
+    } catch (error) {
+      this.sendFailed(error);
+    }
   }
 
   private sendEventError(id: number, error: unknown): void {
@@ -552,8 +552,13 @@ export class RpcProtocol implements Disposable {
       send();
     } catch (error) {
       undo?.();
-      if (!this.channel.isClosed && !isClosedError(error)) this.reportError(error);
+      this.sendFailed(error);
     }
+  }
+
+  /** A connection on its way out explains itself through onClose; anything else is worth reporting. */
+  private sendFailed(error: unknown): void {
+    if (!this.channel.isClosed && !isClosedError(error)) this.reportError(error);
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------
@@ -564,7 +569,6 @@ export class RpcProtocol implements Disposable {
     if (!waiters) this.serviceWaiters.set(name, (waiters = new Set()));
     const waiter: ServiceWaiter = {
       run,
-      fail,
       timer: setTimeout(() => {
         waiters!.delete(waiter);
         if (waiters!.size === 0 && this.serviceWaiters.get(name) === waiters) this.serviceWaiters.delete(name);
@@ -603,21 +607,11 @@ export class RpcProtocol implements Disposable {
 
   private nextRequestId(): number {
     if (this.pending.size >= this.maxRequestId) throw new RangeError('Every request id is in use by a pending call');
-    let id = this.lastRequestId;
-    do {
-      id = id >= this.maxRequestId ? 1 : id + 1;
-    } while (this.pending.has(id));
-    this.lastRequestId = id;
-    return id;
+    return (this.lastRequestId = nextFreeId(this.lastRequestId, this.maxRequestId, this.pending));
   }
 
   private nextSubscriptionId(): number {
-    let id = this.lastSubscriptionId;
-    do {
-      id = id >= 0x7fffffff ? 1 : id + 1;
-    } while (this.subscriptions.has(id));
-    this.lastSubscriptionId = id;
-    return id;
+    return (this.lastSubscriptionId = nextFreeId(this.lastSubscriptionId, 0x7fffffff, this.subscriptions));
   }
 
   /** Rejects a pending call from this side (timeout, abort) and tells the callee to stop. */
@@ -638,9 +632,7 @@ export class RpcProtocol implements Disposable {
   }
 
   private reportError(error: unknown): void {
-    const reported = error instanceof Error ? error : new RpcProtocolError(String(error));
-    if (this.errorEmitter.hasListeners) this.errorEmitter.fire(reported);
-    else warnUnhandled(reported);
+    reportTo(this.errorEmitter, error instanceof Error ? error : new RpcProtocolError(String(error)));
   }
 
   private shutDown(event: ChannelCloseEvent): void {
@@ -681,6 +673,15 @@ export class RpcProtocol implements Disposable {
     this.subscriptions.clear();
     for (const emitter of subscriptions) emitter.dispose();
   }
+}
+
+/** The id after `last` that `taken` does not hold, wrapping from `max` to 1. The caller makes sure one is free. */
+function nextFreeId(last: number, max: number, taken: Map<number, unknown>): number {
+  let id = last;
+  do {
+    id = id >= max ? 1 : id + 1;
+  } while (taken.has(id));
+  return id;
 }
 
 /** The transport is closed or closing: the call fails because the connection is gone, not because of a bug. */

@@ -15,7 +15,6 @@ export const INITIALIZE = 'initialize';
  */
 export class ChannelServer<TContext = string> implements Disposable {
   private readonly registrations = new DisposableStore();
-  private readonly names = new Set<string>();
 
   constructor(
     private readonly protocol: RpcProtocol,
@@ -34,17 +33,7 @@ export class ChannelServer<TContext = string> implements Disposable {
         channel.call(ctx, command, args[0], (args[1] as AbortSignal | undefined) ?? currentCallSignal()),
       listen: (event, args) => channel.listen(ctx, event, args[0]),
     });
-    this.names.add(name);
-    return this.registrations.add({
-      dispose: () => {
-        this.names.delete(name);
-        registration.dispose();
-      },
-    });
-  }
-
-  has(name: string): boolean {
-    return this.names.has(name);
+    return this.registrations.add(registration);
   }
 
   dispose(): void {

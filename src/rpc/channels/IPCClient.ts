@@ -4,7 +4,7 @@ import { IPCChannel } from '../../channel/IPCChannel';
 import { connect, type ChannelAddress, type ConnectOptions } from '../../channel/net';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
 import type { Event } from '../../common/event';
-import { DisposableStore, type Disposable } from '../../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import type { MessagePort } from 'worker_threads';
 import { ValueCodec } from '../codec';
@@ -56,7 +56,7 @@ class AfterHandshakeChannel extends AbstractChannel {
       () => refuseWith(`the server did not welcome this client within ${handshakeTimeout} ms`),
       handshakeTimeout,
     );
-    this.store.add({ dispose: () => clearTimeout(timer) });
+    this.store.add(toDisposable(() => clearTimeout(timer)));
     this.store.add(
       base.onMessage((read) => {
         const reader = read();

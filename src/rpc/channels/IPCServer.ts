@@ -6,7 +6,7 @@ import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from 
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
 import { listen, type ChannelAddress, type ChannelListener, type ListenOptions } from '../../channel/net';
 import { Emitter, type Event } from '../../common/event';
-import { DisposableStore, type Disposable } from '../../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
 import { warnUnhandled } from '../../common/warn';
 import { ValueCodec } from '../codec';
 import type { RpcProtocolOptions } from '../RpcProtocol';
@@ -81,15 +81,15 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     for (const connection of this.live.values()) register(connection);
     const added = this.onDidAddConnection(register);
     const removed = this.onDidRemoveConnection((connection) => perConnection.delete(connection));
-    return this.store.add({
-      dispose: () => {
+    return this.store.add(
+      toDisposable(() => {
         added.dispose();
         removed.dispose();
         for (const registration of perConnection.values()) registration.dispose();
         perConnection.clear();
         if (this.channels.get(name) === channel) this.channels.delete(name);
-      },
-    });
+      }),
+    );
   }
 
   /**
@@ -143,7 +143,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
         fail(new HandshakeError(`The client did not say hello within ${timeout} ms`));
         channel.close();
       }, timeout);
-      handshake.add({ dispose: () => clearTimeout(timer) });
+      handshake.add(toDisposable(() => clearTimeout(timer)));
       handshake.add(
         channel.onClose((event) => fail(new HandshakeError(`The connection closed before its hello: ${event.reason}`))),
       );
