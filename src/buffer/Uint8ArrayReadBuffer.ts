@@ -106,6 +106,7 @@ export class Uint8ArrayReadBuffer implements ReadBuffer {
   sliceAtReadPosition(): Uint8Array {
     const start = this.pos;
     this.pos = this.bytes.length;
-    return this.bytes.subarray(start);
+    // Nothing read yet (a listener that wants the whole message): the message itself, without making a view.
+    return start === 0 ? this.bytes : this.bytes.subarray(start);
   }
 }
