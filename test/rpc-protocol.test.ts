@@ -1,5 +1,8 @@
 import {
   AbortError,
+  ChannelInUseError,
+  Emitter,
+  RpcPeer,
   currentCallSignal,
   ConnectionClosedError,
   InMemoryChannel,
@@ -321,12 +324,100 @@ describe('RpcProtocol and the connection closing', () => {
     expect((result as any).error).toBeInstanceOf(ServiceNotFoundError);
   });
 
-  test('RpcProtocol.of shares one protocol per channel until it is disposed', () => {
+  test('a channel has one protocol at a time: a second is refused until the first is disposed', () => {
     const [a] = InMemoryChannel.createPair();
-    const first = RpcProtocol.of(a);
-    expect(RpcProtocol.of(a)).toBe(first);
+    const first = new RpcProtocol(a);
+    expect(() => new RpcProtocol(a)).toThrow(ChannelInUseError);
+    expect(() => new RpcProtocol(a)).toThrow(/Share that protocol/);
     first.dispose();
-    expect(RpcProtocol.of(a)).not.toBe(first);
+    const second = new RpcProtocol(a);
+    expect(second.isDisposed).toBe(false);
+    second.dispose();
+  });
+
+  test('a peer over a shared protocol stops serving what it exposed, and leaves the protocol to its owner', async () => {
+    const [a, b] = InMemoryChannel.createPair();
+    const owner = new RpcPeer(a);
+    const guest = new RpcPeer(owner.protocol);
+    owner.expose('one', { get: () => 1 });
+    guest.expose('two', { get: () => 2 });
+    const caller = new RpcPeer(b, { serviceWaitTimeout: 50 });
+    const one = caller.proxy<{ get(): number }>('one');
+    const two = caller.proxy<{ get(): number }>('two');
+    expect([await one.get(), await two.get()]).toEqual([1, 2]);
+    guest.dispose();
+    expect(owner.protocol.isDisposed).toBe(false);
+    expect(await one.get()).toBe(1);
+    expect((await outcome(two.get())).ok).toBe(false);
+    owner.dispose();
+    expect(owner.protocol.isDisposed).toBe(true);
+    caller.dispose();
+  });
+});
+
+describe('one id space, one path to end work', () => {
+  /** A protocol on one end, and the raw other end, to see and forge what travels. */
+  function rawPair() {
+    const [a, b] = InMemoryChannel.createPair();
+    const protocol = new RpcProtocol(a);
+    const seen: Array<{ type: number; id: number }> = [];
+    b.onMessage((read) => {
+      const reader = read();
+      const type = reader.readUint8();
+      seen.push({ type, id: type === 10 || type === 4 ? 0 : reader.readLength() });
+    });
+    return { protocol, raw: b, seen };
+  }
+
+  test('calls and subscriptions of one side never share an id', async () => {
+    const { protocol, seen } = rawPair();
+    const subscription = protocol.listen('svc', 'onTick')(() => {});
+    void outcome(protocol.request('svc', 'run', []));
+    const other = protocol.listen('svc', 'onTock')(() => {});
+    void outcome(protocol.request('svc', 'run', []));
+    await tick();
+    const ids = seen.filter((m) => m.type === 1 || m.type === 6).map((m) => m.id);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(4);
+    subscription.dispose();
+    other.dispose();
+    protocol.dispose();
+  });
+
+  test('a subscription id used again ends the first subscription instead of leaking its listener', async () => {
+    const { protocol, raw } = rawPair();
+    const ticks = new Emitter<number>();
+    protocol.registerTarget('svc', { call: () => undefined, listen: () => ticks.event });
+    const subscribe = () =>
+      raw.getWriteBuffer().writeUint8(6).writeLength(7).writeString('svc').writeString('onTick').writeLength(0).commit();
+    subscribe();
+    subscribe();
+    await tick();
+    expect(ticks.listenerCount).toBe(1);
+    raw.getWriteBuffer().writeUint8(7).writeLength(7).commit();
+    await tick();
+    expect(ticks.listenerCount).toBe(0);
+    protocol.dispose();
+  });
+
+  test('a cancel ends the work under its id and sends no reply', async () => {
+    const { protocol, raw, seen } = rawPair();
+    let signal: AbortSignal | undefined;
+    protocol.setRequestHandler(() => {
+      signal = currentCallSignal();
+      return new Promise((resolve) => signal!.addEventListener('abort', () => resolve('late')));
+    });
+    const flagsCancellable = 1;
+    raw.getWriteBuffer().writeUint8(1).writeLength(3).writeUint8(flagsCancellable).writeString('').writeString('m')
+      .writeLength(0).commit();
+    await tick();
+    expect(signal?.aborted).toBe(false);
+    raw.getWriteBuffer().writeUint8(5).writeLength(3).commit();
+    await tick();
+    await tick();
+    expect(signal?.aborted).toBe(true);
+    expect(seen.filter((m) => m.type === 2 || m.type === 3)).toEqual([]);
+    protocol.dispose();
   });
 });
 

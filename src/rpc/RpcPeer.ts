@@ -1,5 +1,5 @@
 import type { Channel } from '../channel/Channel';
-import type { Disposable } from '../common/lifecycle';
+import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { RpcProtocol, type RpcProtocolOptions } from './RpcProtocol';
 import { createServiceProxy, ServiceTarget, type ProxyOptions, type Remote } from './services';
 
@@ -14,15 +14,24 @@ import { createServiceProxy, ServiceTarget, type ProxyOptions, type Remote } fro
  */
 export class RpcPeer implements Disposable {
   readonly protocol: RpcProtocol;
+  /** Whether this peer started the protocol, and so ends it. */
+  private readonly ownsProtocol: boolean;
+  private readonly exposed = new DisposableStore();
 
-  /** Shares the channel's RpcProtocol if one exists (its options then stay as they were). */
-  constructor(channel: Channel, options?: RpcProtocolOptions) {
-    this.protocol = RpcProtocol.of(channel, options);
+  /**
+   * Over a channel, the peer starts its own RpcProtocol there (a channel has one at a time). Over a protocol,
+   * it shares that connection with whichever face started it, and `options` do not apply.
+   */
+  constructor(channel: Channel, options?: RpcProtocolOptions);
+  constructor(protocol: RpcProtocol);
+  constructor(source: Channel | RpcProtocol, options?: RpcProtocolOptions) {
+    this.ownsProtocol = !(source instanceof RpcProtocol);
+    this.protocol = source instanceof RpcProtocol ? source : new RpcProtocol(source, options);
   }
 
   /** Serves `service`'s own and class methods, and its `onX` events, to the other side as `name`. */
   expose<T extends object>(name: string, service: T): Disposable {
-    return this.protocol.registerTarget(name, new ServiceTarget(name, service));
+    return this.exposed.add(this.protocol.registerTarget(name, new ServiceTarget(name, service)));
   }
 
   /** The service the other side exposes as `name`. */
@@ -30,8 +39,12 @@ export class RpcPeer implements Disposable {
     return createServiceProxy<T>(this.protocol, name, options);
   }
 
-  /** Rejects pending calls and ends subscriptions; the channel stays open. */
+  /**
+   * Stops serving what this peer exposed. A peer that started its protocol also ends it: pending calls reject and
+   * subscriptions end; the channel stays open.
+   */
   dispose(): void {
-    this.protocol.dispose();
+    this.exposed.dispose();
+    if (this.ownsProtocol) this.protocol.dispose();
   }
 }

@@ -45,6 +45,17 @@ export class RpcProtocolError extends Error {
   override name = 'RpcProtocolError';
 }
 
+/** A second RpcProtocol was created on a channel that a live one is using. */
+export class ChannelInUseError extends Error {
+  override name = 'ChannelInUseError';
+  constructor() {
+    super(
+      'This channel already has an RpcProtocol: two would both handle every message. Share that protocol ' +
+        '(new RpcPeer(protocol), new Invoker(protocol), new Callee(protocol)), or dispose it before starting another',
+    );
+  }
+}
+
 /** Error classes of ours that keep their class when they come back from the other side. */
 export const KNOWN_ERROR_CLASSES: Readonly<Record<string, { prototype: Error }>> = {
   ConnectionClosedError,

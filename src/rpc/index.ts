@@ -10,7 +10,8 @@ export {
   TimeoutError,
   AbortError,
   RpcProtocolError,
+  ChannelInUseError,
 } from './errors';
 export { isRemoteError } from './remoteError';
 export * from './channels';
-export { currentCallSignal } from './callContext';
+export { currentCallSignal } from './protocol/cancellation';

@@ -4,43 +4,45 @@ import type { Disposable } from '../common/lifecycle';
 import { MethodNotFoundError } from './errors';
 import { RpcProtocol } from './RpcProtocol';
 
-type Connectable = Channel | MessageEndpoint;
+type Connectable = Channel | MessageEndpoint | RpcProtocol;
 
 function isChannel(value: Connectable): value is Channel {
   return typeof (value as Channel).getWriteBuffer === 'function' && typeof (value as Channel).onMessage === 'function';
 }
 
 /**
- * An endpoint is adapted to a channel once and shared by every Invoker and Callee on it; the last one destroyed
- * closes that channel, which removes its listeners from the endpoint (a `process.on('message')` listener would
- * otherwise keep a child alive).
+ * Every Invoker and Callee on one channel or message endpoint shares one RpcProtocol, started by the first and
+ * ended by the last one destroyed. Over an endpoint, this face also owns the channel adapted from it, and closing
+ * that removes its listeners from the endpoint (a `process.on('message')` listener would otherwise keep a child
+ * alive). A protocol passed in is shared as it is and never ended here.
  */
-const adapted = new WeakMap<object, { channel: MessageEndpointChannel; users: number }>();
+const shared = new WeakMap<object, { protocol: RpcProtocol; users: number }>();
 
 interface Lease {
-  channel: Channel;
+  protocol: RpcProtocol;
   release(): void;
 }
 
 function lease(target: Connectable): Lease {
-  if (isChannel(target)) return { channel: target, release() {} };
-  let entry = adapted.get(target);
-  if (!entry || entry.channel.isClosed) {
-    entry = { channel: new MessageEndpointChannel(target), users: 0 };
-    adapted.set(target, entry);
+  if (target instanceof RpcProtocol) return { protocol: target, release() {} };
+  let entry = shared.get(target);
+  if (!entry || entry.protocol.isDisposed) {
+    const channel = isChannel(target) ? target : new MessageEndpointChannel(target);
+    entry = { protocol: new RpcProtocol(channel), users: 0 };
+    shared.set(target, entry);
   }
-  const shared = entry;
-  shared.users++;
+  const mine = entry;
+  mine.users++;
   let released = false;
   return {
-    channel: shared.channel,
+    protocol: mine.protocol,
     release() {
       if (released) return;
       released = true;
-      if (--shared.users === 0) {
-        if (adapted.get(target) === shared) adapted.delete(target);
-        shared.channel.close();
-      }
+      if (--mine.users > 0) return;
+      if (shared.get(target) === mine) shared.delete(target);
+      mine.protocol.dispose();
+      if (!isChannel(target)) mine.protocol.channel.close();
     },
   };
 }
@@ -66,7 +68,7 @@ export class Invoker implements Disposable {
     private readonly options: InvokerOptions = {},
   ) {
     this.lease = lease(target);
-    this.protocol = RpcProtocol.of(this.lease.channel);
+    this.protocol = this.lease.protocol;
   }
 
   /** Calls `name` with `args`; an AbortSignal as the last argument cancels the call. */
@@ -102,7 +104,7 @@ export class Callee implements Disposable {
 
   constructor(target: Connectable) {
     this.lease = lease(target);
-    this.protocol = RpcProtocol.of(this.lease.channel);
+    this.protocol = this.lease.protocol;
   }
 
   /** Registers `fn` under its own name, or under `name`. */

@@ -1,6 +1,6 @@
 import type { Disposable } from '../../common/lifecycle';
 import { DisposableStore } from '../../common/lifecycle';
-import { currentCallSignal } from '../callContext';
+import { currentCallSignal } from '../protocol/cancellation';
 import type { RpcProtocol } from '../RpcProtocol';
 import type { IServerChannel } from './types';
 
@@ -27,10 +27,9 @@ export class ChannelServer<TContext = string> implements Disposable {
     if (name.startsWith('$')) throw new Error(`Channel names starting with '$' are reserved (got '${name}')`);
     const ctx = this.ctx;
     const registration = this.protocol.registerTarget(name, {
-      // ChannelClient always sends exactly one argument; a caller's AbortSignal comes after it. A call with only a
-      // timeout has no signal argument, but can still be cancelled: currentCallSignal() has it.
-      call: (command, args) =>
-        channel.call(ctx, command, args[0], (args[1] as AbortSignal | undefined) ?? currentCallSignal()),
+      // ChannelClient always sends exactly one argument. Whether the caller passed a signal or only a timeout,
+      // the call's live signal is currentCallSignal().
+      call: (command, args) => channel.call(ctx, command, args[0], currentCallSignal()),
       listen: (event, args) => channel.listen(ctx, event, args[0]),
     });
     return this.registrations.add(registration);

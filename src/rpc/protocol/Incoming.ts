@@ -1,0 +1,269 @@
+import type { ChannelCloseEvent } from '../../channel/Channel';
+import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import type { Event } from '../../common/event';
+import { toDisposable, type Disposable } from '../../common/lifecycle';
+import { ConnectionClosedError, MethodNotFoundError, RpcProtocolError } from '../errors';
+import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedRequest } from './cancellation';
+import type { ProtocolLink } from './ProtocolLink';
+import { ServiceWaiters } from './ServiceWaiters';
+import { describeTarget, MessageType, readArgs } from './wire';
+
+/** What serves calls and events under one name on this side of a connection. */
+export interface RpcTarget {
+  /**
+   * Runs `method`; returns its result or a promise of it. Throws MethodNotFoundError for a name it does not serve.
+   * When the caller passed an AbortSignal, the last element of `args` is a live one; when it can cancel at all
+   * (a signal or a timeout), currentCallSignal() gives that signal too.
+   */
+  call(method: string, args: unknown[]): unknown;
+  /** The event named `event`; throws for a name it does not have. */
+  listen?(event: string, args: unknown[]): Event<unknown>;
+}
+
+export interface NotificationEvent {
+  target: string;
+  method: string;
+  args: unknown[];
+}
+
+/** One event subscription the other side holds here; ended by Unsubscribe, by an error, or by the connection. */
+class ServedSubscription implements Disposable {
+  private listening: Disposable | undefined;
+  ended = false;
+
+  /** Subscribes to the service's event, unless the subscription ended while the service was awaited. */
+  attach(event: Event<unknown>, onValue: (value: unknown) => void): void {
+    const listening = event(onValue);
+    if (this.ended) listening.dispose();
+    else this.listening = listening;
+  }
+
+  /** Takes the same reason a served request does; a subscription has nobody to tell it to. */
+  dispose(_reason?: Error): void {
+    this.ended = true;
+    this.listening?.dispose();
+    this.listening = undefined;
+  }
+}
+
+/**
+ * What the other side asks of this one: the targets that serve it, requests and subscriptions waiting for a target
+ * to be exposed, and the work under way — cancellable requests and subscriptions — in one map by the caller's id,
+ * so a Cancel and an Unsubscribe take the same path.
+ */
+export class Incoming {
+  private readonly targets = new Map<string, RpcTarget>();
+  private readonly waiters: ServiceWaiters;
+  private readonly active = new Map<number, ServedRequest | ServedSubscription>();
+
+  constructor(
+    private readonly link: ProtocolLink,
+    serviceWaitTimeout: number,
+    private readonly announce: (notification: NotificationEvent) => void,
+  ) {
+    this.waiters = new ServiceWaiters(serviceWaitTimeout);
+  }
+
+  /** Serves calls and events for `name`; requests that were waiting for it run now. */
+  registerTarget(name: string, target: RpcTarget): Disposable {
+    if (this.targets.has(name)) {
+      throw new Error(`A ${describeTarget(name)} is already exposed on this connection`);
+    }
+    this.targets.set(name, target);
+    this.waiters.arrived(name);
+    return toDisposable(() => {
+      if (this.targets.get(name) === target) this.targets.delete(name);
+    });
+  }
+
+  onRequest(reader: ReadBuffer): void {
+    const id = reader.readLength();
+    const flags = reader.readUint8();
+    const targetName = reader.readString();
+    const method = reader.readString();
+    let args: unknown[];
+    try {
+      args = readArgs(this.link.codec, reader);
+    } catch (error) {
+      this.sendReply(id, error, true);
+      return;
+    }
+    let served: ServedRequest | undefined;
+    if (flags & FLAG_CANCELLABLE) {
+      served = new ServedRequest(id);
+      this.begin(id, served);
+      if (flags & FLAG_SIGNAL_ARGUMENT) args.push(served.signal);
+    }
+    const target = this.targets.get(targetName);
+    if (target) {
+      this.run(id, served, target, method, args);
+      return;
+    }
+    this.waiters.wait(
+      targetName,
+      () => {
+        // Cancelled while the service was awaited: it never starts.
+        if (!served?.isCancelled) this.run(id, served, this.targets.get(targetName)!, method, args);
+      },
+      (error) => this.finish(id, served, error, true),
+    );
+  }
+
+  onNotification(reader: ReadBuffer): void {
+    const targetName = reader.readString();
+    const method = reader.readString();
+    const args = readArgs(this.link.codec, reader);
+    this.announce({ target: targetName, method, args });
+    const target = this.targets.get(targetName);
+    if (!target) return;
+    try {
+      const result = runWithCallSignal(undefined, () => target.call(method, args));
+      if (isPromiseLike(result)) result.then(undefined, (error) => this.link.reportError(error));
+    } catch (error) {
+      // Nobody waits for a notification's outcome; a handler that does not serve it is not an error worth noise.
+      if (!(error instanceof MethodNotFoundError)) this.link.reportError(error);
+    }
+  }
+
+  onSubscribe(reader: ReadBuffer): void {
+    const id = reader.readLength();
+    const targetName = reader.readString();
+    const eventName = reader.readString();
+    let args: unknown[];
+    try {
+      args = readArgs(this.link.codec, reader);
+    } catch (error) {
+      this.sendEventError(id, undefined, error);
+      return;
+    }
+    const served = new ServedSubscription();
+    this.begin(id, served);
+    const subscribe = () => {
+      if (served.ended) return; // unsubscribed, or the connection closed, while waiting for the service
+      const target = this.targets.get(targetName)!;
+      try {
+        if (!target.listen) {
+          throw new MethodNotFoundError(`The ${describeTarget(targetName)} has no events (asked for '${eventName}')`);
+        }
+        const event = runWithCallSignal(undefined, () => target.listen!(eventName, args));
+        // Attached while the entry is in the map, so a value the event fires at once already goes out.
+        served.attach(event, (value) => this.sendEventFire(id, served, value));
+      } catch (error) {
+        this.sendEventError(id, served, error);
+      }
+    };
+    if (this.targets.has(targetName)) subscribe();
+    else this.waiters.wait(targetName, subscribe, (error) => this.sendEventError(id, served, error));
+  }
+
+  /** A Cancel or an Unsubscribe: the work under that id stops, and nothing more is sent for it. */
+  onEnd(reader: ReadBuffer): void {
+    const id = reader.readLength();
+    const entry = this.active.get(id);
+    if (!entry) return;
+    this.active.delete(id);
+    entry.dispose();
+  }
+
+  /** The connection, or the protocol on the other side, is gone: work under way is aborted or unsubscribed. */
+  abandonAll(event: ChannelCloseEvent): void {
+    const entries = [...this.active.values()];
+    this.active.clear();
+    const reason = new ConnectionClosedError(event, 'The request');
+    for (const entry of entries) entry.dispose(reason);
+    this.waiters.clear();
+  }
+
+  /** Work under `id` begins; whatever a misbehaving caller left under the same id is ended, not leaked. */
+  private begin(id: number, entry: ServedRequest | ServedSubscription): void {
+    this.active.get(id)?.dispose();
+    this.active.set(id, entry);
+  }
+
+  private run(id: number, served: ServedRequest | undefined, target: RpcTarget, method: string, args: unknown[]): void {
+    let result: unknown;
+    try {
+      result = runWithCallSignal(served?.signal, () => target.call(method, args));
+    } catch (error) {
+      this.finish(id, served, error, true);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        (value) => this.finish(id, served, value, false),
+        (error) => this.finish(id, served, error, true),
+      );
+    } else {
+      this.finish(id, served, result, false);
+    }
+  }
+
+  private finish(id: number, served: ServedRequest | undefined, value: unknown, isError: boolean): void {
+    if (served) {
+      if (this.active.get(id) === served) this.active.delete(id);
+      if (served.isCancelled) return; // the caller gave up on this call already; it will ignore a reply
+    }
+    if (this.link.closed) return;
+    this.sendReply(id, value, isError);
+  }
+
+  private sendReply(id: number, value: unknown, isError: boolean): void {
+    const link = this.link;
+    try {
+      const buffer = link.channel.getWriteBuffer();
+      buffer.writeUint8(isError ? MessageType.ReplyError : MessageType.Reply).writeLength(id);
+      link.codec.encode(buffer, value);
+      buffer.commit();
+    } catch (error) {
+      if (link.isGoingAway(error)) return;
+      // The value could not be encoded: tell the caller why instead of leaving it waiting.
+      const reason = error instanceof Error ? error : new RpcProtocolError(String(error));
+      link.trySend(() => {
+        const buffer = link.channel.getWriteBuffer();
+        buffer.writeUint8(MessageType.ReplyError).writeLength(id);
+        link.codec.encode(buffer, reason);
+        buffer.commit();
+      });
+    }
+  }
+
+  /** Runs inside the service's own emitter: whatever goes wrong is reported here, never thrown into it. */
+  private sendEventFire(id: number, served: ServedSubscription, value: unknown): void {
+    const link = this.link;
+    if (link.closed || served.ended) return;
+    // Inline rather than through trySend: events can be many, and this spares a closure for each.
+    try {
+      const buffer = link.channel.getWriteBuffer();
+      buffer.writeUint8(MessageType.EventFire).writeLength(id);
+      link.codec.encode(buffer, value);
+      buffer.commit();
+    } catch (error) {
+      link.sendFailed(error);
+    }
+  }
+
+  /** The subscription could not be made, or failed: it ends here, and the other side is told why. */
+  private sendEventError(id: number, served: ServedSubscription | undefined, error: unknown): void {
+    if (served) {
+      if (served.ended) return;
+      served.dispose();
+      if (this.active.get(id) === served) this.active.delete(id);
+    }
+    const link = this.link;
+    if (link.closed) return;
+    link.trySend(() => {
+      const buffer = link.channel.getWriteBuffer();
+      buffer.writeUint8(MessageType.EventError).writeLength(id);
+      link.codec.encode(buffer, error instanceof Error ? error : new RpcProtocolError(String(error)));
+      buffer.commit();
+    });
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}

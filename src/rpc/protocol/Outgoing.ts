@@ -1,0 +1,227 @@
+import type { ChannelCloseEvent } from '../../channel/Channel';
+import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import { Emitter, type Event } from '../../common/event';
+import type { Disposable } from '../../common/lifecycle';
+import { AbortError, ConnectionClosedError, RpcProtocolError } from '../errors';
+import { toCallerRejection } from '../remoteError';
+import { requestFlags, watchCancellation } from './cancellation';
+import type { ProtocolLink } from './ProtocolLink';
+import { labelOf, MessageType, writeArgs } from './wire';
+
+export interface RequestOptions {
+  /** Aborting it rejects the call with AbortError and cancels the remote work. */
+  signal?: AbortSignal;
+  /** Milliseconds before the call rejects with TimeoutError and the remote work is cancelled. */
+  timeout?: number;
+}
+
+/** A call waiting for its reply. */
+class PendingCall {
+  /** The timer and abort listener of a cancellable call, released when it settles. */
+  cancellation: Disposable | undefined;
+
+  constructor(
+    readonly target: string,
+    readonly method: string,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly callerStack: { stack?: string } | undefined,
+  ) {}
+
+  /** `service.method`, for messages: built only when one is needed, as most calls never need it. */
+  get label(): string {
+    return labelOf(this.target, this.method);
+  }
+
+  /** Settles from a Reply or ReplyError. */
+  settle(link: ProtocolLink, reader: ReadBuffer, isError: boolean): void {
+    this.cancellation?.dispose();
+    let value: unknown;
+    try {
+      value = link.codec.decode(reader);
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    if (!isError) {
+      this.resolve(value);
+      return;
+    }
+    let rejection = value;
+    try {
+      rejection = toCallerRejection(value, this.label, this.callerStack);
+    } catch {
+      // A hostile error object (a getter that throws, a frozen stack): reject with it as it came.
+    }
+    this.reject(rejection);
+  }
+
+  fail(reason: Error): void {
+    this.cancellation?.dispose();
+    this.reject(reason);
+  }
+}
+
+/**
+ * What this side asked of the other: calls waiting for replies and event subscriptions, in one map under one id
+ * space, each id removed the moment its call settles or its subscription ends. A subscription is the emitter its
+ * listeners hang on.
+ */
+export class Outgoing {
+  private readonly waiting = new Map<number, PendingCall | Emitter<unknown>>();
+  private lastId = 0;
+
+  constructor(
+    private readonly link: ProtocolLink,
+    private readonly maxId: number,
+    private readonly defaultTimeout: number | undefined,
+    private readonly captureCallerStack: boolean,
+  ) {}
+
+  /** Calls waiting for a reply. */
+  get pendingCount(): number {
+    let count = 0;
+    for (const entry of this.waiting.values()) if (entry instanceof PendingCall) count++;
+    return count;
+  }
+
+  request(target: string, method: string, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
+    const link = this.link;
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError(labelOf(target, method), signal.reason));
+    const unusable = link.closed ?? link.peerGone;
+    if (unusable) return Promise.reject(new ConnectionClosedError(unusable, `The call to ${labelOf(target, method)}`));
+
+    const timeout = options?.timeout ?? this.defaultTimeout;
+    let callerStack: { stack?: string } | undefined;
+    if (this.captureCallerStack) {
+      callerStack = {};
+      Error.captureStackTrace(callerStack, this.request);
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const call = new PendingCall(target, method, resolve, reject, callerStack);
+      let id = 0;
+      try {
+        id = this.nextId();
+        const buffer = link.channel.getWriteBuffer();
+        buffer
+          .writeUint8(MessageType.Request)
+          .writeLength(id)
+          .writeUint8(requestFlags(signal, timeout))
+          .writeString(target)
+          .writeString(method);
+        writeArgs(link.codec, buffer, args);
+        // In the map before the commit: a transport that delivers at once must find the call.
+        this.waiting.set(id, call);
+        buffer.commit();
+      } catch (error) {
+        if (this.waiting.get(id) === call) this.waiting.delete(id);
+        reject(link.isGoingAway(error) ? new ConnectionClosedError(link.closed, `The call to ${call.label}`) : error);
+        return;
+      }
+      if (signal !== undefined || timeout !== undefined) {
+        call.cancellation = watchCancellation(call.label, signal, timeout, (reason) => this.cancel(id, call, reason));
+      }
+    });
+  }
+
+  /** Sends a fire-and-forget message; throws when it cannot be sent (closed, or an argument cannot be encoded). */
+  notify(target: string, method: string, args: readonly unknown[]): void {
+    const link = this.link;
+    if (link.closed) throw new ConnectionClosedError(link.closed, `The notification ${method}`);
+    const buffer = link.channel.getWriteBuffer();
+    buffer.writeUint8(MessageType.Notification).writeString(target).writeString(method);
+    writeArgs(link.codec, buffer, args);
+    buffer.commit();
+  }
+
+  /**
+   * An event of the service `target`: the first listener subscribes over the wire, and disposing the last one
+   * unsubscribes. Each call returns an independent event.
+   */
+  listen<T>(target: string, event: string, args: readonly unknown[]): Event<T> {
+    const link = this.link;
+    let id = 0;
+    const emitter: Emitter<unknown> = new Emitter<unknown>({
+      onListenerError: (error) => link.reportError(error),
+      onFirstListener: () => {
+        if (link.closed) return;
+        id = this.nextId();
+        this.waiting.set(id, emitter);
+        // Runs inside the caller's subscribe: a failure is reported, never thrown into it.
+        link.trySend(
+          () => {
+            const buffer = link.channel.getWriteBuffer();
+            buffer.writeUint8(MessageType.Subscribe).writeLength(id).writeString(target).writeString(event);
+            writeArgs(link.codec, buffer, args);
+            buffer.commit();
+          },
+          () => this.waiting.delete(id),
+        );
+      },
+      onLastListenerRemoved: () => {
+        if (this.waiting.get(id) !== emitter) return;
+        this.waiting.delete(id);
+        this.sendEnd(MessageType.Unsubscribe, id);
+      },
+    });
+    return emitter.event as Event<T>;
+  }
+
+  onReply(reader: ReadBuffer, isError: boolean): void {
+    const id = reader.readLength();
+    const call = this.waiting.get(id);
+    if (!(call instanceof PendingCall)) return; // settled already (timeout, abort): a late reply is expected
+    this.waiting.delete(id);
+    call.settle(this.link, reader, isError);
+  }
+
+  onEvent(reader: ReadBuffer): void {
+    const subscription = this.waiting.get(reader.readLength());
+    if (subscription instanceof Emitter) subscription.fire(this.link.codec.decode(reader));
+  }
+
+  /** The other side could not make the subscription, or ended it: its listeners are let go and told why. */
+  onEventError(reader: ReadBuffer): void {
+    const id = reader.readLength();
+    const reason = this.link.codec.decode(reader);
+    const subscription = this.waiting.get(id);
+    if (!(subscription instanceof Emitter)) return; // unsubscribed meanwhile: nobody is left to tell
+    this.waiting.delete(id);
+    subscription.dispose();
+    this.link.reportError(reason instanceof Error ? reason : new RpcProtocolError(String(reason)));
+  }
+
+  /** The connection, or the protocol on the other side, is gone: every call rejects and every subscription ends. */
+  abandonAll(event: ChannelCloseEvent): void {
+    const entries = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const entry of entries) {
+      if (entry instanceof PendingCall) entry.fail(new ConnectionClosedError(event, `The call to ${entry.label}`));
+      else entry.dispose();
+    }
+  }
+
+  /** Rejects a call from this side (timeout, abort) and tells the callee to stop. */
+  private cancel(id: number, call: PendingCall, reason: Error): void {
+    if (this.waiting.get(id) !== call) return;
+    this.waiting.delete(id);
+    call.fail(reason);
+    this.sendEnd(MessageType.Cancel, id);
+  }
+
+  private sendEnd(type: MessageType.Cancel | MessageType.Unsubscribe, id: number): void {
+    if (this.link.closed) return;
+    this.link.trySend(() => this.link.channel.getWriteBuffer().writeUint8(type).writeLength(id).commit());
+  }
+
+  /** The id after the last one that no open call or subscription holds, wrapping from maxId to 1. */
+  private nextId(): number {
+    if (this.waiting.size >= this.maxId) throw new RangeError('Every request id is in use by a pending call');
+    let id = this.lastId;
+    do {
+      id = id >= this.maxId ? 1 : id + 1;
+    } while (this.waiting.has(id));
+    return (this.lastId = id);
+  }
+}

@@ -1,0 +1,101 @@
+import { AsyncLocalStorage } from 'async_hooks';
+import type { Disposable } from '../../common/lifecycle';
+import { AbortError, TimeoutError } from '../errors';
+
+// Everything about cancelling a call, both ends of it, lives here:
+// - the caller marks a request it can cancel (FLAG_CANCELLABLE) and, when it passed an AbortSignal, that the
+//   signal was an argument (FLAG_SIGNAL_ARGUMENT), so the callee puts a live signal in its place;
+// - the caller watches its signal and timeout, and on either rejects the call and sends a Cancel;
+// - the callee keeps an AbortController for each cancellable request it runs, aborts it on Cancel or when the
+//   connection goes, and exposes its signal to the method through currentCallSignal().
+
+/** Request flag: the caller can cancel (a signal or a timeout): the callee keeps an AbortController for a cancel. */
+export const FLAG_CANCELLABLE = 1;
+/** Request flag: the caller passed an AbortSignal as its last argument: the callee's live signal takes its place. */
+export const FLAG_SIGNAL_ARGUMENT = 2;
+
+/** The flags byte of a request that has `signal` and `timeout`. */
+export function requestFlags(signal: AbortSignal | undefined, timeout: number | undefined): number {
+  if (signal !== undefined) return FLAG_CANCELLABLE | FLAG_SIGNAL_ARGUMENT;
+  return timeout !== undefined ? FLAG_CANCELLABLE : 0;
+}
+
+/**
+ * Caller side: calls `cancel` with a TimeoutError after `timeout` ms or an AbortError when `signal` aborts,
+ * whichever comes first, once. Disposing it (the call settled) releases the timer and the signal's listener.
+ */
+export function watchCancellation(
+  label: string,
+  signal: AbortSignal | undefined,
+  timeout: number | undefined,
+  cancel: (reason: Error) => void,
+): Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const release = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
+    timer = onAbort = undefined;
+  };
+  if (timeout !== undefined) {
+    timer = setTimeout(() => {
+      release();
+      cancel(new TimeoutError(label, timeout));
+    }, timeout);
+  }
+  if (signal) {
+    onAbort = () => {
+      release();
+      cancel(new AbortError(label, signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  return { dispose: release };
+}
+
+/**
+ * Callee side: the live signal of one cancellable request. Disposing it aborts the work — with a reason saying the
+ * caller cancelled, unless one is given (the connection closed).
+ */
+export class ServedRequest implements Disposable {
+  private readonly controller = new AbortController();
+
+  constructor(private readonly id: number) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The caller gave up: a reply would reach nobody. */
+  get isCancelled(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  dispose(reason?: Error): void {
+    if (!this.controller.signal.aborted) {
+      this.controller.abort(reason ?? new AbortError(`request ${this.id}`, 'cancelled by the caller'));
+    }
+  }
+}
+
+const callSignal = new AsyncLocalStorage<AbortSignal | undefined>();
+
+/**
+ * Runs a served call with `signal` as its call signal. A call that can't be cancelled runs with none — also when
+ * the message was delivered in the async context of some other call, which would otherwise leak its signal here.
+ * Only when there is nothing to set or clear does it skip the storage, which is the common, cheap case.
+ */
+export function runWithCallSignal<T>(signal: AbortSignal | undefined, fn: () => T): T {
+  if (signal === undefined && callSignal.getStore() === undefined) return fn();
+  return callSignal.run(signal, fn);
+}
+
+/**
+ * Inside a method serving a remote call — synchronously or after awaits — the signal that fires when the caller
+ * cancels: its AbortSignal was aborted, its timeout passed, or the connection closed. Undefined when the caller
+ * can't cancel (no signal, no timeout). A method that takes the signal as its last parameter gets it there only
+ * when the caller passed one; this reaches it either way.
+ */
+export function currentCallSignal(): AbortSignal | undefined {
+  return callSignal.getStore();
+}

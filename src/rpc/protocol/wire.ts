@@ -1,0 +1,66 @@
+import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
+import { DecodeError, EncodeError, type ValueCodec } from '../codec';
+
+// Every RPC message is one channel message: a uint8 type, then the fields listed here. Targets name a service;
+// ids are varints, unique among the requests and subscriptions a side has open; args are a varint count followed
+// by that many codec values. Request flags are in cancellation.ts.
+export const enum MessageType {
+  /** varint id, uint8 flags, string target, string method, args */
+  Request = 1,
+  /** varint id, value */
+  Reply = 2,
+  /** varint id, value (the error or the rejection value) */
+  ReplyError = 3,
+  /** string target, string method, args */
+  Notification = 4,
+  /** varint id */
+  Cancel = 5,
+  /** varint subscription id, string target, string event, args */
+  Subscribe = 6,
+  /** varint subscription id */
+  Unsubscribe = 7,
+  /** varint subscription id, value */
+  EventFire = 8,
+  /** varint subscription id, value (why the subscription could not be made or ended) */
+  EventError = 9,
+  /** nothing: the sender disposed its protocol; the receiver rejects its pending calls and stops too */
+  Goodbye = 10,
+}
+
+/**
+ * The target of RpcProtocol's low-level face (sendRequest, sendNotification, setRequestHandler): a name no typed
+ * service can take, since a service needs one.
+ */
+export const HANDLER_TARGET = '';
+
+/** `service.method`, or the method alone for the low-level handler: for messages. */
+export function labelOf(target: string, method: string): string {
+  return target === HANDLER_TARGET ? method : `${target}.${method}`;
+}
+
+/** What serves `target`, for messages: `service 'x'`, or the request handler. */
+export function describeTarget(target: string): string {
+  return target === HANDLER_TARGET ? 'request handler' : `service named '${target}'`;
+}
+
+export function writeArgs(codec: ValueCodec, buffer: WriteBuffer, args: readonly unknown[]): void {
+  buffer.writeLength(args.length);
+  let i = 0;
+  try {
+    for (; i < args.length; i++) codec.encode(buffer, args[i]);
+  } catch (error) {
+    // Name the argument in the path only when something failed: building it for every call would cost.
+    throw error instanceof EncodeError ? error.withRoot(`args[${i}]`) : error;
+  }
+}
+
+export function readArgs(codec: ValueCodec, reader: ReadBuffer): unknown[] {
+  const count = reader.readLength();
+  if (count > reader.remaining) {
+    throw new DecodeError(`The message claims ${count} arguments but has only ${reader.remaining} bytes left`);
+  }
+  const args = new Array<unknown>(count);
+  for (let i = 0; i < count; i++) args[i] = codec.decode(reader);
+  return args;
+}
