@@ -146,17 +146,20 @@ export class Outgoing {
       onListenerError: (error) => link.reportError(error),
       onFirstListener: () => {
         if (link.closed) return;
-        id = this.nextId();
-        this.waiting.set(id, emitter);
-        // Runs inside the caller's subscribe: a failure is reported, never thrown into it.
+        // Runs inside the caller's subscribe: a failure (no id free, an argument that can't be encoded, a closed
+        // channel) is reported, never thrown into it.
         link.trySend(
           () => {
+            id = this.nextId();
+            this.waiting.set(id, emitter);
             const buffer = link.channel.getWriteBuffer();
             buffer.writeUint8(MessageType.Subscribe).writeLength(id).writeString(target).writeString(event);
             writeArgs(link.codec, buffer, args);
             buffer.commit();
           },
-          () => this.waiting.delete(id),
+          () => {
+            if (this.waiting.get(id) === emitter) this.waiting.delete(id);
+          },
         );
       },
       onLastListenerRemoved: () => {
