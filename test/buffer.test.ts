@@ -476,7 +476,7 @@ describe('runs: bytes kept by reference, borrowed memory', () => {
     const buffer = new Uint8ArrayWriteBuffer(undefined, {
       headerRoom: 4,
       referenceFrom: 8,
-      onCommitRuns: (runs, size) => (committed = { runs, size }),
+      onCommitRuns: (runs, size) => (committed = { runs: runs!, size }),
     });
     const big = new Uint8Array(10).fill(7);
     buffer.writeUint8(1).writeRaw(big).writeRaw(new Uint8Array([2, 3])).writeBytes(big).writeUint8(4);
@@ -499,7 +499,7 @@ describe('runs: bytes kept by reference, borrowed memory', () => {
       headerRoom: 4,
       borrowed: { memory: lent, offset: 8 },
       referenceFrom: 16,
-      onCommitRuns: (r) => (runs = r),
+      onCommitRuns: (r) => (runs = r!),
     });
     const big = new Uint8Array(16).fill(9);
     buffer.writeUint8(1).writeRaw(big).writeUint8(2);

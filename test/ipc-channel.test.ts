@@ -3,11 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import {
+  ChannelClosedError,
+  ChannelMultiplexer,
   forkWithChannel,
   IPCChannel,
   MessageTooLargeError,
   NoChannelPipeError,
   PipeClosedError,
+  type Channel,
   type ChannelCloseEvent,
   type ForkWithChannelOptions,
 } from '../src';
@@ -15,6 +18,16 @@ import { expectSameMessages, pattern } from './helpers/bytes';
 import { createTcpSocketPair, createUnixSocketPair, type SocketPair } from './helpers/streams';
 import { isRunning, killAll, killPid } from './helpers/processes';
 import { next, settle, until } from './helpers/wait';
+
+/** What `action` threw; fails the test if it threw nothing. */
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('Expected the action to throw');
+}
 
 const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
 const repoRoot = path.join(__dirname, '..');
@@ -126,7 +139,7 @@ describe('IPCChannel with a forked child', () => {
     const exited = new Promise<number | null>((resolve) => worker.child.once('exit', resolve));
     worker.channel.close();
     expect(worker.closes).toEqual([expect.objectContaining({ kind: 'local' })]);
-    expect(() => worker.channel.getWriteBuffer()).toThrow(PipeClosedError);
+    expect(() => worker.channel.getWriteBuffer()).toThrow(ChannelClosedError);
     const seen = await worker.report('close');
     expect(seen.kind).toBe('remote');
     // The worker leaves once its channel is gone, as its onClose told it to.
@@ -157,6 +170,23 @@ describe('IPCChannel with a forked child', () => {
     expect(worker.closes).toEqual([expect.objectContaining({ kind: 'remote' })]);
     expect(worker.closes[0].exitCode).toBeUndefined();
     expect(worker.child.exitCode).toBeNull();
+  });
+
+  it("while onClose waits for the child's exit, sends fail with ChannelClosedError; close ends the wait", async () => {
+    const worker = startEcho(['', 'stay']);
+    await worker.report('ready');
+    const exitListeners = worker.child.listenerCount('exit');
+    const early = worker.channel.getWriteBuffer().writeUint8(1);
+    worker.child.send({ type: 'close' });
+    await until(() => worker.channel.pipe.isClosed, "the parent's pipe to close");
+    // The child lives on (exitGraceMs is long here): the channel is still open, waiting for an exit code.
+    expect(worker.channel.isClosed).toBe(false);
+    expect(worker.child.listenerCount('exit')).toBe(exitListeners + 1);
+    expect(thrownBy(() => worker.channel.getWriteBuffer())).toBeInstanceOf(ChannelClosedError);
+    expect(thrownBy(() => early.commit())).toBeInstanceOf(ChannelClosedError);
+    worker.channel.close();
+    expect(worker.closes).toEqual([expect.objectContaining({ kind: 'local' })]);
+    expect(worker.child.listenerCount('exit')).toBe(exitListeners);
   });
 
   it('a child over its maxMessageSize reports MessageTooLargeError and the channel closes on both sides', async () => {
@@ -330,6 +360,96 @@ describe('IPCChannel over a connected socket', () => {
     channel.onError(() => {});
     return closes;
   }
+
+  it.each(['here', 'there'] as const)(
+    'once closed %s, getWriteBuffer and commit of an earlier buffer throw ChannelClosedError, not the pipe error',
+    async (side) => {
+      pair = await createUnixSocketPair();
+      const here = new IPCChannel(pair.a);
+      const there = new IPCChannel(pair.b);
+      watchClose(there);
+      const closes = watchClose(here);
+      const early = here.getWriteBuffer().writeUint8(1);
+      const alsoEarly = here.getWriteBuffer().writeString('x');
+      if (side === 'here') here.close();
+      else there.close();
+      await until(() => closes.length > 0, 'onClose');
+      const errors = [
+        thrownBy(() => here.getWriteBuffer()),
+        thrownBy(() => early.commit()),
+        thrownBy(() => alsoEarly.commit()),
+      ];
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(ChannelClosedError);
+        expect(error).not.toBeInstanceOf(PipeClosedError);
+      }
+    },
+  );
+
+  it('a sub-channel over it throws ChannelClosedError from a commit after the base closed', async () => {
+    pair = await createUnixSocketPair();
+    const left = new ChannelMultiplexer(new IPCChannel(pair.a));
+    const right = new ChannelMultiplexer(new IPCChannel(pair.b));
+    const accepted = next(right.onDidOpenChannel);
+    const sub = await left.open('sub');
+    await accepted;
+    const early = sub.getWriteBuffer().writeString('late');
+    const closed = next(sub.onClose);
+    right.base.close();
+    await closed;
+    expect(thrownBy(() => early.commit())).toBeInstanceOf(ChannelClosedError);
+    expect(thrownBy(() => sub.getWriteBuffer())).toBeInstanceOf(ChannelClosedError);
+  });
+
+  it('limits incoming messages through the Channel contract, and lifts the limit again', async () => {
+    pair = await createUnixSocketPair();
+    const here: Channel = new IPCChannel(pair.a);
+    const there = new IPCChannel(pair.b);
+    watchClose(there);
+    const received: number[] = [];
+    here.onMessage((read) => received.push(read().remaining));
+    const errors: Error[] = [];
+    here.onError((error) => errors.push(error));
+    const closes: ChannelCloseEvent[] = [];
+    here.onClose((event) => closes.push(event));
+
+    here.limitIncoming?.(8);
+    here.limitIncoming?.(undefined);
+    there.getWriteBuffer().writeRaw(new Uint8Array(9)).commit();
+    await until(() => received.length === 1, 'the message after the limit was lifted');
+
+    here.limitIncoming?.(8);
+    there.getWriteBuffer().writeRaw(new Uint8Array(8)).commit();
+    there.getWriteBuffer().writeRaw(new Uint8Array(9)).commit();
+    // Either outcome ends the wait: the refusal, or (were the limit ignored) the message itself.
+    await until(() => closes.length > 0 || received.length === 3, 'the refusal');
+    expect(received).toEqual([9, 8]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(MessageTooLargeError);
+    expect(errors[0]).toMatchObject({ direction: 'incoming', size: 9, maxMessageSize: 8 });
+    expect(closes).toEqual([expect.objectContaining({ kind: 'error', error: errors[0] })]);
+  });
+
+  it.each(['here', 'there'] as const)(
+    'releases its listeners on the socket when closed %s, all but the one for late errors',
+    async (side) => {
+      pair = await createUnixSocketPair();
+      const socket = pair.a;
+      const names = ['data', 'end', 'close', 'drain', 'error'] as const;
+      const count = () => names.map((name) => socket.listenerCount(name));
+      const without = count();
+      const here = new IPCChannel(socket);
+      const there = new IPCChannel(pair.b);
+      watchClose(there);
+      const closes = watchClose(here);
+      expect(count()).toEqual(without.map((n) => n + 1));
+      if (side === 'here') here.close();
+      else there.close();
+      await until(() => closes.length > 0, 'onClose');
+      // The error listener stays: a socket can still fail (EPIPE after our end) once the channel has closed.
+      expect(count()).toEqual([...without.slice(0, 4), without[4] + 1]);
+    },
+  );
 
   it("reports a peer that vanished while we wrote (EPIPE) as 'remote', not as a failure", async () => {
     pair = await createUnixSocketPair();

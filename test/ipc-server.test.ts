@@ -11,15 +11,19 @@ import {
   HandshakeError,
   InMemoryChannel,
   IPCClient,
+  listen,
   IPCServer,
+  MessageTooLargeError,
   ProxyChannel,
   RpcProtocol,
   ServiceNotFoundError,
   StaticRouter,
+  type Channel,
   type Connection,
   type Event,
   type IServerChannel,
 } from '../src';
+import { HELLO_LIMIT } from '../src/rpc/channels/handshake';
 import { outcome, tick } from './helpers/rpc';
 
 const clientScript = join(__dirname, 'fixtures', 'ipc-client.js');
@@ -238,10 +242,24 @@ describe('IPCServer with real clients', () => {
     socket.on('error', () => {});
     socket.on('connect', () => socket.write(Buffer.from([0x10, 0, 0, 0]))); // 256 MiB announced
     await closed;
-    await until(() => errors.length > 0, 'the refusal');
-    expect(errors[0].message).toContain('closed before its hello');
+    await until(() => errors.length > 1, 'the refusal');
+    // The channel's own error comes to the server, as nobody else holds the channel before its hello.
+    expect(errors[0]).toBeInstanceOf(MessageTooLargeError);
+    expect(errors[1]).toBeInstanceOf(HandshakeError);
+    expect(errors[1].message).toContain('closed before its hello');
+    expect(errors).toHaveLength(2);
     expect(server.connections).toHaveLength(0);
     server.dispose();
+  });
+
+  test('a disposed listener stops listening and releases its connection listener on the server', async () => {
+    const listener = await listen(join(dir, 'release.sock'));
+    const before = listener.server.listenerCount('connection');
+    expect(before).toBeGreaterThan(0);
+    listener.dispose();
+    expect(listener.server.listening).toBe(false);
+    expect(listener.server.listenerCount('connection')).toBe(before - 1);
+    listener.dispose();
   });
 
   test('a client gives up on a server that never answers its hello', async () => {
@@ -288,6 +306,92 @@ describe('IPCServer with real clients', () => {
     // A leak of even 10 KiB a connection would be 10 MB here.
     expect(heapGrowth).toBeLessThan(8 * 1024 * 1024);
     server.dispose();
+  });
+});
+
+describe('IPCServer handshakes over any Channel', () => {
+  /** Forwards to `inner`, recording every limit the server sets: a channel that says it can limit incoming frames. */
+  function limitRecording(inner: Channel, limits: Array<number | undefined>): Channel {
+    return {
+      onMessage: inner.onMessage,
+      onClose: inner.onClose,
+      onError: inner.onError,
+      onDrain: inner.onDrain,
+      get isClosed() {
+        return inner.isClosed;
+      },
+      get needsDrain() {
+        return inner.needsDrain;
+      },
+      getWriteBuffer: () => inner.getWriteBuffer(),
+      limitIncoming: (maxBytes) => void limits.push(maxBytes),
+      close: () => inner.close(),
+      dispose: () => inner.dispose(),
+    };
+  }
+
+  /** Runs `body` with process warnings captured instead of printed; returns their messages. */
+  async function warningsDuring(body: () => Promise<void>): Promise<string[]> {
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      await body();
+      await tick();
+      return spy.mock.calls.map(([warning]) => String(warning));
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test('limits incoming frames through the Channel contract until the hello has been accepted', async () => {
+    const server = new IPCServer<string>();
+    const [a, b] = InMemoryChannel.createPair();
+    const limits: Array<number | undefined> = [];
+    const accepted = server.accept(limitRecording(a, limits));
+    expect(limits).toEqual([HELLO_LIMIT]);
+    const client = new IPCClient(b, 'limited');
+    await client.ready;
+    expect((await accepted).ctx).toBe('limited');
+    expect(limits).toEqual([HELLO_LIMIT, undefined]);
+    client.dispose();
+    server.dispose();
+  });
+
+  test('accepts a channel that cannot limit incoming frames', async () => {
+    const server = new IPCServer<string>();
+    const [a, b] = InMemoryChannel.createPair();
+    expect((a as Channel).limitIncoming).toBeUndefined();
+    const accepted = server.accept(a);
+    const client = new IPCClient(b, 'plain');
+    expect((await accepted).ctx).toBe('plain');
+    client.dispose();
+    server.dispose();
+  });
+
+  test('with no onError listener, a failed handshake becomes a process warning', async () => {
+    const server = new IPCServer<string>();
+    const warnings = await warningsDuring(async () => {
+      const [a, b] = InMemoryChannel.createPair();
+      const accepted = outcome(server.accept(a));
+      b.close();
+      expect(((await accepted) as any).error).toBeInstanceOf(HandshakeError);
+    });
+    expect(warnings).toEqual([expect.stringContaining('HandshakeError: The connection closed before its hello')]);
+    server.dispose();
+  });
+
+  test("a handshake cut short by the server's dispose() rejects accept() and reports nothing", async () => {
+    const server = new IPCServer<string>();
+    const errors: Error[] = [];
+    server.onError((error) => errors.push(error));
+    const warnings = await warningsDuring(async () => {
+      const [a] = InMemoryChannel.createPair();
+      const accepted = outcome(server.accept(a));
+      server.dispose();
+      expect(((await accepted) as any).error).toBeInstanceOf(HandshakeError);
+      expect(a.isClosed).toBe(true);
+    });
+    expect(warnings).toEqual([]);
+    expect(errors).toEqual([]);
   });
 });
 

@@ -3,13 +3,17 @@ import type { ChildProcess } from 'child_process';
 import {
   ChannelClosedError,
   ChannelMultiplexer,
+  Emitter,
   forkWithChannel,
   InMemoryChannel,
   IPCChannel,
   MultiplexerProtocolError,
+  Uint8ArrayWriteBuffer,
   type Channel,
   type ChannelCloseEvent,
   type DidOpenChannelEvent,
+  type ReadBufferProvider,
+  type WriteBuffer,
 } from '../src';
 import { createUnixSocketPair } from './helpers/streams';
 import { killAll } from './helpers/processes';
@@ -284,4 +288,53 @@ describe('ChannelMultiplexer over a forked child', () => {
     // The worker leaves when its base channel closes: it saw the close too.
     await exited;
   });
+});
+
+describe('ChannelMultiplexer and the listeners it holds', () => {
+  /** A base channel whose events are plain emitters, so the test can count who listens. */
+  class CountingBase implements Channel {
+    readonly messages = new Emitter<ReadBufferProvider>();
+    readonly closes = new Emitter<ChannelCloseEvent>();
+    readonly errors = new Emitter<Error>();
+    readonly drains = new Emitter<void>();
+    readonly onMessage = this.messages.event;
+    readonly onClose = this.closes.event;
+    readonly onError = this.errors.event;
+    readonly onDrain = this.drains.event;
+    readonly needsDrain = false;
+    isClosed = false;
+
+    getWriteBuffer(): WriteBuffer {
+      return new Uint8ArrayWriteBuffer(() => {});
+    }
+
+    close(): void {
+      if (this.isClosed) return;
+      this.isClosed = true;
+      this.closes.fire({ kind: 'local', reason: 'closed by the test' });
+    }
+
+    dispose(): void {
+      this.close();
+    }
+
+    get listeners(): number[] {
+      return [this.messages, this.closes, this.errors, this.drains].map((emitter) => emitter.listenerCount);
+    }
+  }
+
+  it.each(['the multiplexer is disposed', 'the base channel closes'] as const)(
+    'lets go of every listener on the base channel when %s',
+    async (how) => {
+      const base = new CountingBase();
+      const mux = new ChannelMultiplexer(base);
+      const sub = mux.open('sub');
+      expect(base.listeners).toEqual([1, 1, 0, 1]);
+      if (how === 'the multiplexer is disposed') mux.dispose();
+      else base.close();
+      await expect(sub).rejects.toThrow(ChannelClosedError);
+      expect(base.listeners).toEqual([0, 0, 0, 0]);
+      expect(mux.channelCount).toBe(0);
+    },
+  );
 });

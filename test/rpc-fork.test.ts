@@ -49,7 +49,8 @@ describe('RPC with a forked worker', () => {
     const { svc } = connect();
     const payload = new Uint8Array(4 * 1024 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
-    const echoed = await svc.echo(payload);
+    // A generic method's type parameter does not survive the proxy's mapped type: the result comes back unknown.
+    const echoed = (await svc.echo(payload)) as Uint8Array;
     expect(Buffer.compare(Buffer.from(echoed), Buffer.from(payload))).toBe(0);
   });
 

@@ -1,29 +1,34 @@
+import { ListenerError } from '../common/errors';
 import { Emitter, Event } from '../common/event';
+import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
 import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import { ListenerError } from '../pipe/errors';
 import type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
 import { ChannelClosedError } from './errors';
 
 /**
- * The bookkeeping every channel shares: its events, firing close exactly once and before the emitters are
- * released, turning a listener's exception into an onError event rather than an uncaught one, and holding the
- * messages that arrive before anyone listens.
+ * The bookkeeping every channel shares: its events, firing close exactly once and before the emitters (and whatever
+ * a subclass registered) are released, turning a listener's exception into an onError event rather than an
+ * uncaught one, and holding the messages that arrive before anyone listens.
  */
 export abstract class AbstractChannel implements Channel {
-  private readonly messageEmitter = new Emitter<ReadBufferProvider>({
-    onFirstListener: () => this.startDelivering(),
-    onListenerError: (error) => this.fireError(new ListenerError(error)),
-  });
-  private readonly closeEmitter = new Emitter<ChannelCloseEvent>({
-    onListenerError: (error) => this.fireError(new ListenerError(error)),
-  });
-  private readonly errorEmitter = new Emitter<Error>({ onListenerError: warnUnhandled });
-  private readonly drainEmitter = new Emitter<void>({
-    onListenerError: (error) => this.fireError(new ListenerError(error)),
-  });
+  // Declared first, so the emitters can register with it as they are made. Released once onClose has fired.
+  private readonly disposables = new DisposableStore();
+  private readonly messageEmitter = this.disposables.add(
+    new Emitter<ReadBufferProvider>({
+      onFirstListener: () => this.startDelivering(),
+      onListenerError: (error) => this.fireError(new ListenerError(error)),
+    }),
+  );
+  private readonly closeEmitter = this.disposables.add(
+    new Emitter<ChannelCloseEvent>({ onListenerError: (error) => this.fireError(new ListenerError(error)) }),
+  );
+  private readonly errorEmitter = this.disposables.add(new Emitter<Error>({ onListenerError: warnUnhandled }));
+  private readonly drainEmitter = this.disposables.add(
+    new Emitter<void>({ onListenerError: (error) => this.fireError(new ListenerError(error)) }),
+  );
   private closeEvent: ChannelCloseEvent | undefined;
   // Until the first onMessage listener, messages are held rather than dropped, as a paused stream holds data:
   // a peer may send the moment a channel exists (a child on fd 4, the other side of a sub-channel) while the
@@ -83,6 +88,14 @@ export abstract class AbstractChannel implements Channel {
   /** Releases the transport; the base class fires onClose afterwards. */
   protected abstract doClose(): void;
 
+  /**
+   * Hands `item` (a listener on the transport, a timer, the transport itself) to the channel, which releases it
+   * after onClose has fired, or at once if the channel has closed already.
+   */
+  protected register<T extends Disposable>(item: T): T {
+    return this.disposables.add(item);
+  }
+
   protected fireMessage(bytes: Uint8Array): void {
     if (this.closeEvent) return;
     if (this.held) this.held.push(bytes);
@@ -136,9 +149,6 @@ export abstract class AbstractChannel implements Channel {
     this.held = undefined;
     this.closeEvent = event;
     this.closeEmitter.fire(event);
-    this.messageEmitter.dispose();
-    this.closeEmitter.dispose();
-    this.drainEmitter.dispose();
-    this.errorEmitter.dispose();
+    this.disposables.dispose();
   }
 }

@@ -34,7 +34,17 @@ export interface Channel extends Disposable {
   readonly isClosed: boolean;
   /** True while the transport holds more unsent bytes than it wants; a producer should wait for onDrain. */
   readonly needsDrain: boolean;
-  /** The buffer for one message; commit() sends it. */
+  /**
+   * The buffer for one message; commit() sends it. Once the channel (or the transport under it) has closed, this
+   * and a commit() of a buffer handed out before throw ChannelClosedError, whatever the transport.
+   */
   getWriteBuffer(): WriteBuffer;
+  /**
+   * Present on channels that read messages as frames off a stream and can refuse a large one before allocating
+   * for it. Until called again with undefined, an incoming message over `maxBytes` is reported on onError as
+   * MessageTooLargeError and closes the channel: for a peer that has not proven who it is yet. Channels that
+   * share one transport with others (a multiplexer's sub-channels) have none, as a limit would hold for them all.
+   */
+  limitIncoming?(maxBytes: number | undefined): void;
   close(): void;
 }

@@ -37,9 +37,13 @@ export class ChannelMultiplexer implements Disposable {
   private readonly accepted = new Map<number, SubChannel>(); // opened by the peer, by the peer's id
   private readonly pendingOpens = new Map<number, { resolve: (c: Channel) => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  // Everything this side holds: its emitters and its listeners on the base channel. Declared before the emitters,
+  // which register with it as they are made; once disposed, the multiplexer is closed.
   private readonly store = new DisposableStore();
-  private readonly didOpenEmitter = new Emitter<DidOpenChannelEvent>({ onListenerError: warnUnhandled });
-  private readonly errorEmitter = new Emitter<Error>({ onListenerError: warnUnhandled });
+  private readonly didOpenEmitter = this.store.add(
+    new Emitter<DidOpenChannelEvent>({ onListenerError: warnUnhandled }),
+  );
+  private readonly errorEmitter = this.store.add(new Emitter<Error>({ onListenerError: warnUnhandled }));
 
   /** Fires for each sub-channel the other side opens. Its messages are held until it has a message listener. */
   readonly onDidOpenChannel: Event<DidOpenChannelEvent> = this.didOpenEmitter.event;
@@ -190,6 +194,8 @@ export class ChannelMultiplexer implements Disposable {
 
   private closeAll(event: ChannelCloseEvent): void {
     if (this.store.isDisposed) return;
+    // First, so nothing more is heard from the base channel and a sub-channel's close listener that disposes the
+    // multiplexer again finds it closed.
     this.store.dispose();
     const pending = [...this.pendingOpens.values()];
     this.pendingOpens.clear();
@@ -201,8 +207,6 @@ export class ChannelMultiplexer implements Disposable {
     this.opened.clear();
     this.accepted.clear();
     for (const sub of subs) sub.baseClosed(event);
-    this.didOpenEmitter.dispose();
-    this.errorEmitter.dispose();
   }
 }
 

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'child_process';
 import { fstatSync } from 'fs';
 import { Socket } from 'net';
 import type { Duplex } from 'stream';
+import { toDisposable, type Disposable } from '../common/lifecycle';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../pipe/BinaryMessagePipe';
 import { AbstractChannel } from './AbstractChannel';
@@ -27,6 +28,13 @@ const HOW_TO_START =
 // something else, so it is never opened again.
 let childSideTaken = false;
 
+/** The channel's pipe: a send or commit after close fails with the channel's error, never with the pipe's. */
+class ChannelPipe extends BinaryMessagePipe {
+  protected override closedError(): Error {
+    return new ChannelClosedError('The channel is closed: no more messages can be sent on it');
+  }
+}
+
 /**
  * A channel over a BinaryMessagePipe.
  * - `new IPCChannel()` in a worker: the pipe on fd 4 that its parent opened.
@@ -36,7 +44,7 @@ let childSideTaken = false;
 export class IPCChannel extends AbstractChannel {
   readonly pipe: BinaryMessagePipe;
   private readonly child: ChildProcess | undefined;
-  private exitWait: { timer: NodeJS.Timeout; onExit: () => void } | undefined;
+  private exitWait: Disposable | undefined;
 
   constructor(source?: ChildProcess | Duplex, options: IPCChannelOptions = {}) {
     super();
@@ -56,11 +64,11 @@ export class IPCChannel extends AbstractChannel {
       stream = source;
     }
 
-    this.pipe = new BinaryMessagePipe(stream, options);
-    this.pipe.onMessage((bytes) => this.fireMessage(bytes));
-    this.pipe.onError((error) => this.fireError(error));
-    this.pipe.onDrain(() => this.fireDrain());
-    this.pipe.onClose((event) => this.onPipeClose(event, options.exitGraceMs ?? 100));
+    const pipe = (this.pipe = this.register(new ChannelPipe(stream, options)));
+    this.register(pipe.onMessage((bytes) => this.fireMessage(bytes)));
+    this.register(pipe.onError((error) => this.fireError(error)));
+    this.register(pipe.onDrain(() => this.fireDrain()));
+    this.register(pipe.onClose((event) => this.onPipeClose(event, options.exitGraceMs ?? 100)));
   }
 
   override get needsDrain(): boolean {
@@ -68,11 +76,16 @@ export class IPCChannel extends AbstractChannel {
   }
 
   getWriteBuffer(): WriteBuffer {
-    // While onClose waits for the child's exit status, the pipe is already gone: say so in the channel's terms.
+    // While onClose waits for the child's exit status, the pipe is already gone: a message that says why.
     if (this.pipe.isClosed && !this.isClosed) {
       throw new ChannelClosedError('The channel is closed: the other side closed it or went away');
     }
     return this.pipe.getWriteBuffer();
+  }
+
+  /** The pipe reads each frame's length first, so a frame over the limit is refused before anything is allocated. */
+  limitIncoming(maxBytes: number | undefined): void {
+    this.pipe.limitIncoming(maxBytes);
   }
 
   protected doClose(): void {
@@ -101,15 +114,17 @@ export class IPCChannel extends AbstractChannel {
       this.fireClose(closeEvent);
     }, exitGraceMs);
     child.once('exit', onExit);
-    this.exitWait = { timer, onExit };
+    this.exitWait = this.register(
+      toDisposable(() => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+      }),
+    );
   }
 
   private clearExitWait(): void {
-    const wait = this.exitWait;
-    if (!wait) return;
+    this.exitWait?.dispose();
     this.exitWait = undefined;
-    clearTimeout(wait.timer);
-    this.child?.off('exit', wait.onExit);
   }
 }
 

@@ -1,20 +1,29 @@
+import { toDisposable, type Disposable } from '../common/lifecycle';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
 
-type Listener = (...args: never[]) => void;
+/**
+ * A listener as an endpoint sees it: called with whatever the event carries. Node types its listeners' arguments
+ * as `any`, which `unknown` accepts (where `never` did not); the channel checks every argument before using it.
+ */
+export type EndpointListener = (...args: unknown[]) => void;
 
-/** Anything with Node's IPC shape: a ChildProcess, or `process` in a forked child. */
+/**
+ * Anything with Node's IPC shape: a ChildProcess, or `process` in a forked child. The channel calls
+ * `send(message, undefined, undefined, callback)`, the one form both are declared with (Node's types give
+ * `process.send` no two-argument form).
+ */
 export interface SendingEndpoint {
-  send?(message: unknown, callback?: (error: Error | null) => void): unknown;
-  on(event: string, listener: Listener): unknown;
-  off(event: string, listener: Listener): unknown;
+  send?(message: unknown, sendHandle: undefined, options: undefined, callback: (error: Error | null) => void): unknown;
+  on(event: string, listener: EndpointListener): unknown;
+  off(event: string, listener: EndpointListener): unknown;
 }
 
 /** Anything with the postMessage shape: a worker_threads Worker, parentPort or MessagePort. */
 export interface PostingEndpoint {
   postMessage(message: unknown): void;
-  on(event: string, listener: Listener): unknown;
-  off(event: string, listener: Listener): unknown;
+  on(event: string, listener: EndpointListener): unknown;
+  off(event: string, listener: EndpointListener): unknown;
 }
 
 export type MessageEndpoint = SendingEndpoint | PostingEndpoint;
@@ -39,7 +48,7 @@ function isEnvelope(message: unknown): message is EnvelopeMessage {
 export class MessageEndpointChannel extends AbstractChannel {
   private readonly post: (message: EnvelopeMessage) => void;
   private readonly usesBase64: boolean;
-  private readonly detach: () => void;
+  private readonly detach: Disposable;
 
   constructor(endpoint: MessageEndpoint) {
     super();
@@ -54,7 +63,7 @@ export class MessageEndpointChannel extends AbstractChannel {
       const onSent = (error: Error | null) => {
         if (error) this.shutDown(`sending failed, the other side is gone: ${error.message}`);
       };
-      this.post = (message) => sender.send!(message, onSent);
+      this.post = (message) => sender.send!(message, undefined, undefined, onSent);
       this.usesBase64 = true;
     } else {
       throw new TypeError(
@@ -78,12 +87,14 @@ export class MessageEndpointChannel extends AbstractChannel {
     endpoint.on('disconnect', onGone);
     endpoint.on('exit', onGone);
     endpoint.on('close', onGone);
-    this.detach = () => {
-      endpoint.off('message', onMessage);
-      endpoint.off('disconnect', onGone);
-      endpoint.off('exit', onGone);
-      endpoint.off('close', onGone);
-    };
+    this.detach = this.register(
+      toDisposable(() => {
+        endpoint.off('message', onMessage);
+        endpoint.off('disconnect', onGone);
+        endpoint.off('exit', onGone);
+        endpoint.off('close', onGone);
+      }),
+    );
   }
 
   getWriteBuffer(): WriteBuffer {
@@ -100,7 +111,7 @@ export class MessageEndpointChannel extends AbstractChannel {
   };
 
   protected doClose(): void {
-    this.detach();
+    this.detach.dispose();
     try {
       this.post({ fdpipe: 1, close: true });
     } catch {
@@ -110,7 +121,7 @@ export class MessageEndpointChannel extends AbstractChannel {
 
   private shutDown(reason: string): void {
     if (this.isClosed) return;
-    this.detach();
+    this.detach.dispose();
     this.fireClose({ kind: 'remote', reason });
   }
 }

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'worker_threads';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { flushAtExit, flushed } from '../common/exitFlush';
+import { toDisposable, type Disposable } from '../common/lifecycle';
 import { AbstractChannel } from './AbstractChannel';
 
 /**
@@ -24,7 +25,7 @@ function ownsItsMemory(bytes: Uint8Array): boolean {
  * other side sees onClose.
  */
 export class MessagePortChannel extends AbstractChannel {
-  private readonly detach: () => void;
+  private readonly detach: Disposable;
   private outbox: Uint8Array[] = [];
   private transfers: ArrayBuffer[] = [];
   private outboxScheduled = false;
@@ -39,15 +40,17 @@ export class MessagePortChannel extends AbstractChannel {
       }
     };
     const onClose = () => {
-      this.detach();
+      this.detach.dispose();
       this.fireClose({ kind: 'remote', reason: 'the other side closed the message port' });
     };
     port.on('message', onMessage);
     port.on('close', onClose);
-    this.detach = () => {
-      port.off('message', onMessage);
-      port.off('close', onClose);
-    };
+    this.detach = this.register(
+      toDisposable(() => {
+        port.off('message', onMessage);
+        port.off('close', onClose);
+      }),
+    );
   }
 
   getWriteBuffer(): WriteBuffer {
@@ -81,7 +84,7 @@ export class MessagePortChannel extends AbstractChannel {
 
   protected doClose(): void {
     this.flushOutbox();
-    this.detach();
+    this.detach.dispose();
     this.port.close();
   }
 }

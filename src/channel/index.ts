@@ -8,6 +8,7 @@ export { NoChannelPipeError, ChannelClosedError } from './errors';
 export {
   MessageEndpointChannel,
   type MessageEndpoint,
+  type EndpointListener,
   type SendingEndpoint,
   type PostingEndpoint,
 } from './MessageEndpointChannel';

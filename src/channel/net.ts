@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'fs';
 import { isMainThread } from 'worker_threads';
 import { createConnection, createServer, type Server, type Socket } from 'net';
 import { Emitter, type Event } from '../common/event';
-import type { Disposable } from '../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
 
@@ -21,7 +21,9 @@ export interface ConnectOptions extends IPCChannelOptions {
 
 /** A listening socket that turns each accepted connection into an IPCChannel. */
 export class ChannelListener implements Disposable {
-  private readonly connectionEmitter = new Emitter<IPCChannel>({ onListenerError: warnUnhandled });
+  // Declared before the emitter, which registers with it as it is made.
+  private readonly store = new DisposableStore();
+  private readonly connectionEmitter = this.store.add(new Emitter<IPCChannel>({ onListenerError: warnUnhandled }));
   /** Fires with a channel for each client that connects. */
   readonly onDidConnect: Event<IPCChannel> = this.connectionEmitter.event;
 
@@ -30,8 +32,16 @@ export class ChannelListener implements Disposable {
     readonly address: ChannelAddress,
     options: IPCChannelOptions,
   ) {
-    server.on('connection', (socket: Socket) => this.connectionEmitter.fire(new IPCChannel(socket, options)));
+    const onConnection = (socket: Socket) => this.connectionEmitter.fire(new IPCChannel(socket, options));
+    server.on('connection', onConnection);
+    // The error listener stays with the server: one emitted while or after it closes must not be uncaught.
     server.on('error', warnUnhandled);
+    this.store.add(
+      toDisposable(() => {
+        server.off('connection', onConnection);
+        server.close();
+      }),
+    );
   }
 
   /** The TCP port actually bound (useful after listening on port 0). */
@@ -42,8 +52,7 @@ export class ChannelListener implements Disposable {
 
   /** Stops accepting; channels already made stay open and belong to whoever took them. */
   dispose(): void {
-    this.connectionEmitter.dispose();
-    this.server.close();
+    this.store.dispose();
   }
 }
 

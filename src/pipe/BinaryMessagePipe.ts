@@ -1,9 +1,10 @@
 import type { Duplex } from 'stream';
 import { Emitter, Event } from '../common/event';
 import { reportTo, warnUnhandled } from '../common/warn';
-import type { Disposable } from '../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
+import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import { ListenerError, MessageTooLargeError, PipeClosedError } from './errors';
+import { PipeClosedError } from './errors';
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from './frame';
 import { FrameDecoder } from './FrameDecoder';
 import { FrameWriter } from './FrameWriter';
@@ -39,16 +40,18 @@ export class BinaryMessagePipe implements Disposable {
   readonly maxMessageSize: number;
   readonly highWaterMark: number;
 
-  private readonly messageEmitter = new Emitter<Uint8Array>({
-    onListenerError: (error) => this.reportError(new ListenerError(error)),
-  });
-  private readonly closeEmitter = new Emitter<PipeCloseEvent>({
-    onListenerError: (error) => this.reportError(new ListenerError(error)),
-  });
-  private readonly errorEmitter = new Emitter<Error>({ onListenerError: (error) => warnUnhandled(error) });
-  private readonly drainEmitter = new Emitter<void>({
-    onListenerError: (error) => this.reportError(new ListenerError(error)),
-  });
+  // Declared first, so the emitters can register with it as they are made. Released once onClose has fired.
+  private readonly store = new DisposableStore();
+  private readonly messageEmitter = this.store.add(
+    new Emitter<Uint8Array>({ onListenerError: (error) => this.reportError(new ListenerError(error)) }),
+  );
+  private readonly closeEmitter = this.store.add(
+    new Emitter<PipeCloseEvent>({ onListenerError: (error) => this.reportError(new ListenerError(error)) }),
+  );
+  private readonly errorEmitter = this.store.add(new Emitter<Error>({ onListenerError: warnUnhandled }));
+  private readonly drainEmitter = this.store.add(
+    new Emitter<void>({ onListenerError: (error) => this.reportError(new ListenerError(error)) }),
+  );
 
   /** Each message as a view of its bytes; valid for as long as the listener keeps it (the pipe never reuses it). */
   readonly onMessage: Event<Uint8Array> = this.messageEmitter.event;
@@ -63,7 +66,7 @@ export class BinaryMessagePipe implements Disposable {
   private readonly writer: FrameWriter;
   private closeEvent: PipeCloseEvent | undefined;
   private drainWanted = false;
-  private readonly detach: () => void;
+  private readonly detach: Disposable;
 
   constructor(
     private readonly stream: Duplex,
@@ -120,14 +123,16 @@ export class BinaryMessagePipe implements Disposable {
     stream.on('error', onError);
     stream.on('close', onClose);
     stream.on('drain', onDrain);
-    this.detach = () => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('close', onClose);
-      stream.off('drain', onDrain);
-      // The error listener stays: a stream can still emit an error (EPIPE after our end()) once we are closed, and
-      // without a listener that would be an uncaught exception.
-    };
+    this.detach = this.store.add(
+      toDisposable(() => {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('close', onClose);
+        stream.off('drain', onDrain);
+        // The error listener stays: a stream can still emit an error (EPIPE after our end()) once we are closed,
+        // and without a listener that would be an uncaught exception.
+      }),
+    );
     if (stream.destroyed) this.shutDown({ reason: 'destroyed' });
   }
 
@@ -177,7 +182,7 @@ export class BinaryMessagePipe implements Disposable {
    * so the committed bytes go out as they are, with no copy.
    */
   getWriteBuffer(): WriteBuffer {
-    if (this.closeEvent) throw new PipeClosedError();
+    if (this.closeEvent) throw this.closedError();
     return this.writer.createWriteBuffer(this.commitBound);
   }
 
@@ -198,7 +203,7 @@ export class BinaryMessagePipe implements Disposable {
   };
 
   private checkSendable(size: number): void {
-    if (this.closeEvent) throw new PipeClosedError();
+    if (this.closeEvent) throw this.closedError();
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
   }
 
@@ -214,6 +219,14 @@ export class BinaryMessagePipe implements Disposable {
     this.drainEmitter.fire();
   }
 
+  /**
+   * What send(), getWriteBuffer() and a buffer's commit() throw once the pipe has closed. A channel over the pipe
+   * overrides it, so its users see the channel's error and never the pipe's.
+   */
+  protected closedError(): Error {
+    return new PipeClosedError();
+  }
+
   private reportError(error: Error): void {
     reportTo(this.errorEmitter, error);
   }
@@ -221,7 +234,8 @@ export class BinaryMessagePipe implements Disposable {
   private shutDown(event: PipeCloseEvent): void {
     if (this.closeEvent) return;
     this.closeEvent = event;
-    this.detach();
+    // Nothing more is heard from the stream while closing; the emitters go only after onClose has fired.
+    this.detach.dispose();
     this.decoder.stop();
     const stream = this.stream;
     if (event.reason === 'local' || event.reason === 'end') {
@@ -236,9 +250,6 @@ export class BinaryMessagePipe implements Disposable {
       stream.destroy();
     }
     this.closeEmitter.fire(event);
-    this.messageEmitter.dispose();
-    this.closeEmitter.dispose();
-    this.drainEmitter.dispose();
-    this.errorEmitter.dispose();
+    this.store.dispose();
   }
 }

@@ -1,13 +1,12 @@
 import { timingSafeEqual } from 'crypto';
 import type { MessagePort } from 'worker_threads';
 import type { Channel } from '../../channel/Channel';
-import { IPCChannel } from '../../channel/IPCChannel';
 import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from '../../channel/fork';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
 import { listen, type ChannelAddress, type ChannelListener, type ListenOptions } from '../../channel/net';
 import { Emitter, type Event } from '../../common/event';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
-import { warnUnhandled } from '../../common/warn';
+import { reportTo, warnUnhandled } from '../../common/warn';
 import { ValueCodec } from '../codec';
 import type { RpcProtocolOptions } from '../RpcProtocol';
 import { Connection } from './Connection';
@@ -48,15 +47,19 @@ const defaultContextKey = (ctx: unknown) =>
 export class IPCServer<TContext = string> implements IConnectionHub<TContext>, Disposable {
   private readonly live = new Map<string, Connection<TContext>>();
   private readonly channels = new Map<string, IServerChannel<TContext>>();
+  // The emitters, channel registrations and listeners: released last on dispose, after the connections have gone
+  // (so onDidRemoveConnection hears each one). Declared before the emitters, which register with it as they are made.
   private readonly store = new DisposableStore();
   private readonly pendingHandshakes = new Set<Channel>();
   private readonly codec: ValueCodec;
   private readonly contextKey: (ctx: TContext) => string;
   private disposed = false;
 
-  private readonly addEmitter = new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled });
-  private readonly removeEmitter = new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled });
-  private readonly errorEmitter = new Emitter<Error>({ onListenerError: warnUnhandled });
+  private readonly addEmitter = this.store.add(new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled }));
+  private readonly removeEmitter = this.store.add(
+    new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled }),
+  );
+  private readonly errorEmitter = this.store.add(new Emitter<Error>({ onListenerError: warnUnhandled }));
   readonly onDidAddConnection: Event<Connection<TContext>> = this.addEmitter.event;
   readonly onDidRemoveConnection: Event<Connection<TContext>> = this.removeEmitter.event;
   /** Connections refused at the handshake, and other errors that concern no single call. */
@@ -128,14 +131,14 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     }
     this.pendingHandshakes.add(channel);
     // A stranger may not make this side allocate much before it has shown the token.
-    const pipe = channel instanceof IPCChannel ? channel.pipe : undefined;
-    pipe?.limitIncoming(HELLO_LIMIT);
+    channel.limitIncoming?.(HELLO_LIMIT);
     return new Promise<Connection<TContext>>((resolve, reject) => {
       const handshake = new DisposableStore();
       const fail = (error: Error) => {
         handshake.dispose();
         this.pendingHandshakes.delete(channel);
-        this.reportError(error);
+        // A handshake cut short by this server's own dispose() is no error to report; accept() still rejects.
+        if (!this.disposed) this.reportError(error);
         reject(error);
       };
       const timeout = this.options.handshakeTimeout ?? 5000;
@@ -144,6 +147,8 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
         channel.close();
       }, timeout);
       handshake.add(toDisposable(() => clearTimeout(timer)));
+      // Until there is a connection to hear them, the channel's errors (a hello over HELLO_LIMIT) are the server's.
+      handshake.add(channel.onError((error) => this.reportError(error)));
       handshake.add(
         channel.onClose((event) => fail(new HandshakeError(`The connection closed before its hello: ${event.reason}`))),
       );
@@ -170,7 +175,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
           }
           try {
             sendWelcome(channel);
-            pipe?.limitIncoming(undefined);
+            channel.limitIncoming?.(undefined);
             // Attached in this same callback, so the messages that follow the hello all reach the protocol.
             const connection = new Connection(channel, ctx, { ...this.options.rpc, codec: this.codec });
             this.pendingHandshakes.delete(channel);
@@ -217,13 +222,10 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.store.dispose();
-    for (const channel of this.pendingHandshakes) channel.close();
+    for (const channel of [...this.pendingHandshakes]) channel.close();
     this.pendingHandshakes.clear();
     for (const connection of [...this.live.values()]) connection.dispose();
-    this.addEmitter.dispose();
-    this.removeEmitter.dispose();
-    this.errorEmitter.dispose();
+    this.store.dispose();
   }
 
   private keyOf(ctx: TContext): string {
@@ -261,7 +263,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
   }
 
   private reportError(error: Error): void {
-    if (this.errorEmitter.hasListeners) this.errorEmitter.fire(error);
+    reportTo(this.errorEmitter, error);
   }
 }
 
