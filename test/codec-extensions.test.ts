@@ -1,7 +1,15 @@
-import type { ReadBuffer, WriteBuffer } from '../src/buffer';
-import { DecodeError, EncodeError, ValueCodec, type ValueExtension } from '../src/rpc/codec';
+import { Uint8ArrayReadBuffer, Uint8ArrayWriteBuffer, type ReadBuffer, type WriteBuffer } from '../src/buffer';
+import {
+  DecodeError,
+  EncodeError,
+  ValueCodec,
+  type DecodeContext,
+  type EncodeContext,
+  type ValueCodecOptions,
+  type ValueExtension,
+} from '../src/rpc/codec';
 import * as T from '../src/rpc/codec/tags';
-import { decodeBytes, encodeToBytes, roundTrip } from './helpers/codec';
+import { decodeBytes, encodeToBytes, message, roundTrip, varint } from './helpers/codec';
 
 class Point {
   constructor(
@@ -46,12 +54,12 @@ class Labeled {
 const labeledExtension: ValueExtension<Labeled> = {
   tag: 63,
   test: (value): value is Labeled => value instanceof Labeled,
-  encode(value, buffer: WriteBuffer, codec) {
+  encode(value, buffer: WriteBuffer, context) {
     buffer.writeString(value.label);
-    codec.encode(buffer, value.content);
+    context.encode(buffer, value.content);
   },
-  decode(buffer: ReadBuffer, codec) {
-    return new Labeled(buffer.readString(), codec.decode(buffer));
+  decode(buffer: ReadBuffer, context) {
+    return new Labeled(buffer.readString(), context.decode(buffer));
   },
 };
 
@@ -214,5 +222,150 @@ describe('extensions', () => {
     expect(fresh.register(pointExtension)).toBe(fresh);
     expect(() => fresh.register({ ...urlExtension, tag: 1 })).toThrow('Extension tag 1 is already registered');
     expect(() => new ValueCodec({ extensions: [pointExtension, { ...urlExtension, tag: 1 }] })).toThrow(RangeError);
+  });
+});
+
+/** Carries its content as a message of its own, encoded by the same codec: an encode inside an encode. */
+class Sealed {
+  constructor(readonly content: unknown) {}
+}
+
+const SEALED_TAG = 9;
+
+/** A codec whose Sealed extension encodes and decodes its content with that very codec, from the root. */
+function sealingCodec(options: ValueCodecOptions = {}): ValueCodec {
+  const codec = new ValueCodec(options);
+  return codec.register<Sealed>({
+    tag: SEALED_TAG,
+    test: (value): value is Sealed => value instanceof Sealed,
+    encode: (sealed, buffer) => void buffer.writeBytes(encodeToBytes(codec, sealed.content, 'sealed')),
+    decode: (buffer) => new Sealed(decodeBytes(codec, buffer.readBytes())),
+  });
+}
+
+describe('extension contexts', () => {
+  const codec = new ValueCodec({ extensions: [pointExtension, labeledExtension] });
+
+  test('paths run through every extension level down to the failing value', () => {
+    const value = { a: new Labeled('x', [0, new Labeled('y', new Map([['k', { f: () => 0 }]]))]) };
+    expect(() => encodeToBytes(codec, value, 'args')).toThrow(
+      new EncodeError('cannot encode a function (f)', 'args', '.a<extension 63>[1]<extension 63>.get("k").f'),
+    );
+  });
+
+  test("every nested value of one extension value counts from that value's depth", () => {
+    class Pair {
+      constructor(
+        readonly first: unknown,
+        readonly second: unknown,
+      ) {}
+    }
+    const pairExtension: ValueExtension<Pair> = {
+      tag: 8,
+      test: (value): value is Pair => value instanceof Pair,
+      encode(pair, buffer, context) {
+        context.encode(buffer, pair.first);
+        context.encode(buffer, pair.second);
+      },
+      decode: (buffer, context) => new Pair(context.decode(buffer), context.decode(buffer)),
+    };
+    // The pair is at depth 2: each of its values may hold one more container, not two.
+    const limited = new ValueCodec({ maxDepth: 3, extensions: [pairExtension] });
+    const ok = [new Pair(['a'], ['b'])];
+    expect(roundTrip(ok, limited)).toEqual(ok);
+    const tooDeep = [new Pair(['a'], [['b']])];
+    expect(() => encodeToBytes(limited, tooDeep)).toThrow(
+      new EncodeError('cannot encode a value nested deeper than maxDepth (3)', 'value', '[0]<extension 8>[0]'),
+    );
+    const bytes = encodeToBytes(new ValueCodec({ extensions: [pairExtension] }), tooDeep);
+    expect(() => decodeBytes(limited, bytes)).toThrow(new DecodeError('value nested deeper than maxDepth (3)', 9));
+  });
+
+  test('an extension that encodes an unrelated value with the same codec leaves the outer encode intact', () => {
+    const sealing = sealingCodec({ maxDepth: 3 });
+    // The sealed content is a value of its own: it may nest as deep as any root value, whatever depth it sits at.
+    const content = [[['deep']]];
+    const value = [1, [new Sealed(content)], { k: 2 }];
+    const inner = encodeToBytes(sealing, content);
+    const bytes = encodeToBytes(sealing, value);
+    expect([...bytes]).toEqual([
+      ...message(0x83, 1, 0x81, T.EXTENSION, SEALED_TAG, varint(inner.length), inner, 0x91, 'k', 2),
+    ]);
+    const decoded = decodeBytes(sealing, bytes) as [number, [Sealed], { k: number }];
+    expect(decoded[1][0]).toBeInstanceOf(Sealed);
+    expect(decoded).toEqual([1, [new Sealed(content)], { k: 2 }]);
+  });
+
+  test('an unrelated encode that fails inside an extension fails on its own, with its own root', () => {
+    const sealing = sealingCodec();
+    let thrown: unknown;
+    try {
+      encodeToBytes(sealing, { list: [new Sealed({ f: () => 0 })] });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EncodeError);
+    const outer = thrown as EncodeError;
+    expect(outer.path).toBe(`value.list[0]<extension ${SEALED_TAG}>`);
+    expect(outer.cause).toBeInstanceOf(EncodeError);
+    expect((outer.cause as EncodeError).path).toBe('sealed.f');
+    expect(roundTrip({ list: [new Sealed(1)] }, sealing)).toEqual({ list: [new Sealed(1)] });
+  });
+
+  test('a getter inside an extension value can encode an unrelated value with the same codec', () => {
+    const limited = new ValueCodec({ maxDepth: 3, extensions: [labeledExtension] });
+    let unrelated: Uint8Array | undefined;
+    const content = {
+      get g() {
+        unrelated = encodeToBytes(limited, [[['deep']]]);
+        return 'got';
+      },
+    };
+    expect(roundTrip(new Labeled('l', content), limited)).toEqual(new Labeled('l', { g: 'got' }));
+    expect(decodeBytes(limited, unrelated!)).toEqual([[['deep']]]);
+  });
+
+  test('an unrelated decode inside an extension reports its own DecodeError', () => {
+    const seen: unknown[] = [];
+    const local = new ValueCodec();
+    local.register<Sealed>({
+      tag: SEALED_TAG,
+      test: (value): value is Sealed => value instanceof Sealed,
+      encode: (sealed, buffer) => void buffer.writeBytes(encodeToBytes(local, sealed.content)),
+      decode(buffer) {
+        const bytes = buffer.readBytes();
+        try {
+          return new Sealed(decodeBytes(local, bytes));
+        } catch (error) {
+          seen.push(error);
+          return new Sealed(undefined);
+        }
+      },
+    });
+    const truncated = encodeToBytes(local, 'a string').subarray(0, 3);
+    const bytes = message(0x92, 'a', T.EXTENSION, SEALED_TAG, varint(truncated.length), truncated, 'b', 7);
+    expect(decodeBytes(local, bytes)).toEqual({ a: new Sealed(undefined), b: 7 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(DecodeError);
+  });
+
+  test('a context kept past its call refuses to be used', () => {
+    const kept: { encode?: EncodeContext; decode?: DecodeContext } = {};
+    const keeping: ValueExtension<Labeled> = {
+      ...labeledExtension,
+      encode(value, buffer, context) {
+        kept.encode = context;
+        labeledExtension.encode(value, buffer, context);
+      },
+      decode(buffer, context) {
+        kept.decode = context;
+        return labeledExtension.decode(buffer, context);
+      },
+    };
+    const local = new ValueCodec({ extensions: [keeping] });
+    const bytes = encodeToBytes(local, new Labeled('l', 1));
+    expect(decodeBytes(local, bytes)).toEqual(new Labeled('l', 1));
+    expect(() => kept.encode!.encode(new Uint8ArrayWriteBuffer(() => {}), 1)).toThrow(TypeError);
+    expect(() => kept.decode!.decode(new Uint8ArrayReadBuffer(Uint8Array.of(1)))).toThrow(TypeError);
   });
 });

@@ -25,6 +25,7 @@ import {
   isError,
   rebuildError,
 } from './errorValues';
+import type { DecodeContext, EncodeContext } from './context';
 import { checkExtension, type ValueExtension } from './extensions';
 import {
   addStep,
@@ -56,6 +57,7 @@ export const DEFAULT_MAX_DEPTH = 128;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const KEYS_CHANGED = 'cannot encode an object whose keys change while it is encoded';
+const STALE_CONTEXT = "an extension's context is only valid while that extension's encode() or decode() runs";
 const objectProto = Object.prototype;
 const getPrototypeOf = Object.getPrototypeOf;
 const isArray = Array.isArray;
@@ -66,17 +68,17 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /**
  * Encodes JavaScript values straight into a WriteBuffer and decodes them straight from a ReadBuffer: no
  * intermediate JSON, and binary data is copied once on the way out and not at all on the way in where the memory
- * layout allows. docs/codec-format.md describes the bytes and every choice made for values JSON cannot carry.
+ * layout allows. The README's "Codec wire format" describes the bytes and every choice made for values JSON cannot
+ * carry.
  *
- * One codec may serve any number of buffers and connections; it keeps no state between calls.
+ * One codec may serve any number of buffers and connections; it keeps no state between calls, nor during one:
+ * where a value is (its depth) travels as an argument, so an encode or decode started from inside another (by a
+ * getter or an extension) is a value of its own and leaves the outer one undisturbed.
  */
 export class ValueCodec {
   private readonly maxDepth: number;
   private readonly extensions: ValueExtension[] = [];
   private readonly extensionsByTag: Array<ValueExtension | undefined> = [];
-  /** Depth of the extension value being encoded or decoded, so its nested encode()/decode() calls count on. */
-  private encodeBase = 0;
-  private decodeBase = 0;
 
   constructor(options: ValueCodecOptions = {}) {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -100,35 +102,20 @@ export class ValueCodec {
    * @param root what to call the value in an error's path (`args`, `result`); 'value' by default
    */
   encode(buffer: WriteBuffer, value: unknown, root?: string): void {
-    const base = this.encodeBase;
-    if (base !== 0) {
-      // Called by an extension for a nested value: failures travel up through the outer call, which names them.
-      this.write(buffer, value, base);
-      return;
-    }
     try {
       this.write(buffer, value, 0);
     } catch (thrown) {
-      throw this.encodeErrorFrom(thrown, root ?? 'value');
+      throw encodeErrorFrom(thrown, root ?? 'value');
     }
   }
 
   /** Reads one value from `buffer`. Anything wrong with the bytes throws a DecodeError. */
   decode(buffer: ReadBuffer): unknown {
-    const base = this.decodeBase;
-    if (base !== 0) return this.read(buffer, base);
     try {
       return this.read(buffer, 0);
     } catch (thrown) {
       throw toDecodeError(thrown, buffer);
     }
-  }
-
-  private encodeErrorFrom(thrown: unknown, root: string): unknown {
-    this.encodeBase = 0;
-    if (thrown instanceof EncodeFailure) return toEncodeError(thrown, root);
-    // Thrown at the root, outside any container: the buffer failing, or an extension on the root value.
-    return toEncodeError(addStep(thrown, '', {}), root);
   }
 
   // ---------------------------------------------------------------------------------------------------- encoding
@@ -191,20 +178,27 @@ export class ValueCodec {
       this.writeArray(buffer, value, depth);
       return;
     }
-    if (isPlainPrototype(value)) this.writePlainObject(buffer, value, depth);
+    if (isPlainPrototype(value)) this.writePlainObject(buffer, value, undefined, depth);
     else this.writeSpecial(buffer, value, depth);
   }
 
   /**
-   * Like writeProperties(Object.keys(object)), without building the key array: for-in over a plain object walks
-   * the engine's cached key list, which is cheaper. One pass counts, one writes; the own-property test skips
-   * anything enumerable that someone added to Object.prototype.
+   * A plain object: its entries, or with `sameKeys` (its keys, just checked to be those of the array item before
+   * it) a SAME_KEYS item of only its values. Like writeProperties(Object.keys(object)), without building the key
+   * array: for-in over a plain object walks the engine's cached key list, which is cheaper, and turns
+   * object[key] inside it into a direct field load. The own-property test skips anything enumerable that someone
+   * added to Object.prototype.
    */
-  private writePlainObject(buffer: WriteBuffer, object: object, depth: number): void {
+  private writePlainObject(buffer: WriteBuffer, object: object, sameKeys: string[] | undefined, depth: number): void {
     depth = this.enterContainer(object, depth);
     let count = 0;
-    for (const key in object) if (hasOwn.call(object, key)) count++;
-    writeCount(buffer, T.FIXOBJECT, T.OBJECT, count);
+    if (sameKeys === undefined) {
+      for (const key in object) if (hasOwn.call(object, key)) count++;
+      writeCount(buffer, T.FIXOBJECT, T.OBJECT, count);
+    } else {
+      count = sameKeys.length;
+      buffer.writeUint8(T.SAME_KEYS);
+    }
     let written = 0;
     let key: string | undefined;
     try {
@@ -212,7 +206,7 @@ export class ValueCodec {
         if (!hasOwn.call(object, key)) continue;
         // A getter that adds keys would make the count a lie; stop before writing past it.
         if (++written > count) break;
-        buffer.writeString(key);
+        if (sameKeys === undefined) buffer.writeString(key);
         this.write(buffer, (object as Record<string, unknown>)[key], depth);
       }
       key = undefined;
@@ -247,7 +241,7 @@ export class ValueCodec {
     let i = 0;
     try {
       for (; i < length; i++) {
-        // Holes read as undefined here, so they arrive as undefined: see the format doc.
+        // Holes read as undefined here, so they arrive as undefined, as the README's table says.
         const item = array[i];
         if (typeof item !== 'object' || item === null || isArray(item) || !isPlainPrototype(item)) {
           this.write(buffer, item, depth);
@@ -255,7 +249,7 @@ export class ValueCodec {
         } else if (this.extensions.length !== 0 && this.writeExtension(buffer, item, depth)) {
           previousKeys = undefined;
         } else if (previousKeys !== undefined && hasKeys(item, previousKeys)) {
-          this.writeSameKeys(buffer, item, previousKeys, depth);
+          this.writePlainObject(buffer, item, previousKeys, depth);
         } else {
           const keys = objectKeys(item);
           this.writeProperties(buffer, item, keys, depth);
@@ -265,27 +259,6 @@ export class ValueCodec {
       }
     } catch (thrown) {
       throw addStep(thrown, indexStep(i), array);
-    }
-  }
-
-  /** `object`'s keys were just checked to be `keys`. */
-  private writeSameKeys(buffer: WriteBuffer, object: object, keys: string[], depth: number): void {
-    depth = this.enterContainer(object, depth);
-    buffer.writeUint8(T.SAME_KEYS);
-    const count = keys.length;
-    let written = 0;
-    let key: string | undefined;
-    try {
-      // for-in rather than keys[i]: the engine turns object[key] inside it into a direct field load.
-      for (key in object) {
-        if (!hasOwn.call(object, key)) continue;
-        if (++written > count) break;
-        this.write(buffer, (object as Record<string, unknown>)[key], depth);
-      }
-      key = undefined;
-      if (written !== count) throw new EncodeFailure(KEYS_CHANGED);
-    } catch (thrown) {
-      throw addStep(thrown, key === undefined ? '' : keyStep(key), object);
     }
   }
 
@@ -433,14 +406,21 @@ export class ValueCodec {
       const inner = this.enterContainer(value as object, depth);
       buffer.writeUint8(T.EXTENSION);
       buffer.writeUint8(ext.tag);
-      const outer = this.encodeBase;
-      this.encodeBase = inner;
+      // Nested failures are not named here but travel up through the catch below, which adds this value's step.
+      // Once encode() returns, the depth it counts from no longer holds: a kept context must not write with it.
+      let open = true;
+      const context: EncodeContext = {
+        encode: (nestedBuffer, nested) => {
+          if (!open) throw new TypeError(STALE_CONTEXT);
+          this.write(nestedBuffer, nested, inner);
+        },
+      };
       try {
-        ext.encode(value, buffer, this);
+        ext.encode(value, buffer, context);
       } catch (thrown) {
         throw addStep(thrown, extensionStep(ext.tag), value as object);
       } finally {
-        this.encodeBase = outer;
+        open = false;
       }
       return true;
     }
@@ -553,7 +533,7 @@ export class ValueCodec {
         if (!previousIsObject) {
           throw new DecodeError('SAME_KEYS item does not follow a plain object', buffer.position - 1);
         }
-        // Object.keys of what was just decoded gives the keys in wire order (see format doc), as strings the
+        // Object.keys of what was just decoded gives the keys in wire order (see the wire format), as strings the
         // engine already knows as property names: stores with them take the fast path.
         previousKeys ??= objectKeys(array[i - 1] as object);
         array[i] = this.readSameKeys(buffer, previousKeys, depth);
@@ -627,13 +607,18 @@ export class ValueCodec {
     const tag = buffer.readUint8();
     const ext = this.extensionsByTag[tag];
     if (!ext) throw new DecodeError(`no extension is registered for extension tag ${tag}`, buffer.position - 1);
-    depth = this.enter(buffer, depth);
-    const outer = this.decodeBase;
-    this.decodeBase = depth;
+    const inner = this.enter(buffer, depth);
+    let open = true;
+    const context: DecodeContext = {
+      decode: (nestedBuffer) => {
+        if (!open) throw new TypeError(STALE_CONTEXT);
+        return this.read(nestedBuffer, inner);
+      },
+    };
     try {
-      return ext.decode(buffer, this);
+      return ext.decode(buffer, context);
     } finally {
-      this.decodeBase = outer;
+      open = false;
     }
   }
 }
@@ -711,6 +696,12 @@ function setEntry(object: Record<string, unknown>, key: string, value: unknown):
   } else {
     object[key] = value;
   }
+}
+
+function encodeErrorFrom(thrown: unknown, root: string): unknown {
+  if (thrown instanceof EncodeFailure) return toEncodeError(thrown, root);
+  // Thrown at the root, outside any container: the buffer failing, or an extension on the root value.
+  return toEncodeError(addStep(thrown, '', {}), root);
 }
 
 function toDecodeError(thrown: unknown, buffer: ReadBuffer): unknown {

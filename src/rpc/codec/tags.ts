@@ -1,6 +1,6 @@
 // The first byte of every encoded value. Ranges come first: the values an RPC message is mostly made of (small
-// integers, short arrays, small objects) cost this one byte and nothing else. docs/codec-format.md is the
-// reference for everything after the tag.
+// integers, short arrays, small objects) cost this one byte and nothing else. The README's "Codec wire format" is
+// the reference for everything after the tag.
 
 /** 0x00-0x7f: the integer 0..127 itself. */
 export const FIXINT_MAX = 0x7f;
@@ -49,7 +49,7 @@ export const SET = 0xd2;
 export const DATE = 0xd3;
 /** string source, string flags. */
 export const REGEXP = 0xd4;
-/** See docs/codec-format.md: name, message, stack, then own properties with their enumerability. */
+/** Name, message, stack, then own properties with their enumerability: see the README's "Codec wire format". */
 export const ERROR = 0xd5;
 /** uint8 extension tag (0..63), then whatever that extension wrote. */
 export const EXTENSION = 0xd6;
