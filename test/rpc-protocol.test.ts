@@ -386,6 +386,8 @@ describe('one id space, one path to end work', () => {
 
   test('a subscription id used again ends the first subscription instead of leaking its listener', async () => {
     const { protocol, raw } = rawPair();
+    const reported: Error[] = [];
+    protocol.onError((error) => reported.push(error));
     const ticks = new Emitter<number>();
     protocol.registerTarget('svc', { call: () => undefined, listen: () => ticks.event });
     const subscribe = () =>
@@ -394,6 +396,7 @@ describe('one id space, one path to end work', () => {
     subscribe();
     await tick();
     expect(ticks.listenerCount).toBe(1);
+    expect(reported.map((error) => error.message)).toEqual([expect.stringMatching(/reused id 7/)]);
     raw.getWriteBuffer().writeUint8(7).writeLength(7).commit();
     await tick();
     expect(ticks.listenerCount).toBe(0);

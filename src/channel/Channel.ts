@@ -36,7 +36,9 @@ export interface Channel extends Disposable {
   readonly needsDrain: boolean;
   /**
    * The buffer for one message; commit() sends it. Once the channel (or the transport under it) has closed, this
-   * and a commit() of a buffer handed out before throw ChannelClosedError, whatever the transport.
+   * throws ChannelClosedError, and so does a commit() of a buffer handed out before, whatever the transport — with
+   * one exception: a multiplexer sub-channel's buffer committed after only that sub-channel closed still goes out
+   * (its base is open) and is dropped by the other side, which knows the sub-channel is gone.
    */
   getWriteBuffer(): WriteBuffer;
   /**

@@ -1,5 +1,5 @@
 import type { Channel } from '../channel/Channel';
-import { DisposableStore, type Disposable } from '../common/lifecycle';
+import { toDisposable, type Disposable } from '../common/lifecycle';
 import { RpcProtocol, type RpcProtocolOptions } from './RpcProtocol';
 import { createServiceProxy, ServiceTarget, type ProxyOptions, type Remote } from './services';
 
@@ -16,7 +16,7 @@ export class RpcPeer implements Disposable {
   readonly protocol: RpcProtocol;
   /** Whether this peer started the protocol, and so ends it. */
   private readonly ownsProtocol: boolean;
-  private readonly exposed = new DisposableStore();
+  private readonly exposed = new Set<Disposable>();
 
   /**
    * Over a channel, the peer starts its own RpcProtocol there (a channel has one at a time). Over a protocol,
@@ -31,7 +31,13 @@ export class RpcPeer implements Disposable {
 
   /** Serves `service`'s own and class methods, and its `onX` events, to the other side as `name`. */
   expose<T extends object>(name: string, service: T): Disposable {
-    return this.exposed.add(this.protocol.registerTarget(name, new ServiceTarget(name, service)));
+    const registration = this.protocol.registerTarget(name, new ServiceTarget(name, service));
+    const exposure = toDisposable(() => {
+      this.exposed.delete(exposure);
+      registration.dispose();
+    });
+    this.exposed.add(exposure);
+    return exposure;
   }
 
   /** The service the other side exposes as `name`. */
@@ -44,7 +50,7 @@ export class RpcPeer implements Disposable {
    * subscriptions end; the channel stays open.
    */
   dispose(): void {
-    this.exposed.dispose();
+    for (const exposure of [...this.exposed]) exposure.dispose();
     if (this.ownsProtocol) this.protocol.dispose();
   }
 }

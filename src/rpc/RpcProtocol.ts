@@ -31,9 +31,18 @@ export interface RpcProtocolOptions {
 
 const callerStacksFromEnv = process.env.FDPIPE_CALLER_STACKS === '1';
 
-// Two protocols on one channel would both handle every message. Not a registry to look protocols up in: only
-// the mark that a channel has a live one, so a second is refused instead of silently doubling every message.
-const channelsInUse = new WeakSet<Channel>();
+/**
+ * What a channel's protocols leave behind. Not a registry to look protocols up in — only what the next protocol
+ * on the channel must know: whether one is live (two would both handle every message, so a second is refused),
+ * and where the last one's ids stopped (the next continues from there, so a reply still on its way to the old
+ * protocol never matches a call of the new one). A channel here has had a protocol, so the other side may have
+ * heard its Goodbye and stopped calling: the next protocol says Hello.
+ */
+interface ChannelHistory {
+  inUse: boolean;
+  lastId: number;
+}
+const histories = new WeakMap<Channel, ChannelHistory>();
 
 /**
  * Requests, replies, notifications, cancellation and events over one Channel, in both directions at once.
@@ -49,6 +58,7 @@ export class RpcProtocol implements Disposable {
   private readonly link: ProtocolLink;
   private readonly outgoing: Outgoing;
   private readonly incoming: Incoming;
+  private readonly history: ChannelHistory;
   private readonly channelListeners = new DisposableStore();
   private readonly emitters = new DisposableStore();
 
@@ -72,8 +82,8 @@ export class RpcProtocol implements Disposable {
     readonly channel: Channel,
     options: RpcProtocolOptions = {},
   ) {
-    if (channelsInUse.has(channel)) throw new ChannelInUseError();
-    channelsInUse.add(channel);
+    const history = histories.get(channel);
+    if (history?.inUse) throw new ChannelInUseError();
     this.codec = options.codec ?? new ValueCodec();
     this.link = new ProtocolLink(channel, this.codec, (error) => this.reportError(error));
     this.outgoing = new Outgoing(
@@ -81,13 +91,22 @@ export class RpcProtocol implements Disposable {
       options.maxRequestId ?? 0x7fffffff,
       options.timeout,
       options.captureCallerStack ?? callerStacksFromEnv,
+      Math.min(history?.lastId ?? 0, options.maxRequestId ?? 0x7fffffff),
     );
     this.incoming = new Incoming(this.link, options.serviceWaitTimeout ?? 1000, (notification) =>
       this.notificationEmitter.fire(notification),
     );
+    // Marked last: a constructor that threw above leaves the channel free.
+    this.history = history ?? { inUse: true, lastId: 0 };
+    this.history.inUse = true;
+    histories.set(channel, this.history);
     this.channelListeners.add(channel.onMessage((provider) => this.receive(provider())));
     this.channelListeners.add(channel.onClose((event) => this.shutDown(event)));
-    if (channel.isClosed) this.shutDown({ kind: 'local', reason: 'the channel was already closed' });
+    if (channel.isClosed) {
+      this.shutDown({ kind: 'local', reason: 'the channel was already closed' });
+    } else if (history) {
+      this.link.trySend(() => channel.getWriteBuffer().writeUint8(MessageType.Hello).commit());
+    }
   }
 
   get isDisposed(): boolean {
@@ -103,7 +122,7 @@ export class RpcProtocol implements Disposable {
 
   /** Calls `method` of the service exposed as `target` on the other side. */
   request(target: string, method: string, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
-    return this.outgoing.request(target, method, args, options);
+    return this.outgoing.request(target, method, args, options, this.request);
   }
 
   /** Sends a fire-and-forget message to the service exposed as `target`. */
@@ -130,7 +149,7 @@ export class RpcProtocol implements Disposable {
 
   /** Calls `method` on the other side's request handler (setRequestHandler). */
   sendRequest(method: string, args: readonly unknown[] = [], options?: RequestOptions): Promise<unknown> {
-    return this.outgoing.request(HANDLER_TARGET, method, args, options);
+    return this.outgoing.request(HANDLER_TARGET, method, args, options, this.sendRequest);
   }
 
   /** Sends a fire-and-forget message to the other side's request handler. */
@@ -176,6 +195,8 @@ export class RpcProtocol implements Disposable {
         case MessageType.Cancel:
         case MessageType.Unsubscribe:
           return this.incoming.onEnd(reader);
+        case MessageType.Hello:
+          return; // a new protocol on the other side: clearing peerGone above was all it is for
         case MessageType.Subscribe:
           return this.incoming.onSubscribe(reader);
         case MessageType.EventFire:
@@ -212,10 +233,14 @@ export class RpcProtocol implements Disposable {
     if (this.link.closed) return;
     this.link.closed = event;
     this.channelListeners.dispose();
-    channelsInUse.delete(this.channel);
-    this.forgetPeer(event);
-    this.closeEmitter.fire(event);
-    this.emitters.dispose();
+    this.history.inUse = false;
+    this.history.lastId = this.outgoing.lastUsedId;
+    try {
+      this.forgetPeer(event);
+    } finally {
+      this.closeEmitter.fire(event);
+      this.emitters.dispose();
+    }
   }
 
   /** Drops everything shared with the other side's protocol: both sides' work ends. */

@@ -5,13 +5,13 @@ import type { ValueCodec } from '../codec';
 // Before any RPC message, a client sends HELLO and the server answers WELCOME or REJECT; these three are plain
 // channel messages, outside the RPC message types. The token comes before the context, so a server can refuse a
 // stranger before decoding anything it sent.
-//   HELLO:   uint8 0xf0, string protocol ('fdpipe/2'), string token ('' for none), value context
+//   HELLO:   uint8 0xf0, string protocol ('fdpipe/3'), string token ('' for none), value context
 //   WELCOME: uint8 0xf1
 //   REJECT:  uint8 0xf2, string reason
 export const HELLO = 0xf0;
 export const WELCOME = 0xf1;
 export const REJECT = 0xf2;
-const PROTOCOL = 'fdpipe/2';
+const PROTOCOL = 'fdpipe/3';
 
 /** A server reads at most this much from a client before it has been welcomed. */
 export const HELLO_LIMIT = 64 * 1024;

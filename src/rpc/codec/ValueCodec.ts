@@ -121,7 +121,8 @@ export class ValueCodec {
   // ---------------------------------------------------------------------------------------------------- encoding
 
   /** `depth` counts the containers around `value`. */
-  private write(buffer: WriteBuffer, value: unknown, depth: number): void {
+  /** @internal */
+  write(buffer: WriteBuffer, value: unknown, depth: number): void {
     // The most common types first: a row of typeof tests, which the engine answers without a call.
     if (typeof value === 'string') {
       buffer.writeUint8(T.STRING);
@@ -408,19 +409,13 @@ export class ValueCodec {
       buffer.writeUint8(ext.tag);
       // Nested failures are not named here but travel up through the catch below, which adds this value's step.
       // Once encode() returns, the depth it counts from no longer holds: a kept context must not write with it.
-      let open = true;
-      const context: EncodeContext = {
-        encode: (nestedBuffer, nested) => {
-          if (!open) throw new TypeError(STALE_CONTEXT);
-          this.write(nestedBuffer, nested, inner);
-        },
-      };
+      const context = new NestedContext(this, inner);
       try {
         ext.encode(value, buffer, context);
       } catch (thrown) {
         throw addStep(thrown, extensionStep(ext.tag), value as object);
       } finally {
-        open = false;
+        context.open = false;
       }
       return true;
     }
@@ -430,7 +425,8 @@ export class ValueCodec {
   // ---------------------------------------------------------------------------------------------------- decoding
 
   /** `depth` counts the containers around the value being read. */
-  private read(buffer: ReadBuffer, depth: number): unknown {
+  /** @internal */
+  read(buffer: ReadBuffer, depth: number): unknown {
     return this.readTagged(buffer, buffer.readUint8(), depth);
   }
 
@@ -608,17 +604,11 @@ export class ValueCodec {
     const ext = this.extensionsByTag[tag];
     if (!ext) throw new DecodeError(`no extension is registered for extension tag ${tag}`, buffer.position - 1);
     const inner = this.enter(buffer, depth);
-    let open = true;
-    const context: DecodeContext = {
-      decode: (nestedBuffer) => {
-        if (!open) throw new TypeError(STALE_CONTEXT);
-        return this.read(nestedBuffer, inner);
-      },
-    };
+    const context = new NestedContext(this, inner);
     try {
       return ext.decode(buffer, context);
     } finally {
-      open = false;
+      context.open = false;
     }
   }
 }
@@ -722,4 +712,23 @@ function describeUnencodable(value: unknown): string {
   if (typeof value === 'function') return value.name ? `a function (${value.name})` : 'a function';
   if (typeof value === 'symbol') return `a symbol (${value.toString()})`;
   return `a value of type ${typeof value}`;
+}
+
+/** An extension's context: one object per extension value, no closures; valid while that extension's call runs. */
+class NestedContext implements EncodeContext, DecodeContext {
+  open = true;
+  constructor(
+    private readonly codec: ValueCodec,
+    private readonly depth: number,
+  ) {}
+
+  encode(buffer: WriteBuffer, value: unknown): void {
+    if (!this.open) throw new TypeError(STALE_CONTEXT);
+    this.codec.write(buffer, value, this.depth);
+  }
+
+  decode(buffer: ReadBuffer): unknown {
+    if (!this.open) throw new TypeError(STALE_CONTEXT);
+    return this.codec.read(buffer, this.depth);
+  }
 }

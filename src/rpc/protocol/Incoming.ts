@@ -54,7 +54,10 @@ class ServedSubscription implements Disposable {
 export class Incoming {
   private readonly targets = new Map<string, RpcTarget>();
   private readonly waiters: ServiceWaiters;
+  // By the caller's id, which is unique among its open calls and subscriptions (the wire's rule since fdpipe/3).
   private readonly active = new Map<number, ServedRequest | ServedSubscription>();
+  /** Bumped when the other side's protocol is gone: work it started before then is answered to nobody. */
+  private generation = 0;
 
   constructor(
     private readonly link: ProtocolLink,
@@ -167,16 +170,30 @@ export class Incoming {
 
   /** The connection, or the protocol on the other side, is gone: work under way is aborted or unsubscribed. */
   abandonAll(event: ChannelCloseEvent): void {
+    this.generation++;
+    this.waiters.clear();
     const entries = [...this.active.values()];
     this.active.clear();
     const reason = new ConnectionClosedError(event, 'The request');
-    for (const entry of entries) entry.dispose(reason);
-    this.waiters.clear();
+    for (const entry of entries) {
+      // A service's own dispose may throw: the rest must still end, and the protocol still close.
+      try {
+        entry.dispose(reason);
+      } catch (error) {
+        this.link.reportError(error);
+      }
+    }
   }
 
-  /** Work under `id` begins; whatever a misbehaving caller left under the same id is ended, not leaked. */
+  /** Work under `id` begins; whatever a misbehaving caller left open under the same id is ended, not leaked. */
   private begin(id: number, entry: ServedRequest | ServedSubscription): void {
-    this.active.get(id)?.dispose();
+    const earlier = this.active.get(id);
+    if (earlier) {
+      earlier.dispose();
+      this.link.reportError(
+        new RpcProtocolError(`The other side reused id ${id} while its earlier call or subscription was open: ended that one`),
+      );
+    }
     this.active.set(id, entry);
   }
 
@@ -189,10 +206,18 @@ export class Incoming {
       return;
     }
     if (isPromiseLike(result)) {
-      result.then(
-        (value) => this.finish(id, served, value, false),
-        (error) => this.finish(id, served, error, true),
-      );
+      // The caller's protocol may end (a Goodbye) before this settles, and a new one there starts its ids again:
+      // a late reply would answer one of its calls.
+      const generation = this.generation;
+      try {
+        result.then(
+          (value) => generation === this.generation && this.finish(id, served, value, false),
+          (error) => generation === this.generation && this.finish(id, served, error, true),
+        );
+      } catch (error) {
+        // A thenable whose then() throws: its caller is told so instead of waiting forever.
+        this.finish(id, served, error, true);
+      }
     } else {
       this.finish(id, served, result, false);
     }

@@ -68,24 +68,36 @@ class PendingCall {
  * listeners hang on.
  */
 export class Outgoing {
-  private readonly waiting = new Map<number, PendingCall | Emitter<unknown>>();
-  private lastId = 0;
-
+  private readonly open = new Map<number, PendingCall | Emitter<unknown>>();
   constructor(
     private readonly link: ProtocolLink,
     private readonly maxId: number,
     private readonly defaultTimeout: number | undefined,
     private readonly captureCallerStack: boolean,
+    /** Where the previous protocol on this channel stopped: replies to its calls may still be on their way. */
+    private lastId = 0,
   ) {}
+
+  /** The last id handed out, for the next protocol on the channel to continue from. */
+  get lastUsedId(): number {
+    return this.lastId;
+  }
 
   /** Calls waiting for a reply. */
   get pendingCount(): number {
     let count = 0;
-    for (const entry of this.waiting.values()) if (entry instanceof PendingCall) count++;
+    for (const entry of this.open.values()) if (entry instanceof PendingCall) count++;
     return count;
   }
 
-  request(target: string, method: string, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
+  /** `stackTop`: the public method the caller called, so a kept caller stack starts at the caller's own frame. */
+  request(
+    target: string,
+    method: string,
+    args: readonly unknown[],
+    options?: RequestOptions,
+    stackTop: Function = this.request,
+  ): Promise<unknown> {
     const link = this.link;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(labelOf(target, method), signal.reason));
@@ -96,7 +108,7 @@ export class Outgoing {
     let callerStack: { stack?: string } | undefined;
     if (this.captureCallerStack) {
       callerStack = {};
-      Error.captureStackTrace(callerStack, this.request);
+      Error.captureStackTrace(callerStack, stackTop);
     }
     return new Promise<unknown>((resolve, reject) => {
       const call = new PendingCall(target, method, resolve, reject, callerStack);
@@ -112,15 +124,15 @@ export class Outgoing {
           .writeString(method);
         writeArgs(link.codec, buffer, args);
         // In the map before the commit: a transport that delivers at once must find the call.
-        this.waiting.set(id, call);
+        this.open.set(id, call);
         buffer.commit();
       } catch (error) {
-        if (this.waiting.get(id) === call) this.waiting.delete(id);
+        if (this.open.get(id) === call) this.open.delete(id);
         reject(link.isGoingAway(error) ? new ConnectionClosedError(link.closed, `The call to ${call.label}`) : error);
         return;
       }
       if (signal !== undefined || timeout !== undefined) {
-        call.cancellation = watchCancellation(call.label, signal, timeout, (reason) => this.cancel(id, call, reason));
+        call.cancellation = watchCancellation(target, method, signal, timeout, (reason) => this.cancel(id, call, reason));
       }
     });
   }
@@ -151,20 +163,20 @@ export class Outgoing {
         link.trySend(
           () => {
             id = this.nextId();
-            this.waiting.set(id, emitter);
+            this.open.set(id, emitter);
             const buffer = link.channel.getWriteBuffer();
             buffer.writeUint8(MessageType.Subscribe).writeLength(id).writeString(target).writeString(event);
             writeArgs(link.codec, buffer, args);
             buffer.commit();
           },
           () => {
-            if (this.waiting.get(id) === emitter) this.waiting.delete(id);
+            if (this.open.get(id) === emitter) this.open.delete(id);
           },
         );
       },
       onLastListenerRemoved: () => {
-        if (this.waiting.get(id) !== emitter) return;
-        this.waiting.delete(id);
+        if (this.open.get(id) !== emitter) return;
+        this.open.delete(id);
         this.sendEnd(MessageType.Unsubscribe, id);
       },
     });
@@ -173,14 +185,14 @@ export class Outgoing {
 
   onReply(reader: ReadBuffer, isError: boolean): void {
     const id = reader.readLength();
-    const call = this.waiting.get(id);
+    const call = this.open.get(id);
     if (!(call instanceof PendingCall)) return; // settled already (timeout, abort): a late reply is expected
-    this.waiting.delete(id);
+    this.open.delete(id);
     call.settle(this.link, reader, isError);
   }
 
   onEvent(reader: ReadBuffer): void {
-    const subscription = this.waiting.get(reader.readLength());
+    const subscription = this.open.get(reader.readLength());
     if (subscription instanceof Emitter) subscription.fire(this.link.codec.decode(reader));
   }
 
@@ -188,17 +200,17 @@ export class Outgoing {
   onEventError(reader: ReadBuffer): void {
     const id = reader.readLength();
     const reason = this.link.codec.decode(reader);
-    const subscription = this.waiting.get(id);
+    const subscription = this.open.get(id);
     if (!(subscription instanceof Emitter)) return; // unsubscribed meanwhile: nobody is left to tell
-    this.waiting.delete(id);
+    this.open.delete(id);
     subscription.dispose();
     this.link.reportError(reason instanceof Error ? reason : new RpcProtocolError(String(reason)));
   }
 
   /** The connection, or the protocol on the other side, is gone: every call rejects and every subscription ends. */
   abandonAll(event: ChannelCloseEvent): void {
-    const entries = [...this.waiting.values()];
-    this.waiting.clear();
+    const entries = [...this.open.values()];
+    this.open.clear();
     for (const entry of entries) {
       if (entry instanceof PendingCall) entry.fail(new ConnectionClosedError(event, `The call to ${entry.label}`));
       else entry.dispose();
@@ -207,8 +219,8 @@ export class Outgoing {
 
   /** Rejects a call from this side (timeout, abort) and tells the callee to stop. */
   private cancel(id: number, call: PendingCall, reason: Error): void {
-    if (this.waiting.get(id) !== call) return;
-    this.waiting.delete(id);
+    if (this.open.get(id) !== call) return;
+    this.open.delete(id);
     call.fail(reason);
     this.sendEnd(MessageType.Cancel, id);
   }
@@ -220,11 +232,11 @@ export class Outgoing {
 
   /** The id after the last one that no open call or subscription holds, wrapping from maxId to 1. */
   private nextId(): number {
-    if (this.waiting.size >= this.maxId) throw new RangeError('Every request id is in use by a pending call');
+    if (this.open.size >= this.maxId) throw new RangeError('Every id is in use by an open call or subscription');
     let id = this.lastId;
     do {
       id = id >= this.maxId ? 1 : id + 1;
-    } while (this.waiting.has(id));
+    } while (this.open.has(id));
     return (this.lastId = id);
   }
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'async_hooks';
 import type { Disposable } from '../../common/lifecycle';
 import { AbortError, TimeoutError } from '../errors';
+import { labelOf } from './wire';
 
 // Everything about cancelling a call, both ends of it, lives here:
 // - the caller marks a request it can cancel (FLAG_CANCELLABLE) and, when it passed an AbortSignal, that the
@@ -25,7 +26,8 @@ export function requestFlags(signal: AbortSignal | undefined, timeout: number | 
  * whichever comes first, once. Disposing it (the call settled) releases the timer and the signal's listener.
  */
 export function watchCancellation(
-  label: string,
+  target: string,
+  method: string,
   signal: AbortSignal | undefined,
   timeout: number | undefined,
   cancel: (reason: Error) => void,
@@ -40,13 +42,13 @@ export function watchCancellation(
   if (timeout !== undefined) {
     timer = setTimeout(() => {
       release();
-      cancel(new TimeoutError(label, timeout));
+      cancel(new TimeoutError(labelOf(target, method), timeout)); // the label only when it is needed
     }, timeout);
   }
   if (signal) {
     onAbort = () => {
       release();
-      cancel(new AbortError(label, signal.reason));
+      cancel(new AbortError(labelOf(target, method), signal.reason));
     };
     signal.addEventListener('abort', onAbort, { once: true });
   }

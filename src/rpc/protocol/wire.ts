@@ -26,6 +26,8 @@ export const enum MessageType {
   EventError = 9,
   /** nothing: the sender disposed its protocol; the receiver rejects its pending calls and stops too */
   Goodbye = 10,
+  /** nothing: a new protocol started on a channel that had one before; the receiver may call it again */
+  Hello = 11,
 }
 
 /**
