@@ -1,12 +1,14 @@
-// The worker for examples/invoke.js: registers functions with a Callee over Node's own IPC (process), the shape
-// event-invoke code has. Only the import changed.
-const { Callee } = require('fdpipe');
+// The worker for examples/invoke.js: registers functions with a Callee over Node's own IPC (process), as event-invoke
+// code does. Only the import changed.
+const { Callee, currentCallSignal } = require('fdpipe/event-invoke');
 
 const callee = new Callee(process);
 callee.register(function max(...numbers) {
   return Math.max(...numbers);
 });
-callee.register('slowUpper', async (text, signal) => {
+callee.register(async function slowUpper(text) {
+  // The caller's signal (its AbortSignal or its timeout) reaches the function without taking an argument's place.
+  const signal = currentCallSignal();
   await new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, 200);
     signal?.addEventListener('abort', () => {
@@ -17,4 +19,3 @@ callee.register('slowUpper', async (text, signal) => {
   return text.toUpperCase();
 });
 callee.listen();
-process.on('disconnect', () => callee.destroy());

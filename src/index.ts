@@ -3,3 +3,4 @@ export * from './buffer';
 export * from './pipe';
 export * from './channel';
 export * from './rpc';
+export * from './event-invoke';

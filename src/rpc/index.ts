@@ -2,7 +2,6 @@ export * from './codec';
 export { RpcProtocol, type RpcTarget, type RequestOptions, type RpcProtocolOptions, type NotificationEvent } from './RpcProtocol';
 export { RpcPeer } from './RpcPeer';
 export { createServiceProxy, ServiceTarget, type Remote, type ProxyOptions } from './services';
-export { Invoker, Callee, type InvokerOptions } from './invoke';
 export {
   ConnectionClosedError,
   MethodNotFoundError,

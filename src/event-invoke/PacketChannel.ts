@@ -1,0 +1,420 @@
+import { randomBytes } from 'crypto';
+import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
+import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
+import type { ReadBuffer } from '../buffer/ReadBuffer';
+import type { WriteBuffer } from '../buffer/WriteBuffer';
+import { AbstractChannel } from '../channel/AbstractChannel';
+import type { ValueCodec } from '../rpc/codec';
+import { ConnectionClosedError, MethodNotFoundError, RpcProtocolError } from '../rpc/errors';
+import { FLAG_CANCELLABLE } from '../rpc/protocol/cancellation';
+import { HANDLER_TARGET, MessageType, readArgs, writeArgs } from '../rpc/protocol/wire';
+import { spreadArguments } from './arguments';
+import { isCustomChannel, isPeerGone, isPosting, type EndpointListener, type PacketEndpoint } from './endpoints';
+import { unregisteredFunctionError } from './errors';
+import {
+  cancelPacket,
+  malformedPacket,
+  readPacket,
+  replyPacket,
+  requestPacket,
+  STATUS_FAIL,
+  STATUS_NOT_FOUND,
+  STATUS_OK,
+  type IncomingPacket,
+} from './packets';
+
+/** A call this side made, under the `_seq` it went out with. */
+interface SentCall {
+  /** The RPC core's id for it. */
+  id: number;
+  name: string;
+  cancellable: boolean;
+}
+
+/** A call this side serves, under the id the RPC core knows it by: what its reply must echo. */
+interface ServedCall {
+  seq: unknown;
+  name: unknown;
+  /** The sender's id, when an fdpipe invoker sent it. */
+  from: string | undefined;
+  /** Where a cancel finds it, when the sender can cancel. */
+  cancelKey: string | undefined;
+}
+
+const MAX_ID = 0x7fffffff;
+const ENDPOINT_GONE = Symbol('endpoint gone');
+
+// One counter for the process, not per channel: two Invokers on two custom channels over one bus then never send
+// the same _seq, even to an event-invoke callee, which echoes only _seq and name.
+let lastSeq = 0;
+
+/**
+ * The RPC core over an event-invoke endpoint. This is a Channel like any other to the RpcProtocol above it; at its
+ * edge it translates: the core's requests, replies and cancels become event-invoke packets, and packets become the
+ * core's messages. So calls, timeouts, cancellation and errors stay the core's, and the other side may be an
+ * event-invoke process. Only the low-level face's messages have packets; any other is refused.
+ *
+ * The core's ids are its own: calls going out get a `_seq` from a process-wide counter, and calls coming in get a
+ * core id here, their `_seq` and name kept to be echoed in the reply.
+ */
+export class PacketChannel extends AbstractChannel {
+  /** A Callee serves here. Requests are ignored otherwise, as by an event-invoke side that only invokes. */
+  serving = false;
+  /** Who this side is, in fdpipe's extras: replies to another fdpipe invoker on a shared bus are not ours. */
+  private readonly origin = randomBytes(9).toString('base64');
+  private readonly sent = new Map<number, SentCall>();
+  private readonly seqOfCall = new Map<number, number>();
+  private readonly served = new Map<number, ServedCall>();
+  private readonly servedByCancelKey = new Map<string, number>();
+  private lastServedId = 0;
+  private inbox: unknown[] = [];
+  private drainScheduled = false;
+  private readonly post: (packet: object) => void;
+  private readonly detach: () => void;
+
+  constructor(
+    endpoint: PacketEndpoint,
+    private readonly codec: ValueCodec,
+  ) {
+    super();
+    this.post = packetSender(endpoint, (error) => this.sendFailed(error));
+    // Every event goes through one queue drained on a microtask: a custom channel may deliver synchronously from
+    // inside our own send — an Invoker and a Callee sharing one BaseInvokerChannel — and the core must finish
+    // setting a call up before its reply comes in. One queue keeps a close behind the messages before it.
+    const onMessage: EndpointListener = (message) => this.enqueue(message);
+    const onGone: EndpointListener = () => this.enqueue(ENDPOINT_GONE);
+    const lifecycle = isCustomChannel(endpoint) ? [] : (['disconnect', 'exit', 'close'] as const);
+    endpoint.on('message', onMessage);
+    for (const event of lifecycle) endpoint.on(event, onGone);
+    this.detach = () => {
+      endpoint.removeListener('message', onMessage);
+      for (const event of lifecycle) endpoint.removeListener(event, onGone);
+    };
+  }
+
+  getWriteBuffer(): WriteBuffer {
+    return this.messageBuffer(this.translateOutgoing);
+  }
+
+  protected doClose(): void {
+    this.detach();
+    this.forgetAll();
+  }
+
+  // ---- the core's messages, going out as packets ---------------------------------------------------------------
+
+  private readonly translateOutgoing = (bytes: Uint8Array): void => {
+    const reader = new Uint8ArrayReadBuffer(bytes);
+    const type = reader.readUint8();
+    switch (type) {
+      case MessageType.Request:
+        return this.sendRequest(reader);
+      case MessageType.Reply:
+        return this.sendReply(reader, false);
+      case MessageType.ReplyError:
+        return this.sendReply(reader, true);
+      case MessageType.Cancel:
+        return this.sendCancel(reader.readLength());
+      case MessageType.Goodbye:
+        return this.sendGoodbye();
+      default:
+        throw new RpcProtocolError(
+          `event-invoke packets carry calls and their outcomes only; RPC message type ${type} has no packet`,
+        );
+    }
+  };
+
+  private sendRequest(reader: ReadBuffer): void {
+    const id = reader.readLength();
+    const flags = reader.readUint8();
+    const target = reader.readString();
+    const name = reader.readString();
+    if (target !== HANDLER_TARGET) {
+      throw new RpcProtocolError(`event-invoke packets call registered functions, not the service '${target}'`);
+    }
+    const args = readArgs(this.codec, reader);
+    const seq = nextSeq();
+    const cancellable = (flags & FLAG_CANCELLABLE) !== 0;
+    // Kept before the send: a channel that delivers at once must find the call.
+    this.sent.set(seq, { id, name, cancellable });
+    this.seqOfCall.set(id, seq);
+    try {
+      this.post(requestPacket(seq, name, args, this.origin, cancellable));
+    } catch (error) {
+      this.sent.delete(seq);
+      this.seqOfCall.delete(id);
+      throw error;
+    }
+  }
+
+  private sendReply(reader: ReadBuffer, isError: boolean): void {
+    const id = reader.readLength();
+    const call = this.served.get(id);
+    if (!call) return; // cancelled meanwhile: the core would not have answered it
+    const encoded = reader.sliceAtReadPosition();
+    const value = this.codec.decode(new Uint8ArrayReadBuffer(encoded));
+    // Forgotten only once sent: when the send throws (a value Node cannot serialize), the core answers the same
+    // call again with the reason.
+    this.post(isError ? failurePacket(call, value, encoded) : replyPacket(call.seq, call.name, STATUS_OK, value, call.from));
+    this.forgetServed(id, call);
+  }
+
+  private sendCancel(id: number): void {
+    const seq = this.seqOfCall.get(id);
+    if (seq === undefined) return;
+    const call = this.sent.get(seq);
+    this.sent.delete(seq);
+    this.seqOfCall.delete(id);
+    if (call?.cancellable) this.post(cancelPacket(seq, this.origin));
+  }
+
+  /**
+   * The core stopped on this side. Its Goodbye has no packet; what it means does: the calls this side still waits
+   * for are cancelled, and the calls it still serves are answered as failed, so no invoker waits for a reply
+   * that will not come.
+   */
+  private sendGoodbye(): void {
+    for (const [seq, call] of this.sent) {
+      if (call.cancellable) this.postQuietly(cancelPacket(seq, this.origin));
+    }
+    for (const call of this.served.values()) {
+      const reason = new ConnectionClosedError(
+        { kind: 'local', reason: 'the Callee stopped serving' },
+        `The call to ${String(call.name)}`,
+      );
+      this.postQuietly(failurePacket(call, reason, this.encode(reason)));
+    }
+    this.forgetAll();
+  }
+
+  /** For sends that must not throw, several in a row: each failure is reported and the rest still go. */
+  private postQuietly(packet: object): void {
+    try {
+      this.post(packet);
+    } catch (error) {
+      this.sendFailed(error);
+    }
+  }
+
+  // ---- packets, coming in as the core's messages ---------------------------------------------------------------
+
+  private enqueue(item: unknown): void {
+    this.inbox.push(item);
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    queueMicrotask(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.drainScheduled = false;
+    const items = this.inbox;
+    this.inbox = [];
+    for (const item of items) {
+      if (this.isClosed) return;
+      if (item === ENDPOINT_GONE) this.endpointGone();
+      else this.receive(item);
+    }
+  };
+
+  /** Runs in an endpoint's listener: whatever goes wrong is reported, never thrown into the endpoint. */
+  private receive(message: unknown): void {
+    try {
+      const packet = readPacket(message);
+      if (!packet) return;
+      switch (packet.kind) {
+        case 'request':
+          return this.receiveRequest(packet);
+        case 'reply':
+          return this.receiveReply(packet);
+        case 'cancel':
+          return this.receiveCancel(packet.seq, packet.from);
+      }
+    } catch (error) {
+      this.fireError(
+        error instanceof RpcProtocolError
+          ? error
+          : new RpcProtocolError(`Dropped an event-invoke packet that could not be handled: ${describeError(error)}`),
+      );
+    }
+  }
+
+  private receiveRequest(packet: Extract<IncomingPacket, { kind: 'request' }>): void {
+    if (!this.serving) return;
+    const id = this.nextServedId();
+    const cancelKey = packet.cancellable && packet.from !== undefined ? `${packet.from}\u0000${String(packet.seq)}` : undefined;
+    const call: ServedCall = { seq: packet.seq, name: packet.name, from: packet.from, cancelKey };
+    this.served.set(id, call);
+    if (cancelKey !== undefined) this.servedByCancelKey.set(cancelKey, id);
+    const name = packet.name;
+    if (typeof name !== 'string') {
+      // No function can be registered under anything but a string: answered as event-invoke answers it.
+      this.answerFailure(id, call, unregisteredFunctionError(name));
+      return;
+    }
+    let message: Uint8Array;
+    try {
+      message = this.build((buffer) => {
+        buffer
+          .writeUint8(MessageType.Request)
+          .writeLength(id)
+          .writeUint8(cancelKey !== undefined ? FLAG_CANCELLABLE : 0)
+          .writeString(HANDLER_TARGET)
+          .writeString(name);
+        writeArgs(this.codec, buffer, spreadArguments(packet.args));
+      });
+    } catch (error) {
+      // Arguments the core cannot carry (a cycle, from 'advanced' serialization): the caller learns why.
+      this.answerFailure(id, call, error);
+      return;
+    }
+    this.fireMessage(message);
+  }
+
+  private receiveReply(packet: Extract<IncomingPacket, { kind: 'reply' }>): void {
+    if (typeof packet.seq !== 'number') return;
+    const call = this.sent.get(packet.seq);
+    // Not a call of ours: another invoker's on a shared bus, or one that settled already (timeout, abort).
+    if (!call || call.name !== packet.name) return;
+    if (packet.to !== undefined && packet.to !== this.origin) return;
+    const status = packet.status;
+    if (typeof status !== 'number') throw malformedPacket(`the reply to "${call.name}" has a _status of ${typeof status}`);
+    this.sent.delete(packet.seq);
+    this.seqOfCall.delete(call.id);
+    if (status < STATUS_FAIL) {
+      let message: Uint8Array;
+      try {
+        message = this.build((buffer) => this.codec.encode(buffer.writeUint8(MessageType.Reply).writeLength(call.id), packet.payload));
+      } catch (error) {
+        message = this.replyError(call.id, this.encode(error));
+      }
+      this.fireMessage(message);
+    } else if (packet.error !== undefined) {
+      // An fdpipe callee sent the rejection in the core's own encoding: it arrives whole.
+      this.fireMessage(this.replyError(call.id, Buffer.from(packet.error, 'base64')));
+    } else {
+      this.fireMessage(this.replyError(call.id, this.encode(remoteFailure(status, packet.payload))));
+    }
+  }
+
+  private receiveCancel(seq: number, from: string): void {
+    if (!this.serving) return;
+    const key = `${from}\u0000${seq}`;
+    const id = this.servedByCancelKey.get(key);
+    if (id === undefined) return;
+    const call = this.served.get(id);
+    if (call) this.forgetServed(id, call);
+    this.fireMessage(this.build((buffer) => buffer.writeUint8(MessageType.Cancel).writeLength(id)));
+  }
+
+  private endpointGone(): void {
+    if (this.isClosed) return;
+    this.detach();
+    this.forgetAll();
+    this.fireClose({ kind: 'remote', reason: 'the other side went away' });
+  }
+
+  /** Answers a served call here, without the core: it never reached the core. */
+  private answerFailure(id: number, call: ServedCall, reason: unknown): void {
+    this.forgetServed(id, call);
+    this.postQuietly(failurePacket(call, reason, this.encode(reason)));
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------------------------------------
+
+  private forgetServed(id: number, call: ServedCall): void {
+    this.served.delete(id);
+    if (call.cancelKey !== undefined && this.servedByCancelKey.get(call.cancelKey) === id) {
+      this.servedByCancelKey.delete(call.cancelKey);
+    }
+  }
+
+  private forgetAll(): void {
+    this.sent.clear();
+    this.seqOfCall.clear();
+    this.served.clear();
+    this.servedByCancelKey.clear();
+  }
+
+  private nextServedId(): number {
+    if (this.served.size >= MAX_ID) throw new RangeError('Every id is in use by a call being served');
+    let id = this.lastServedId;
+    do {
+      id = id >= MAX_ID ? 1 : id + 1;
+    } while (this.served.has(id));
+    return (this.lastServedId = id);
+  }
+
+  private sendFailed(error: unknown): void {
+    if (this.isClosed || isPeerGone(error)) return;
+    this.fireError(error instanceof Error ? error : new RpcProtocolError(String(error)));
+  }
+
+  private build(write: (buffer: WriteBuffer) => void): Uint8Array {
+    let message: Uint8Array | undefined;
+    const buffer = new Uint8ArrayWriteBuffer((bytes) => {
+      message = bytes;
+    });
+    write(buffer);
+    buffer.commit();
+    return message!;
+  }
+
+  private encode(value: unknown): Uint8Array {
+    return this.build((buffer) => this.codec.encode(buffer, value));
+  }
+
+  private replyError(id: number, encodedValue: Uint8Array): Uint8Array {
+    return this.build((buffer) => buffer.writeUint8(MessageType.ReplyError).writeLength(id).writeRaw(encodedValue));
+  }
+}
+
+function nextSeq(): number {
+  lastSeq = lastSeq >= MAX_ID ? 1 : lastSeq + 1;
+  return lastSeq;
+}
+
+/** How packets leave through `endpoint`. */
+function packetSender(endpoint: PacketEndpoint, onFailed: (error: Error) => void): (packet: object) => void {
+  if (isPosting(endpoint)) return (packet) => endpoint.postMessage(packet);
+  // A custom channel's send takes the packet alone, as event-invoke calls it.
+  if (isCustomChannel(endpoint)) return (packet) => void endpoint.send!(packet);
+  // Node's IPC: with a callback, a failed send comes back here instead of as an 'error' event that, unheard,
+  // would crash the process.
+  const onSent = (error: Error | null) => {
+    if (error) onFailed(error);
+  };
+  return (packet) => {
+    if (typeof endpoint.send !== 'function') {
+      throw new ConnectionClosedError({ kind: 'local', reason: 'this process has no IPC channel' }, 'Sending');
+    }
+    endpoint.send(packet, undefined, undefined, onSent);
+  };
+}
+
+/** A failure reply: status 2 for a missing function, 1 otherwise; the rejection whole in fdpipe's extras. */
+function failurePacket(call: ServedCall, reason: unknown, encoded: Uint8Array): object {
+  const status = reason instanceof Error && reason.name === 'MethodNotFoundError' ? STATUS_NOT_FOUND : STATUS_FAIL;
+  const base64 = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('base64');
+  return replyPacket(call.seq, call.name, status, messageOf(reason), call.from, base64);
+}
+
+/** What event-invoke puts in a failure's payload: the message. */
+function messageOf(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  if (typeof reason === 'object' && reason !== null && typeof (reason as { message?: unknown }).message === 'string') {
+    return (reason as { message: string }).message;
+  }
+  return String(reason);
+}
+
+/** A failure from a callee that sent only a message (event-invoke's): a stack of its own would only mislead. */
+function remoteFailure(status: number, payload: unknown): Error {
+  const message = payload === undefined ? '' : String(payload);
+  const error = status === STATUS_NOT_FOUND ? new MethodNotFoundError(message) : new Error(message);
+  error.stack = `${error.name}: ${message}`;
+  return error;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
