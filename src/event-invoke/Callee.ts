@@ -3,7 +3,8 @@ import { warnUnhandled } from '../common/warn';
 import { RpcProtocol } from '../rpc/RpcProtocol';
 import { lease, type FunctionSource, type Lease } from './connections';
 import { addDisposeSymbol } from './dispose';
-import { isChannel, isPeerGone, type EndpointListener, type EventInvokeTarget, type PacketEndpoint } from './endpoints';
+import type { EndpointListener } from '../channel/MessageEndpointChannel';
+import { assertTarget, isChannel, isPeerGone, type EventInvokeTarget, type PacketEndpoint } from './endpoints';
 import { AlreadyListenedError, ChannelNotConnectedError, RegisterError } from './errors';
 import type { CalleeFunction, CalleeOptions, Registrable } from './types';
 
@@ -33,7 +34,9 @@ export class Callee {
     private readonly options: CalleeOptions = {},
   ) {
     // event-invoke takes any missing channel, null included, as `process`.
-    this.channel = channel ?? process;
+    const target = channel ?? process;
+    assertTarget(target);
+    this.channel = target;
   }
 
   /**

@@ -9,7 +9,9 @@ import { ConnectionClosedError, MethodNotFoundError, RpcProtocolError } from '..
 import { FLAG_CANCELLABLE } from '../rpc/protocol/cancellation';
 import { HANDLER_TARGET, MessageType, readArgs, writeArgs } from '../rpc/protocol/wire';
 import { spreadArguments } from './arguments';
-import { isCustomChannel, isPeerGone, isPosting, type EndpointListener, type PacketEndpoint } from './endpoints';
+import type { EndpointListener } from '../channel/MessageEndpointChannel';
+import { toDisposable, type Disposable } from '../common/lifecycle';
+import { isCustomChannel, isPeerGone, isPosting, type PacketEndpoint } from './endpoints';
 import { unregisteredFunctionError } from './errors';
 import {
   cancelPacket,
@@ -70,7 +72,7 @@ export class PacketChannel extends AbstractChannel {
   private inbox: unknown[] = [];
   private drainScheduled = false;
   private readonly post: (packet: object) => void;
-  private readonly detach: () => void;
+  private readonly detach: Disposable;
 
   constructor(
     endpoint: PacketEndpoint,
@@ -86,10 +88,12 @@ export class PacketChannel extends AbstractChannel {
     const lifecycle = isCustomChannel(endpoint) ? [] : (['disconnect', 'exit', 'close'] as const);
     endpoint.on('message', onMessage);
     for (const event of lifecycle) endpoint.on(event, onGone);
-    this.detach = () => {
-      endpoint.removeListener('message', onMessage);
-      for (const event of lifecycle) endpoint.removeListener(event, onGone);
-    };
+    this.detach = this.register(
+      toDisposable(() => {
+        endpoint.removeListener('message', onMessage);
+        for (const event of lifecycle) endpoint.removeListener(event, onGone);
+      }),
+    );
   }
 
   getWriteBuffer(): WriteBuffer {
@@ -97,7 +101,7 @@ export class PacketChannel extends AbstractChannel {
   }
 
   protected doClose(): void {
-    this.detach();
+    this.detach.dispose();
     this.forgetAll();
   }
 
@@ -308,7 +312,7 @@ export class PacketChannel extends AbstractChannel {
 
   private endpointGone(): void {
     if (this.isClosed) return;
-    this.detach();
+    this.detach.dispose();
     this.forgetAll();
     this.fireClose({ kind: 'remote', reason: 'the other side went away' });
   }

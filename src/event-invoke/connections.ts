@@ -2,7 +2,7 @@ import type { Disposable } from '../common/lifecycle';
 import { ValueCodec } from '../rpc/codec';
 import { currentCallSignal } from '../rpc/protocol/cancellation';
 import { RpcProtocol } from '../rpc/RpcProtocol';
-import { isChannel, type EventInvokeTarget } from './endpoints';
+import { assertTarget, isChannel, type EventInvokeTarget } from './endpoints';
 import { unregisteredFunctionError } from './errors';
 import { PacketChannel } from './PacketChannel';
 import type { CalleeFunction } from './types';
@@ -40,6 +40,7 @@ export interface Lease {
 }
 
 export function lease(target: EventInvokeTarget): Lease {
+  assertTarget(target);
   let connection = connections.get(target);
   if (!connection || (connection.ownsProtocol && connection.protocol.isDisposed)) {
     connection = open(target);

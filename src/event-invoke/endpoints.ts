@@ -1,4 +1,5 @@
 import type { Channel } from '../channel/Channel';
+import type { EndpointListener } from '../channel/MessageEndpointChannel';
 import { RpcProtocol } from '../rpc/RpcProtocol';
 import { BaseCalleeChannel } from './BaseCalleeChannel';
 import { BaseInvokerChannel } from './BaseInvokerChannel';
@@ -8,7 +9,6 @@ import { BaseInvokerChannel } from './BaseInvokerChannel';
 
 /** The endpoint events the face listens to. */
 export type EndpointEvent = 'message' | 'error' | 'disconnect' | 'exit' | 'close';
-export type EndpointListener = (...args: unknown[]) => void;
 
 export interface EndpointEvents {
   on(event: EndpointEvent, listener: EndpointListener): unknown;
@@ -40,6 +40,28 @@ export type PacketEndpoint = SendingPacketEndpoint | PostingPacketEndpoint;
  * processes can be on the other side), or an fdpipe Channel or RpcProtocol (fdpipe's binary protocol).
  */
 export type EventInvokeTarget = PacketEndpoint | Channel | RpcProtocol;
+
+/**
+ * Checks what JavaScript callers may pass: anything else would fail deep inside with a TypeError about a missing
+ * property, where this one says what is wanted.
+ */
+export function assertTarget(target: unknown): asserts target is EventInvokeTarget {
+  const ok =
+    typeof target === 'object' &&
+    target !== null &&
+    (target instanceof RpcProtocol ||
+      isChannel(target as EventInvokeTarget) ||
+      (typeof (target as EndpointEvents).on === 'function' &&
+        typeof (target as EndpointEvents).removeListener === 'function'));
+  if (!ok) {
+    throw new TypeError(
+      `An Invoker or Callee runs over a ChildProcess, process, a Worker, parentPort, a MessagePort, a custom ` +
+        `channel (an EventEmitter with send()), an fdpipe Channel or an RpcProtocol; got ${
+          target === null ? 'null' : typeof target
+        }`,
+    );
+  }
+}
 
 export function isChannel(target: EventInvokeTarget): target is Channel {
   return typeof (target as Channel).getWriteBuffer === 'function' && typeof (target as Channel).onMessage === 'function';

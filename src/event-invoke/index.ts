@@ -16,7 +16,6 @@ export type {
   SendingPacketEndpoint,
   PostingPacketEndpoint,
   EndpointEvent,
-  EndpointListener,
   EndpointEvents,
 } from './endpoints';
 export type {

@@ -274,6 +274,15 @@ describe.each(transports)('Invoker over %s', (_name, makePair) => {
 });
 
 describe('Invoker, whatever the transport', () => {
+  test('what is no channel at all is refused at once, saying what is wanted', () => {
+    for (const target of [undefined, null, 42, 'child', {}, { send() {} }]) {
+      expect(() => new Invoker(target as never)).toThrow(TypeError);
+      expect(() => new Invoker(target as never)).toThrow(/^An Invoker or Callee runs over a ChildProcess/);
+    }
+    for (const target of [42, 'child', {}]) expect(() => new Callee(target as never)).toThrow(TypeError);
+    expect(() => new Callee(null as never)).not.toThrow(); // event-invoke's rule: no channel means process
+  });
+
   test('a custom channel must be connected before calls go out', async () => {
     const { invokerSide, calleeSide } = wire();
     invokerSide.disconnect();
