@@ -69,9 +69,11 @@ export class PacketChannel extends AbstractChannel {
   private readonly served = new Map<number, ServedCall>();
   private readonly servedByCancelKey = new Map<string, number>();
   private lastServedId = 0;
-  private inbox: unknown[] = [];
-  private drainScheduled = false;
-  private readonly post: (packet: object) => void;
+  /** Set while this side is inside its own send; see arrive(). */
+  private sending = false;
+  /** Events that came in while sending, and those after them, until the microtask that handles them. */
+  private inbox: unknown[] | undefined;
+  private readonly send: (packet: object) => void;
   private readonly detach: Disposable;
 
   constructor(
@@ -79,12 +81,9 @@ export class PacketChannel extends AbstractChannel {
     private readonly codec: ValueCodec,
   ) {
     super();
-    this.post = packetSender(endpoint, (error) => this.sendFailed(error));
-    // Every event goes through one queue drained on a microtask: a custom channel may deliver synchronously from
-    // inside our own send — an Invoker and a Callee sharing one BaseInvokerChannel — and the core must finish
-    // setting a call up before its reply comes in. One queue keeps a close behind the messages before it.
-    const onMessage: EndpointListener = (message) => this.enqueue(message);
-    const onGone: EndpointListener = () => this.enqueue(ENDPOINT_GONE);
+    this.send = packetSender(endpoint, (error) => this.sendFailed(error));
+    const onMessage: EndpointListener = (message) => this.arrive(message);
+    const onGone: EndpointListener = () => this.arrive(ENDPOINT_GONE);
     const lifecycle = isCustomChannel(endpoint) ? [] : (['disconnect', 'exit', 'close'] as const);
     endpoint.on('message', onMessage);
     for (const event of lifecycle) endpoint.on(event, onGone);
@@ -191,6 +190,15 @@ export class PacketChannel extends AbstractChannel {
     this.forgetAll();
   }
 
+  private post(packet: object): void {
+    this.sending = true;
+    try {
+      this.send(packet);
+    } finally {
+      this.sending = false;
+    }
+  }
+
   /** For sends that must not throw, several in a row: each failure is reported and the rest still go. */
   private postQuietly(packet: object): void {
     try {
@@ -202,23 +210,36 @@ export class PacketChannel extends AbstractChannel {
 
   // ---- packets, coming in as the core's messages ---------------------------------------------------------------
 
-  private enqueue(item: unknown): void {
+  /**
+   * An endpoint event, handled as it comes — unless it comes from inside our own send, as a custom channel may
+   * deliver at once (an Invoker and a Callee sharing one BaseInvokerChannel): the core must finish setting a call
+   * up before its reply comes in. Such an event, and every one after it until then, waits for a microtask, in
+   * order, so a close stays behind the messages before it.
+   */
+  private arrive(item: unknown): void {
+    if (!this.sending && this.inbox === undefined) {
+      this.handle(item);
+      return;
+    }
+    if (this.inbox === undefined) {
+      this.inbox = [];
+      queueMicrotask(this.drain);
+    }
     this.inbox.push(item);
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    queueMicrotask(this.drain);
   }
 
   private readonly drain = (): void => {
-    this.drainScheduled = false;
-    const items = this.inbox;
-    this.inbox = [];
-    for (const item of items) {
-      if (this.isClosed) return;
-      if (item === ENDPOINT_GONE) this.endpointGone();
-      else this.receive(item);
-    }
+    const inbox = this.inbox ?? [];
+    // What arrives meanwhile joins this same queue, behind what waits already.
+    for (let i = 0; i < inbox.length; i++) this.handle(inbox[i]);
+    this.inbox = undefined;
   };
+
+  private handle(item: unknown): void {
+    if (this.isClosed) return;
+    if (item === ENDPOINT_GONE) this.endpointGone();
+    else this.receive(item);
+  }
 
   /** Runs in an endpoint's listener: whatever goes wrong is reported, never thrown into the endpoint. */
   private receive(message: unknown): void {

@@ -181,6 +181,18 @@ describe('packets an fdpipe Callee answers', () => {
     expect(nameless.name).toBeUndefined();
   });
 
+  test('a call that arrives just before destroy() is answered as failed, not dropped', async () => {
+    callee.register(function stall() {
+      return new Promise(() => {});
+    });
+    channel.emit('message', { _seq: 9, name: 'stall', _from: 'invoker' });
+    callee.destroy();
+    await turns();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ _seq: 9, _status: 1, name: 'stall', _from: 'callee' });
+    expect(sent[0].payload).toMatch(/the connection closed: the Callee stopped serving/);
+  });
+
   test("a call from an fdpipe invoker is answered to it, in fdpipe's extras", async () => {
     expect(await answer({ _seq: 8, name: 'foo', _from: 'invoker', _fdpipe: { from: 'me' } })).toEqual({
       _seq: 8,
@@ -202,16 +214,28 @@ describe('what is not a packet for us', () => {
 
   test("other traffic on the endpoint is ignored, silently: nothing without event-invoke's _from mark", async () => {
     const { invokerSide, calleeSide } = wire();
-    const callee = new Callee(calleeSide).register(foo).listen();
+    const release = gate<string>();
+    const callee = new Callee(calleeSide)
+      .register(function hold() {
+        return release.promise;
+      })
+      .listen();
     const invoker = new Invoker(invokerSide);
-    for (const message of [undefined, null, 'foo', 42, [], [1, 2], {}, { name: 'foo' }, { fdpipe: 1, data: 'AA==' }]) {
+    const call = invoker.invoke('hold');
+    await turns();
+    const seq = invokerSide.sent[0]._seq;
+    const unmarked = [undefined, null, 'foo', 42, [], [1, 2], {}, { name: 'hold' }, { fdpipe: 1, data: 'AA==' }];
+    for (const message of unmarked) {
       calleeSide.emit('message', message);
       invokerSide.emit('message', message);
     }
-    invokerSide.emit('message', { _seq: 1, name: 'foo', _from: 'someone else' });
+    // Shaped like an outcome of the pending call, but without the mark of a callee.
+    invokerSide.emit('message', { _seq: seq, _status: 0, name: 'hold', payload: 'hijacked' });
+    invokerSide.emit('message', { _seq: seq, _status: 0, name: 'hold', payload: 'hijacked', _from: 'someone' });
     await turns();
     expect(calleeSide.sent).toEqual([]);
-    expect(await invoker.invoke('foo')).toBe('foo.a.b');
+    release.open('the real result');
+    expect(await call).toBe('the real result');
     expect(warn).not.toHaveBeenCalled();
     invoker.destroy();
     callee.destroy();
@@ -321,6 +345,27 @@ describe('custom channels on a shared bus', () => {
     invoker.destroy();
     callee.destroy();
     expect(bus.listenerCount('message')).toBe(1);
+  });
+
+  test('alone on a bus, an Invoker hears its own call and leaves it: nobody answers it', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const bus = new EventEmitter();
+      const heard: unknown[] = [];
+      bus.on('message', (packet) => heard.push(packet));
+      const channel = new BusInvokerChannel(bus);
+      channel.connect();
+      const invoker = new Invoker(channel);
+      const call = settled(invoker.invoke('max', [1, 2], { timeout: 0 }));
+      await turns();
+      jest.advanceTimersByTime(60_000);
+      await turns();
+      expect(heard).toHaveLength(1);
+      invoker.destroy();
+      expect((await call).error.message).toMatch(/^rejected by destroy\(\)/);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('an Invoker and a Callee sharing one base channel talk to each other through it', async () => {
