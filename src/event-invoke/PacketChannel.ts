@@ -4,51 +4,29 @@ import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from '../channel/AbstractChannel';
+import type { EndpointListener } from '../channel/MessageEndpointChannel';
+import { toDisposable, type Disposable } from '../common/lifecycle';
 import type { ValueCodec } from '../rpc/codec';
-import { ConnectionClosedError, MethodNotFoundError, RpcProtocolError } from '../rpc/errors';
+import { ConnectionClosedError, RpcProtocolError } from '../rpc/errors';
 import { FLAG_CANCELLABLE } from '../rpc/protocol/cancellation';
 import { HANDLER_TARGET, MessageType, readArgs, writeArgs } from '../rpc/protocol/wire';
 import { spreadArguments } from './arguments';
-import type { EndpointListener } from '../channel/MessageEndpointChannel';
-import { toDisposable, type Disposable } from '../common/lifecycle';
-import { isCustomChannel, isPeerGone, isPosting, type PacketEndpoint } from './endpoints';
-import { unregisteredFunctionError } from './errors';
+import { SentCalls, ServedCalls, type ServedCall } from './calls';
+import { isCustomChannel, isPeerGone, packetSender, type PacketEndpoint } from './endpoints';
+import { payloadFailure, unregisteredFunctionError } from './errors';
 import {
   cancelPacket,
+  failurePacket,
   malformedPacket,
   readPacket,
   replyPacket,
   requestPacket,
   STATUS_FAIL,
-  STATUS_NOT_FOUND,
   STATUS_OK,
   type IncomingPacket,
 } from './packets';
 
-/** A call this side made, under the `_seq` it went out with. */
-interface SentCall {
-  /** The RPC core's id for it. */
-  id: number;
-  name: string;
-  cancellable: boolean;
-}
-
-/** A call this side serves, under the id the RPC core knows it by: what its reply must echo. */
-interface ServedCall {
-  seq: unknown;
-  name: unknown;
-  /** The sender's id, when an fdpipe invoker sent it. */
-  from: string | undefined;
-  /** Where a cancel finds it, when the sender can cancel. */
-  cancelKey: string | undefined;
-}
-
-const MAX_ID = 0x7fffffff;
 const ENDPOINT_GONE = Symbol('endpoint gone');
-
-// One counter for the process, not per channel: two Invokers on two custom channels over one bus then never send
-// the same _seq, even to an event-invoke callee, which echoes only _seq and name.
-let lastSeq = 0;
 
 /**
  * The RPC core over an event-invoke endpoint. This is a Channel like any other to the RpcProtocol above it; at its
@@ -56,19 +34,16 @@ let lastSeq = 0;
  * core's messages. So calls, timeouts, cancellation and errors stay the core's, and the other side may be an
  * event-invoke process. Only the low-level face's messages have packets; any other is refused.
  *
- * The core's ids are its own: calls going out get a `_seq` from a process-wide counter, and calls coming in get a
- * core id here, their `_seq` and name kept to be echoed in the reply.
+ * The core's ids are its own: calls going out get a `_seq`, and calls coming in get a core id here, their `_seq`
+ * and name kept to be echoed in the reply.
  */
 export class PacketChannel extends AbstractChannel {
   /** A Callee serves here. Requests are ignored otherwise, as by an event-invoke side that only invokes. */
   serving = false;
   /** Who this side is, in fdpipe's extras: replies to another fdpipe invoker on a shared bus are not ours. */
   private readonly origin = randomBytes(9).toString('base64');
-  private readonly sent = new Map<number, SentCall>();
-  private readonly seqOfCall = new Map<number, number>();
-  private readonly served = new Map<number, ServedCall>();
-  private readonly servedByCancelKey = new Map<string, number>();
-  private lastServedId = 0;
+  private readonly sent = new SentCalls();
+  private readonly served = new ServedCalls();
   /** Set while this side is inside its own send; see arrive(). */
   private sending = false;
   /** Events that came in while sending, and those after them, until the microtask that handles them. */
@@ -129,23 +104,19 @@ export class PacketChannel extends AbstractChannel {
 
   private sendRequest(reader: ReadBuffer): void {
     const id = reader.readLength();
-    const flags = reader.readUint8();
+    const cancellable = (reader.readUint8() & FLAG_CANCELLABLE) !== 0;
     const target = reader.readString();
     const name = reader.readString();
     if (target !== HANDLER_TARGET) {
       throw new RpcProtocolError(`event-invoke packets call registered functions, not the service '${target}'`);
     }
     const args = readArgs(this.codec, reader);
-    const seq = nextSeq();
-    const cancellable = (flags & FLAG_CANCELLABLE) !== 0;
     // Kept before the send: a channel that delivers at once must find the call.
-    this.sent.set(seq, { id, name, cancellable });
-    this.seqOfCall.set(id, seq);
+    const seq = this.sent.add({ id, name, cancellable });
     try {
       this.post(requestPacket(seq, name, args, this.origin, cancellable));
     } catch (error) {
       this.sent.delete(seq);
-      this.seqOfCall.delete(id);
       throw error;
     }
   }
@@ -158,16 +129,19 @@ export class PacketChannel extends AbstractChannel {
     const value = this.codec.decode(new Uint8ArrayReadBuffer(encoded));
     // Forgotten only once sent: when the send throws (a value Node cannot serialize), the core answers the same
     // call again with the reason.
-    this.post(isError ? failurePacket(call, value, encoded) : replyPacket(call.seq, call.name, STATUS_OK, value, call.from));
-    this.forgetServed(id, call);
+    this.post(
+      isError
+        ? failurePacket(call.seq, call.name, call.from, value, encoded)
+        : replyPacket(call.seq, call.name, STATUS_OK, value, call.from),
+    );
+    this.served.delete(id);
   }
 
   private sendCancel(id: number): void {
-    const seq = this.seqOfCall.get(id);
+    const seq = this.sent.seqOf(id);
     if (seq === undefined) return;
     const call = this.sent.get(seq);
     this.sent.delete(seq);
-    this.seqOfCall.delete(id);
     if (call?.cancellable) this.post(cancelPacket(seq, this.origin));
   }
 
@@ -177,17 +151,16 @@ export class PacketChannel extends AbstractChannel {
    * that will not come.
    */
   private sendGoodbye(): void {
-    for (const [seq, call] of this.sent) {
+    this.sent.drain((seq, call) => {
       if (call.cancellable) this.postQuietly(cancelPacket(seq, this.origin));
-    }
-    for (const call of this.served.values()) {
+    });
+    this.served.drain((call) => {
       const reason = new ConnectionClosedError(
         { kind: 'local', reason: 'the Callee stopped serving' },
         `The call to ${String(call.name)}`,
       );
-      this.postQuietly(failurePacket(call, reason, this.encode(reason)));
-    }
-    this.forgetAll();
+      this.postQuietly(failurePacket(call.seq, call.name, call.from, reason, this.encode(reason)));
+    });
   }
 
   private post(packet: object): void {
@@ -265,11 +238,7 @@ export class PacketChannel extends AbstractChannel {
 
   private receiveRequest(packet: Extract<IncomingPacket, { kind: 'request' }>): void {
     if (!this.serving) return;
-    const id = this.nextServedId();
-    const cancelKey = packet.cancellable && packet.from !== undefined ? `${packet.from}\u0000${String(packet.seq)}` : undefined;
-    const call: ServedCall = { seq: packet.seq, name: packet.name, from: packet.from, cancelKey };
-    this.served.set(id, call);
-    if (cancelKey !== undefined) this.servedByCancelKey.set(cancelKey, id);
+    const { id, call } = this.served.add(packet.seq, packet.name, packet.from, packet.cancellable);
     const name = packet.name;
     if (typeof name !== 'string') {
       // No function can be registered under anything but a string: answered as event-invoke answers it.
@@ -282,7 +251,7 @@ export class PacketChannel extends AbstractChannel {
         buffer
           .writeUint8(MessageType.Request)
           .writeLength(id)
-          .writeUint8(cancelKey !== undefined ? FLAG_CANCELLABLE : 0)
+          .writeUint8(call.cancelKey !== undefined ? FLAG_CANCELLABLE : 0)
           .writeString(HANDLER_TARGET)
           .writeString(name);
         writeArgs(this.codec, buffer, spreadArguments(packet.args));
@@ -302,13 +271,16 @@ export class PacketChannel extends AbstractChannel {
     if (!call || call.name !== packet.name) return;
     if (packet.to !== undefined && packet.to !== this.origin) return;
     const status = packet.status;
-    if (typeof status !== 'number') throw malformedPacket(`the reply to "${call.name}" has a _status of ${typeof status}`);
+    if (typeof status !== 'number') {
+      throw malformedPacket(`the reply to "${call.name}" has a _status of ${typeof status}`);
+    }
     this.sent.delete(packet.seq);
-    this.seqOfCall.delete(call.id);
     if (status < STATUS_FAIL) {
       let message: Uint8Array;
       try {
-        message = this.build((buffer) => this.codec.encode(buffer.writeUint8(MessageType.Reply).writeLength(call.id), packet.payload));
+        message = this.build((buffer) => {
+          this.codec.encode(buffer.writeUint8(MessageType.Reply).writeLength(call.id), packet.payload);
+        });
       } catch (error) {
         message = this.replyError(call.id, this.encode(error));
       }
@@ -317,17 +289,15 @@ export class PacketChannel extends AbstractChannel {
       // An fdpipe callee sent the rejection in the core's own encoding: it arrives whole.
       this.fireMessage(this.replyError(call.id, Buffer.from(packet.error, 'base64')));
     } else {
-      this.fireMessage(this.replyError(call.id, this.encode(remoteFailure(status, packet.payload))));
+      this.fireMessage(this.replyError(call.id, this.encode(payloadFailure(status, packet.payload))));
     }
   }
 
   private receiveCancel(seq: number, from: string): void {
     if (!this.serving) return;
-    const key = `${from}\u0000${seq}`;
-    const id = this.servedByCancelKey.get(key);
+    const id = this.served.idToCancel(from, seq);
     if (id === undefined) return;
-    const call = this.served.get(id);
-    if (call) this.forgetServed(id, call);
+    this.served.delete(id);
     this.fireMessage(this.build((buffer) => buffer.writeUint8(MessageType.Cancel).writeLength(id)));
   }
 
@@ -340,39 +310,21 @@ export class PacketChannel extends AbstractChannel {
 
   /** Answers a served call here, without the core: it never reached the core. */
   private answerFailure(id: number, call: ServedCall, reason: unknown): void {
-    this.forgetServed(id, call);
-    this.postQuietly(failurePacket(call, reason, this.encode(reason)));
-  }
-
-  // ---- bookkeeping ---------------------------------------------------------------------------------------------
-
-  private forgetServed(id: number, call: ServedCall): void {
     this.served.delete(id);
-    if (call.cancelKey !== undefined && this.servedByCancelKey.get(call.cancelKey) === id) {
-      this.servedByCancelKey.delete(call.cancelKey);
-    }
+    this.postQuietly(failurePacket(call.seq, call.name, call.from, reason, this.encode(reason)));
   }
 
   private forgetAll(): void {
     this.sent.clear();
-    this.seqOfCall.clear();
     this.served.clear();
-    this.servedByCancelKey.clear();
-  }
-
-  private nextServedId(): number {
-    if (this.served.size >= MAX_ID) throw new RangeError('Every id is in use by a call being served');
-    let id = this.lastServedId;
-    do {
-      id = id >= MAX_ID ? 1 : id + 1;
-    } while (this.served.has(id));
-    return (this.lastServedId = id);
   }
 
   private sendFailed(error: unknown): void {
     if (this.isClosed || isPeerGone(error)) return;
     this.fireError(error instanceof Error ? error : new RpcProtocolError(String(error)));
   }
+
+  // ---- the core's messages, built here -------------------------------------------------------------------------
 
   private build(write: (buffer: WriteBuffer) => void): Uint8Array {
     let message: Uint8Array | undefined;
@@ -391,53 +343,6 @@ export class PacketChannel extends AbstractChannel {
   private replyError(id: number, encodedValue: Uint8Array): Uint8Array {
     return this.build((buffer) => buffer.writeUint8(MessageType.ReplyError).writeLength(id).writeRaw(encodedValue));
   }
-}
-
-function nextSeq(): number {
-  lastSeq = lastSeq >= MAX_ID ? 1 : lastSeq + 1;
-  return lastSeq;
-}
-
-/** How packets leave through `endpoint`. */
-function packetSender(endpoint: PacketEndpoint, onFailed: (error: Error) => void): (packet: object) => void {
-  if (isPosting(endpoint)) return (packet) => endpoint.postMessage(packet);
-  // A custom channel's send takes the packet alone, as event-invoke calls it.
-  if (isCustomChannel(endpoint)) return (packet) => void endpoint.send!(packet);
-  // Node's IPC: with a callback, a failed send comes back here instead of as an 'error' event that, unheard,
-  // would crash the process.
-  const onSent = (error: Error | null) => {
-    if (error) onFailed(error);
-  };
-  return (packet) => {
-    if (typeof endpoint.send !== 'function') {
-      throw new ConnectionClosedError({ kind: 'local', reason: 'this process has no IPC channel' }, 'Sending');
-    }
-    endpoint.send(packet, undefined, undefined, onSent);
-  };
-}
-
-/** A failure reply: status 2 for a missing function, 1 otherwise; the rejection whole in fdpipe's extras. */
-function failurePacket(call: ServedCall, reason: unknown, encoded: Uint8Array): object {
-  const status = reason instanceof Error && reason.name === 'MethodNotFoundError' ? STATUS_NOT_FOUND : STATUS_FAIL;
-  const base64 = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('base64');
-  return replyPacket(call.seq, call.name, status, messageOf(reason), call.from, base64);
-}
-
-/** What event-invoke puts in a failure's payload: the message. */
-function messageOf(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  if (typeof reason === 'object' && reason !== null && typeof (reason as { message?: unknown }).message === 'string') {
-    return (reason as { message: string }).message;
-  }
-  return String(reason);
-}
-
-/** A failure from a callee that sent only a message (event-invoke's): a stack of its own would only mislead. */
-function remoteFailure(status: number, payload: unknown): Error {
-  const message = payload === undefined ? '' : String(payload);
-  const error = status === STATUS_NOT_FOUND ? new MethodNotFoundError(message) : new Error(message);
-  error.stack = `${error.name}: ${message}`;
-  return error;
 }
 
 function describeError(error: unknown): string {

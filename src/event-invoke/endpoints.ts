@@ -1,5 +1,6 @@
 import type { Channel } from '../channel/Channel';
 import type { EndpointListener } from '../channel/MessageEndpointChannel';
+import { ConnectionClosedError } from '../rpc/errors';
 import { RpcProtocol } from '../rpc/RpcProtocol';
 import { BaseCalleeChannel } from './BaseCalleeChannel';
 import { BaseInvokerChannel } from './BaseInvokerChannel';
@@ -94,4 +95,22 @@ const PEER_GONE_CODES = new Set(['EPIPE', 'ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_DIS
 export function isPeerGone(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' && PEER_GONE_CODES.has(code);
+}
+
+/** How packets leave through `endpoint`; `onFailed` hears of sends that fail after they left. */
+export function packetSender(endpoint: PacketEndpoint, onFailed: (error: Error) => void): (packet: object) => void {
+  if (isPosting(endpoint)) return (packet) => endpoint.postMessage(packet);
+  // A custom channel's send takes the packet alone, as event-invoke calls it.
+  if (isCustomChannel(endpoint)) return (packet) => void endpoint.send!(packet);
+  // Node's IPC: with a callback, a failed send comes back here instead of as an 'error' event that, unheard,
+  // would crash the process.
+  const onSent = (error: Error | null) => {
+    if (error) onFailed(error);
+  };
+  return (packet) => {
+    if (typeof endpoint.send !== 'function') {
+      throw new ConnectionClosedError({ kind: 'local', reason: 'this process has no IPC channel' }, 'Sending');
+    }
+    endpoint.send(packet, undefined, undefined, onSent);
+  };
 }

@@ -1,5 +1,6 @@
 import type { ChannelCloseEvent } from '../channel/Channel';
 import { ConnectionClosedError, MethodNotFoundError, TimeoutError } from '../rpc/errors';
+import { STATUS_NOT_FOUND } from './packets';
 
 // Each message starts with event-invoke's own text for the same failure, so code that matches on those texts keeps
 // working; what follows is ours. Where a failure is one the RPC core already has a class for, it is that class.
@@ -56,6 +57,17 @@ export function invokeTimeoutError(method: string, timeout: number): TimeoutErro
 /** No function of that name is registered with the Callee: a MethodNotFoundError with event-invoke's text. */
 export function unregisteredFunctionError(name: unknown): MethodNotFoundError {
   return new MethodNotFoundError(`unregistered function: "${String(name)}"`);
+}
+
+/**
+ * What a failure reply from an event-invoke callee stands for: it carries only a message (and, with status 2, that
+ * the function is missing). No stack of its own, which would only point here, mistaken for the callee's.
+ */
+export function payloadFailure(status: number, payload: unknown): Error {
+  const message = payload === undefined ? '' : String(payload);
+  const error = status === STATUS_NOT_FOUND ? new MethodNotFoundError(message) : new Error(message);
+  error.stack = `${error.name}: ${message}`;
+  return error;
 }
 
 function describe(value: unknown): string {

@@ -136,3 +136,25 @@ export function replyPacket(
 export function cancelPacket(seq: number, from: string): CancelPacket {
   return { _from: FROM_CALLEE, _fdpipe: { cancel: seq, from } };
 }
+
+/**
+ * The outcome of a call that failed: status 2 for a missing function, 1 otherwise, with the message as payload as
+ * event-invoke has it, and the rejection whole — `encoded` by the core's codec — in fdpipe's extras.
+ */
+export function failurePacket(
+  seq: unknown,
+  name: unknown,
+  to: string | undefined,
+  reason: unknown,
+  encoded: Uint8Array,
+): ReplyPacket {
+  const status = reason instanceof Error && reason.name === 'MethodNotFoundError' ? STATUS_NOT_FOUND : STATUS_FAIL;
+  const base64 = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('base64');
+  return replyPacket(seq, name, status, messageOf(reason), to, base64);
+}
+
+function messageOf(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  const message = typeof reason === 'object' && reason !== null ? (reason as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(reason);
+}
