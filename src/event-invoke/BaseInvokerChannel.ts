@@ -9,17 +9,8 @@ import { EventEmitter } from 'events';
  * each other in memory.
  */
 export class BaseInvokerChannel extends EventEmitter {
-  // An accessor, not a field: a subclass may compute `connected` with a getter of its own (a field defined here
-  // would shadow it on every instance), or set it in connect() as event-invoke's examples do.
-  #connected = false;
-
-  get connected(): boolean {
-    return this.#connected;
-  }
-
-  set connected(value: boolean) {
-    this.#connected = value;
-  }
+  /** Whether calls may go out; false until connect(). */
+  declare connected: boolean;
 
   send(...args: unknown[]): void {
     this.emit('message', ...args);
@@ -36,3 +27,17 @@ export class BaseInvokerChannel extends EventEmitter {
   /** Releases what the subclass holds (listeners on the real transport). */
   destroy(): void {}
 }
+
+// `connected` is typed as a property, as event-invoke declares it, so a TypeScript subclass may make it a field;
+// it is an accessor on the prototype rather than a field on each instance, so that a JavaScript subclass may also
+// compute it with a getter of its own (a field defined here would shadow that getter on every instance).
+const connectedState = new WeakMap<BaseInvokerChannel, boolean>();
+Object.defineProperty(BaseInvokerChannel.prototype, 'connected', {
+  get(this: BaseInvokerChannel): boolean {
+    return connectedState.get(this) ?? false;
+  },
+  set(this: BaseInvokerChannel, value: boolean) {
+    connectedState.set(this, value);
+  },
+  configurable: true,
+});

@@ -153,10 +153,8 @@ class ForkingChannel extends BaseInvokerChannel {
     super();
     this.child = track(fork(script));
     this.child.on('message', this.relay);
-  }
-
-  override get connected(): boolean {
-    return this.child.connected;
+    this.connected = true;
+    this.child.once('disconnect', () => (this.connected = false));
   }
 
   override send(packet: unknown): void {

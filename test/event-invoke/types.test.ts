@@ -12,6 +12,7 @@ import {
   RpcProtocol,
 } from '../../src';
 import * as eventInvoke from '../../src/event-invoke';
+import { settled } from '../helpers/eventInvoke';
 
 // The article's examples as TypeScript under strict (this file is compiled by ts-jest and by `tsc -p
 // tsconfig.json`): each compiles with no cast, and runs.
@@ -222,6 +223,29 @@ test('an API map types names, arguments and results, by the argument rule', asyn
 
   invoker.destroy();
   callee.destroy();
+});
+
+test('a subclass may make `connected` a field, and a JavaScript one a getter', async () => {
+  class AlwaysConnected extends BaseInvokerChannel {
+    override connected = true;
+  }
+  expect(new AlwaysConnected().connected).toBe(true);
+
+  // As event-invoke's own custom channel does, in JavaScript: the base defines no field that would hide the getter.
+  const state = { up: false };
+  const WithGetter = class extends BaseInvokerChannel {
+    override disconnect(): void {
+      state.up = false;
+    }
+  };
+  Object.defineProperty(WithGetter.prototype, 'connected', { get: () => state.up });
+  const channel = new WithGetter();
+  const invoker = new Invoker(channel);
+  expect((await settled(invoker.invoke('anything'))).error.message).toMatch(/^channel is not connected/);
+  state.up = true;
+  expect(channel.connected).toBe(true);
+  invoker.destroy();
+  expect(state.up).toBe(false);
 });
 
 /** Never run, only compiled: each call fails the build if it compiles. */
