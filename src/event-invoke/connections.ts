@@ -68,7 +68,9 @@ export function lease(target: EventInvokeTarget): Lease {
 function open(target: EventInvokeTarget): Connection {
   const common = { users: 0, sources: [], handler: undefined };
   if (target instanceof RpcProtocol) return { protocol: target, packets: undefined, ownsProtocol: false, ...common };
-  if (isChannel(target)) return { protocol: new RpcProtocol(target), packets: undefined, ownsProtocol: true, ...common };
+  if (isChannel(target)) {
+    return { protocol: new RpcProtocol(target), packets: undefined, ownsProtocol: true, ...common };
+  }
   // The channel translates with the protocol's own codec, so a value decoded at its edge is the one encoded.
   const codec = new ValueCodec();
   const packets = new PacketChannel(target, codec);

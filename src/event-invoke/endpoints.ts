@@ -22,7 +22,12 @@ export interface EndpointEvents {
  * callback, which both ChildProcess and process have; a custom channel's `send(packet)` fits it too.
  */
 export interface SendingPacketEndpoint extends EndpointEvents {
-  send?(message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void): unknown;
+  send?(
+    message: unknown,
+    sendHandle?: undefined,
+    options?: undefined,
+    callback?: (error: Error | null) => void,
+  ): unknown;
   readonly connected?: boolean;
   disconnect?(): void;
   destroy?(): void;
@@ -65,7 +70,8 @@ export function assertTarget(target: unknown): asserts target is EventInvokeTarg
 }
 
 export function isChannel(target: EventInvokeTarget): target is Channel {
-  return typeof (target as Channel).getWriteBuffer === 'function' && typeof (target as Channel).onMessage === 'function';
+  const channel = target as Channel;
+  return typeof channel.getWriteBuffer === 'function' && typeof channel.onMessage === 'function';
 }
 
 export function isPosting(endpoint: PacketEndpoint): endpoint is PostingPacketEndpoint {

@@ -48,7 +48,15 @@ export interface CancelPacket {
 /** A packet as it arrived, its fields not yet trusted beyond what its kind needs. */
 export type IncomingPacket =
   | { kind: 'request'; seq: unknown; name: unknown; args: unknown; from: string | undefined; cancellable: boolean }
-  | { kind: 'reply'; seq: unknown; name: unknown; status: unknown; payload: unknown; to: string | undefined; error: string | undefined }
+  | {
+      kind: 'reply';
+      seq: unknown;
+      name: unknown;
+      status: unknown;
+      payload: unknown;
+      to: string | undefined;
+      error: string | undefined;
+    }
   | { kind: 'cancel'; seq: number; from: string };
 
 type Fields = Record<string, unknown>;
@@ -111,7 +119,13 @@ export function readPacket(message: unknown): IncomingPacket | undefined {
   };
 }
 
-export function requestPacket(seq: number, name: string, args: readonly unknown[], from: string, cancellable: boolean): RequestPacket {
+export function requestPacket(
+  seq: number,
+  name: string,
+  args: readonly unknown[],
+  from: string,
+  cancellable: boolean,
+): RequestPacket {
   return { _seq: seq, name, args, _from: FROM_INVOKER, _fdpipe: cancellable ? { from, cancellable: true } : { from } };
 }
 

@@ -140,7 +140,7 @@ describe.each(transports)('Callee serving over %s', (_name, makePair) => {
     callee.destroy();
   });
 
-  test('functions registered after listen() are served; a later one of the same name replaces the earlier', async () => {
+  test('functions registered after listen() are served; a later one of a name replaces the earlier', async () => {
     const { invokerSide, calleeSide } = makePair();
     const callee = new Callee(calleeSide).listen();
     const invoker = new Invoker(invokerSide);
@@ -170,7 +170,7 @@ describe.each(transports)('Callee serving over %s', (_name, makePair) => {
     callee.destroy();
   });
 
-  test('a function runs unbound, with exactly the arguments sent, and a signal for when the caller gives up', async () => {
+  test('a function runs unbound, with the arguments sent, and a signal for when the caller gives up', async () => {
     const { invokerSide, calleeSide } = makePair();
     const seen: unknown[] = [];
     const callee = new Callee(calleeSide)

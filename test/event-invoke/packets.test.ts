@@ -96,7 +96,8 @@ describe('packets an fdpipe Invoker sends', () => {
     controller.abort();
     await call;
     const cancel = invokerSide.sent[1];
-    expect(cancel).toEqual({ _from: 'callee', _fdpipe: { cancel: invokerSide.sent[0]._seq, from: expect.any(String) } });
+    const seq = invokerSide.sent[0]._seq;
+    expect(cancel).toEqual({ _from: 'callee', _fdpipe: { cancel: seq, from: expect.any(String) } });
     expect(cancel).not.toHaveProperty('name');
     expect(cancel).not.toHaveProperty('_seq');
     await aborted.promise; // the fdpipe callee stopped the work
@@ -160,7 +161,7 @@ describe('packets an fdpipe Callee answers', () => {
     expect(counts).toEqual([3, 0, 1, 1, 1, 1, 0]);
   });
 
-  test("a function that throws: _status 1, the message as payload, and fdpipe's whole error in the extras", async () => {
+  test("a function that throws: _status 1, its message as payload, the whole error in fdpipe's extras", async () => {
     const reply = await answer({ _seq: 3, name: 'fooThrow', _from: 'invoker' });
     expect(reply).toMatchObject({ _seq: 3, _status: 1, name: 'fooThrow', payload: 'foo throw', _from: 'callee' });
     expect(Object.keys(reply._fdpipe as object)).toEqual(['error']);

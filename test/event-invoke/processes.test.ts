@@ -82,7 +82,7 @@ describe("over a forked child's Node IPC, as event-invoke's own suite runs it", 
     invoker.destroy();
   });
 
-  test.each(['json', 'advanced'] as const)('serialization %s: values as Node carries them, errors whole', async (serialization) => {
+  test.each(['json', 'advanced'] as const)('serialization %s: values as Node carries them', async (serialization) => {
     const child = track(fork(calleeScript, [], { serialization }));
     const invoker = new Invoker(child);
     expect(await invoker.invoke('max', [4, 9, 2])).toBe(9);
