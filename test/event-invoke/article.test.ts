@@ -25,7 +25,7 @@ test('"Invoking method via child process": prints both results, and both process
   expect(await parent.output).toBe('sleep 1000ms: undefined\nmax(1, 2, 3): 3\n');
 });
 
-test('"via custom channel" (PM2): the article'"'"'s base channel subclasses, across two processes', async () => {
+test('"via custom channel" (PM2): the base channel subclasses as written, across two processes', async () => {
   const callee = start('pm2-callee.mjs');
   await new Promise<void>((resolve) => callee.child.once('message', () => resolve()));
   const invoker = start('pm2-invoker.mjs');
