@@ -18,10 +18,10 @@ describe('a new protocol on a channel that had one', () => {
   test('a serving side started again is called again: it says hello, so the caller stops treating it as gone', async () => {
     const [a, b] = InMemoryChannel.createPair();
     const invoker = new Invoker(a);
-    let callee = new Callee(b).register('ping', () => 'pong').listen();
+    let callee = new Callee(b).register({ ping: () => 'pong' }).listen();
     expect(await invoker.invoke('ping')).toBe('pong');
     callee.destroy();
-    callee = new Callee(b).register('ping', () => 'pong v2').listen();
+    callee = new Callee(b).register({ ping: () => 'pong v2' }).listen();
     await wait(10);
     expect(await invoker.invoke('ping')).toBe('pong v2');
     invoker.destroy();
@@ -31,8 +31,10 @@ describe('a new protocol on a channel that had one', () => {
   test("a late reply to the old protocol's call never answers a call of the new one", async () => {
     const [a, b] = InMemoryChannel.createPair();
     const callee = new Callee(b)
-      .register('slow', () => new Promise((resolve) => setTimeout(() => resolve('slow'), 40)))
-      .register('fast', () => new Promise((resolve) => setTimeout(() => resolve('fast'), 80)))
+      .register({
+        slow: () => new Promise((resolve) => setTimeout(() => resolve('slow'), 40)),
+        fast: () => new Promise((resolve) => setTimeout(() => resolve('fast'), 80)),
+      })
       .listen();
     const first = new Invoker(a);
     first.invoke('slow').catch(() => {});

@@ -95,6 +95,8 @@ export class PacketChannel extends AbstractChannel {
         return this.sendCancel(reader.readLength());
       case MessageType.Goodbye:
         return this.sendGoodbye();
+      case MessageType.Hello:
+        return; // a protocol restarting on this channel: event-invoke has no such thing to be told
       default:
         throw new RpcProtocolError(
           `event-invoke packets carry calls and their outcomes only; RPC message type ${type} has no packet`,

@@ -18,8 +18,8 @@ export interface EndpointEvents {
 
 /**
  * Node's IPC shape — a ChildProcess, or `process` in a forked child — and event-invoke's custom channels
- * (BaseInvokerChannel, BaseCalleeChannel). `send` is typed the way Node's four-parameter overload takes a
- * callback, which both ChildProcess and process have; a custom channel's `send(packet)` fits it too.
+ * (BaseInvokerChannel, BaseCalleeChannel). `send` is typed as Node's four-parameter form, which both ChildProcess
+ * and process declare; a custom channel's `send(packet)` fits it too.
  */
 export interface SendingPacketEndpoint extends EndpointEvents {
   send?(
@@ -109,14 +109,16 @@ export function packetSender(endpoint: PacketEndpoint, onFailed: (error: Error) 
   // A custom channel's send takes the packet alone, as event-invoke calls it.
   if (isCustomChannel(endpoint)) return (packet) => void endpoint.send!(packet);
   // Node's IPC: with a callback, a failed send comes back here instead of as an 'error' event that, unheard,
-  // would crash the process.
+  // would crash the process. Node takes the callback second as well as fourth (its types declare only the
+  // latter for process.send); second also suits an endpoint of the (message, callback) shape.
   const onSent = (error: Error | null) => {
     if (error) onFailed(error);
   };
   return (packet) => {
-    if (typeof endpoint.send !== 'function') {
+    const send = endpoint.send as ((message: unknown, callback: typeof onSent) => unknown) | undefined;
+    if (typeof send !== 'function') {
       throw new ConnectionClosedError({ kind: 'local', reason: 'this process has no IPC channel' }, 'Sending');
     }
-    endpoint.send(packet, undefined, undefined, onSent);
+    send.call(endpoint, packet, onSent);
   };
 }
