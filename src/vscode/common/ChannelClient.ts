@@ -1,0 +1,47 @@
+import { ChannelClient as CoreChannelClient } from '../../rpc/channels/ChannelClient';
+import { Emitter, type Event } from '../base/event';
+import { dispose, type IDisposable } from '../base/lifecycle';
+import { toFaceChannel, type ChannelLifetime } from './channelAdapters';
+import { MessagePassingLink } from './MessagePassingLink';
+import type { IChannel, IChannelClient, IIPCLogger, IMessagePassingProtocol } from './types';
+
+/** Gives the channels the other side's ChannelServer registered. */
+export class ChannelClient implements IChannelClient, IDisposable, ChannelLifetime {
+  private readonly link: MessagePassingLink;
+  private readonly core: CoreChannelClient;
+  private disposed = false;
+  readonly active = new Set<IDisposable>();
+  private readonly initializeEmitter = new Emitter<void>();
+  /** Fires when the other side's ChannelServer has said it is ready. */
+  readonly onDidInitialize: Event<void> = this.initializeEmitter.event;
+
+  constructor(protocol: IMessagePassingProtocol, logger: IIPCLogger | null = null) {
+    void logger; // see IIPCLogger
+    this.link = MessagePassingLink.acquire(protocol);
+    this.core = new CoreChannelClient(this.link.rpc);
+    this.core.whenInitialized().then(
+      () => this.initializeEmitter.fire(),
+      () => {}, // closed first: nothing will initialize
+    );
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  getChannel<T extends IChannel>(channelName: string): T {
+    return toFaceChannel(this.core.getChannel(channelName), this) as T;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // Pending calls reject with CancellationError and subscriptions end, as in VS Code.
+    const active = [...this.active];
+    this.active.clear();
+    dispose(active);
+    this.core.dispose();
+    this.initializeEmitter.dispose();
+    this.link.release();
+  }
+}

@@ -1,0 +1,38 @@
+import { ChannelServer as CoreChannelServer } from '../../rpc/channels/ChannelServer';
+import type { IDisposable } from '../base/lifecycle';
+import { toCoreServerChannel } from './channelAdapters';
+import { MessagePassingLink } from './MessagePassingLink';
+import type { IChannelServer, IIPCLogger, IMessagePassingProtocol, IServerChannel } from './types';
+
+/**
+ * Serves named channels over a protocol, passing each call this side's context. Calls for a channel not
+ * registered yet wait for it up to `timeoutDelay` ms (default 1000), then fail.
+ */
+export class ChannelServer<TContext = string> implements IChannelServer<TContext>, IDisposable {
+  private readonly link: MessagePassingLink;
+  private readonly core: CoreChannelServer<TContext>;
+  private readonly registrations = new Map<string, IDisposable>();
+
+  constructor(
+    protocol: IMessagePassingProtocol,
+    ctx: TContext,
+    logger: IIPCLogger | null = null,
+    timeoutDelay?: number,
+  ) {
+    void logger; // see IIPCLogger
+    this.link = MessagePassingLink.acquire(protocol, { timeoutDelay });
+    this.core = new CoreChannelServer(this.link.rpc, ctx);
+  }
+
+  registerChannel(channelName: string, channel: IServerChannel<TContext>): void {
+    // Registering a name again replaces the channel, as VS Code's map does.
+    this.registrations.get(channelName)?.dispose();
+    this.registrations.set(channelName, this.core.registerChannel(channelName, toCoreServerChannel(channel)));
+  }
+
+  dispose(): void {
+    this.core.dispose();
+    this.registrations.clear();
+    this.link.release();
+  }
+}

@@ -1,0 +1,41 @@
+import type { Event as CoreEvent } from '../../common/event';
+import type { IDisposable } from '../base/lifecycle';
+import { ChannelClient } from './ChannelClient';
+import { ChannelServer } from './ChannelServer';
+import { contextMessage } from './contextMessage';
+import { MessagePassingLink } from './MessagePassingLink';
+import type { IChannel, IChannelClient, IChannelServer, IIPCLogger, IMessagePassingProtocol, IServerChannel } from './types';
+
+/**
+ * Both a channel client and a channel server over one protocol. It introduces itself with `ctx` in its first
+ * message; its other side is an IPCServer, or another IPCClient (peer to peer).
+ */
+export class IPCClient<TContext = string> implements IChannelClient, IChannelServer<TContext>, IDisposable {
+  private readonly channelClient: ChannelClient;
+  private readonly channelServer: ChannelServer<TContext>;
+  private readonly link: MessagePassingLink;
+  /** Messages that could not be understood (dropped) and transport errors; unheard, they become process warnings. */
+  readonly onError: CoreEvent<Error>;
+
+  constructor(protocol: IMessagePassingProtocol, ctx: TContext, ipcLogger: IIPCLogger | null = null) {
+    protocol.send(contextMessage(ctx));
+    this.link = MessagePassingLink.acquire(protocol);
+    this.onError = this.link.onError;
+    this.channelClient = new ChannelClient(protocol, ipcLogger);
+    this.channelServer = new ChannelServer(protocol, ctx, ipcLogger);
+  }
+
+  getChannel<T extends IChannel>(channelName: string): T {
+    return this.channelClient.getChannel<T>(channelName);
+  }
+
+  registerChannel(channelName: string, channel: IServerChannel<TContext>): void {
+    this.channelServer.registerChannel(channelName, channel);
+  }
+
+  dispose(): void {
+    this.channelClient.dispose();
+    this.channelServer.dispose();
+    this.link.release();
+  }
+}

@@ -1,0 +1,75 @@
+import { AbstractChannel } from '../../channel/AbstractChannel';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
+import { VSBuffer } from '../base/buffer';
+import type { Event } from '../base/event';
+import { isContextMessage, readContext } from './contextMessage';
+import { MalformedContextError, NotAClientError } from './errors';
+import type { IMessagePassingProtocol } from './types';
+
+export interface ProtocolChannelOptions {
+  /** The protocol's end: the channel closes as `remote` when it fires (VS Code's onDidClientDisconnect). */
+  onDidDisconnect?: Event<void>;
+  /**
+   * Server side: the first message must be a client's context, handed here before any other message is
+   * delivered. Without it, a leading context message (a peer IPCClient's) is dropped.
+   */
+  onContext?: (ctx: unknown) => void;
+}
+
+/**
+ * An IMessagePassingProtocol as an fdpipe Channel, so the RPC core runs on it: a committed write buffer becomes
+ * one send(), and each message becomes one onMessage. The protocol has no close of its own; the channel closes
+ * when this side closes it or when `onDidDisconnect` fires.
+ */
+export class ProtocolChannel extends AbstractChannel {
+  private first = true;
+
+  constructor(
+    private readonly protocol: IMessagePassingProtocol,
+    private readonly options: ProtocolChannelOptions = {},
+  ) {
+    super();
+    const { onDidDisconnect } = options;
+    if (onDidDisconnect) {
+      this.register(
+        onDidDisconnect(() => this.fireClose({ kind: 'remote', reason: 'the other side disconnected' })),
+      );
+    }
+    // Subscribed last: a protocol may deliver what it buffered while we subscribe.
+    this.register(protocol.onMessage((message) => this.receive(message)));
+  }
+
+  getWriteBuffer(): WriteBuffer {
+    return this.messageBuffer(this.send);
+  }
+
+  private readonly send = (bytes: Uint8Array) => this.protocol.send(VSBuffer.wrap(bytes));
+
+  protected doClose(): void {
+    // The protocol belongs to whoever made it; only our listeners go, released by the base class.
+  }
+
+  private receive(message: VSBuffer): void {
+    if (this.isClosed) return;
+    if (this.first) {
+      this.first = false;
+      if (this.options.onContext) return this.receiveContext(message);
+      if (isContextMessage(message)) return;
+    }
+    this.fireMessage(message.buffer);
+  }
+
+  private receiveContext(message: VSBuffer): void {
+    let ctx: unknown;
+    try {
+      if (!isContextMessage(message)) throw new NotAClientError();
+      ctx = readContext(message);
+    } catch (error) {
+      const reason = error instanceof NotAClientError ? error : new MalformedContextError(error);
+      this.fireError(reason);
+      this.fireClose({ kind: 'error', reason: reason.message, error: reason });
+      return;
+    }
+    this.options.onContext!(ctx);
+  }
+}

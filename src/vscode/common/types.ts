@@ -1,0 +1,86 @@
+import type { VSBuffer } from '../base/buffer';
+import type { CancellationToken } from '../base/cancellation';
+import type { Event } from '../base/event';
+
+// VS Code's signatures use `any` for arguments and results; here they are `unknown`, and the generic results
+// (`call<T>`) stay, so code written against VS Code's ipc.ts compiles unchanged.
+
+/** The calling side's view of a named service: commands take at most one argument. */
+export interface IChannel {
+  call<T>(command: string, arg?: unknown, cancellationToken?: CancellationToken): Promise<T>;
+  listen<T>(event: string, arg?: unknown): Event<T>;
+}
+
+/** A named service on the serving side; each call knows the context of the client that made it. */
+export interface IServerChannel<TContext = string> {
+  call<T>(ctx: TContext, command: string, arg?: unknown, cancellationToken?: CancellationToken): Promise<T>;
+  listen<T>(ctx: TContext, event: string, arg?: unknown): Event<T>;
+}
+
+/** A way to send whole messages and hear the other side's: what VS Code's IPC runs on. */
+export interface IMessagePassingProtocol {
+  send(buffer: VSBuffer): void;
+  readonly onMessage: Event<VSBuffer>;
+  /** Waits for the write buffer (if any) to empty. */
+  drain?(): Promise<void>;
+}
+
+export interface IChannelServer<TContext = string> {
+  registerChannel(channelName: string, channel: IServerChannel<TContext>): void;
+}
+
+export interface IChannelClient {
+  getChannel<T extends IChannel>(channelName: string): T;
+}
+
+/** What a router or a client filter sees of a connected client. */
+export interface Client<TContext> {
+  readonly ctx: TContext;
+}
+
+export interface IConnectionHub<TContext> {
+  readonly connections: Connection<TContext>[];
+  readonly onDidAddConnection: Event<Connection<TContext>>;
+  readonly onDidRemoveConnection: Event<Connection<TContext>>;
+}
+
+/** Picks the client a call or an event subscription goes to. */
+export interface IClientRouter<TContext = string> {
+  routeCall(
+    hub: IConnectionHub<TContext>,
+    command: string,
+    arg?: unknown,
+    cancellationToken?: CancellationToken,
+  ): Promise<Client<TContext>>;
+  routeEvent(hub: IConnectionHub<TContext>, event: string, arg?: unknown): Promise<Client<TContext>>;
+}
+
+export interface IRoutingChannelClient<TContext = string> {
+  getChannel<T extends IChannel>(channelName: string, router?: IClientRouter<TContext>): T;
+}
+
+/** A client connecting to an IPCServer: its protocol, and when it goes away. */
+export interface ClientConnectionEvent {
+  protocol: IMessagePassingProtocol;
+  readonly onDidClientDisconnect: Event<void>;
+}
+
+/** One connected client, as an IPCServer holds it. */
+export interface Connection<TContext> extends Client<TContext> {
+  readonly channelServer: IChannelServer<TContext> & { dispose(): void };
+  readonly channelClient: IChannelClient & { dispose(): void };
+}
+
+export enum RequestInitiator {
+  LocalSide = 0,
+  OtherSide = 1,
+}
+
+/**
+ * Accepted where VS Code accepts one, so code that passes a logger compiles; fdpipe's RPC core does not report
+ * individual messages, so it is not called.
+ */
+export interface IIPCLogger {
+  logIncoming(msgLength: number, requestId: number, initiator: RequestInitiator, str: string, data?: unknown): void;
+  logOutgoing(msgLength: number, requestId: number, initiator: RequestInitiator, str: string, data?: unknown): void;
+}
