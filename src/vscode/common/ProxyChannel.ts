@@ -47,22 +47,22 @@ export namespace ProxyChannel {
     }
 
     return {
-      listen<T>(_ctx: TContext, event: string, arg?: unknown): Event<T> {
+      listen(_ctx: TContext, event: string, arg?: unknown): Event<unknown> {
         const target = handler[event];
         if (typeof target === 'function') {
-          if (propertyIsDynamicEvent(event)) return target.call(handler, arg) as Event<T>;
-          if (propertyIsEvent(event)) return bufferedEvent(event) as Event<T>;
+          if (propertyIsDynamicEvent(event)) return target.call(handler, arg) as Event<unknown>;
+          if (propertyIsEvent(event)) return bufferedEvent(event);
         }
         throw new ErrorNoTelemetry(`Event not found: ${event}`);
       },
-      call<T>(_ctx: TContext, command: string, args?: unknown, _token?: CancellationToken): Promise<T> {
+      call(_ctx: TContext, command: string, args?: unknown, _token?: CancellationToken): Promise<unknown> {
         const target = handler[command];
         if (typeof target !== 'function' || !Object.hasOwn(handler, command) && !isOwnMethodOfClass(handler, command)) {
           throw new ErrorNoTelemetry(`Method not found: ${command}`);
         }
         const list = Array.isArray(args) ? args : [];
         if (!disableMarshalling) for (let i = 0; i < list.length; i++) list[i] = revive(list[i]);
-        return Promise.resolve(target.apply(handler, list) as T);
+        return Promise.resolve(target.apply(handler, list));
       },
     };
   }

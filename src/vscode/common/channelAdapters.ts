@@ -26,13 +26,13 @@ export function toCoreServerChannel<TContext>(channel: IServerChannel<TContext>)
   return {
     call: (ctx, command, arg, signal) => {
       try {
-        return channel.call<unknown>(ctx, command, arg, tokenFromSignal(signal));
+        return channel.call(ctx, command, arg, tokenFromSignal(signal));
       } catch (error) {
         return Promise.reject(error);
       }
     },
     // A face event is a core event too: it takes a listener first, and the core passes nothing else.
-    listen: (ctx, event, arg) => channel.listen<unknown>(ctx, event, arg),
+    listen: (ctx, event, arg) => channel.listen(ctx, event, arg),
   };
 }
 

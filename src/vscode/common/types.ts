@@ -2,8 +2,8 @@ import type { VSBuffer } from '../base/buffer';
 import type { CancellationToken } from '../base/cancellation';
 import type { Event } from '../base/event';
 
-// VS Code's signatures use `any` for arguments and results; here they are `unknown`, and the generic results
-// (`call<T>`) stay, so code written against VS Code's ipc.ts compiles unchanged.
+// VS Code's signatures use `any` for arguments and results; here they are `unknown`. The calling side keeps its
+// generic results (`call<T>`), so callers pick their type as in VS Code.
 
 /** The calling side's view of a named service: commands take at most one argument. */
 export interface IChannel {
@@ -11,10 +11,15 @@ export interface IChannel {
   listen<T>(event: string, arg?: unknown): Event<T>;
 }
 
-/** A named service on the serving side; each call knows the context of the client that made it. */
+/**
+ * A named service on the serving side; each call knows the context of the client that made it. Not generic,
+ * unlike VS Code's: without `any`, a generic `call<T>` could only be implemented with casts, while this shape
+ * takes VS Code's implementations (`Promise<any>`, or a generic `call<T>`) and typed ones (`Promise<unknown>`,
+ * `Event<string>`) alike.
+ */
 export interface IServerChannel<TContext = string> {
-  call<T>(ctx: TContext, command: string, arg?: unknown, cancellationToken?: CancellationToken): Promise<T>;
-  listen<T>(ctx: TContext, event: string, arg?: unknown): Event<T>;
+  call(ctx: TContext, command: string, arg?: unknown, cancellationToken?: CancellationToken): Promise<unknown>;
+  listen(ctx: TContext, event: string, arg?: unknown): Event<unknown>;
 }
 
 /** A way to send whole messages and hear the other side's: what VS Code's IPC runs on. */
