@@ -97,6 +97,22 @@ export async function turns(times = 3): Promise<void> {
   for (let i = 0; i < times; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Resolves with the first `count` values `event` fires, then unsubscribes. Were values lost, it would never
+ * settle, and the test fails on its timeout.
+ */
+export function collect<T>(event: Event<T>, count: number): Promise<T[]> {
+  return new Promise((resolve) => {
+    const values: T[] = [];
+    const subscription = event((value) => {
+      values.push(value);
+      if (values.length < count) return;
+      subscription.dispose();
+      resolve(values);
+    });
+  });
+}
+
 export interface ITestService {
   marco(): Promise<string>;
   error(message: string): Promise<void>;

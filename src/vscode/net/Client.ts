@@ -1,0 +1,33 @@
+import { IPCClient } from '../common/IPCClient';
+import type { IIPCLogger } from '../common/types';
+import type { Event } from '../base/event';
+import { Protocol } from './Protocol';
+import type { ISocket } from './socket';
+
+/** An IPCClient over a socket; disposing it ends the socket once what was sent has gone. */
+export class Client<TContext = string> extends IPCClient<TContext> {
+  static fromSocket<TContext = string>(socket: ISocket, id: TContext): Client<TContext> {
+    return new Client(new Protocol(socket), id);
+  }
+
+  get onDidDispose(): Event<void> {
+    return this.protocol.onDidDispose;
+  }
+
+  constructor(
+    private readonly protocol: Protocol,
+    id: TContext,
+    ipcLogger: IIPCLogger | null = null,
+  ) {
+    super(protocol, id, ipcLogger);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    const socket = this.protocol.getSocket();
+    this.protocol.sendDisconnect();
+    this.protocol.dispose();
+    // end(), not destroy(): what was written still goes out, and the socket closes when the other side ends too.
+    socket.end();
+  }
+}

@@ -1,0 +1,72 @@
+import { Emitter as CoreEmitter, type Event as CoreEvent } from '../../common/event';
+import { reportTo } from '../../common/warn';
+import { MessageTooLargeError } from '../../common/errors';
+import { FrameDecoder } from '../../pipe/FrameDecoder';
+import { DEFAULT_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE } from '../../pipe/frame';
+import { VSBuffer } from '../base/buffer';
+import { Emitter, type Event } from '../base/event';
+import { Disposable } from '../base/lifecycle';
+import type { IMessagePassingProtocol } from '../common/types';
+import type { ISocket } from './socket';
+
+/** Above this, a message's header and body go to the socket as two writes rather than one copied buffer. */
+const COPY_LIMIT = 64 * 1024;
+
+/**
+ * Messages over a socket, framed as fdpipe's pipe frames them (a 4-byte big-endian length, then the bytes;
+ * not VS Code's 13-byte header, see the README). It never ends or destroys the socket: that stays its owner's.
+ */
+export class Protocol extends Disposable implements IMessagePassingProtocol {
+  private readonly decoder: FrameDecoder;
+  private readonly messageEmitter = this._register(new Emitter<VSBuffer>());
+  private readonly disposeEmitter = this._register(new Emitter<void>());
+  private readonly errorEmitter = new CoreEmitter<Error>();
+
+  readonly onMessage: Event<VSBuffer> = this.messageEmitter.event;
+  /** Fires when the socket closes. */
+  readonly onDidDispose: Event<void> = this.disposeEmitter.event;
+  /** An incoming message over `maxMessageSize`: reading stops. Unheard, it becomes a process warning. */
+  readonly onError: CoreEvent<Error> = this.errorEmitter.event;
+
+  constructor(
+    private readonly socket: ISocket,
+    maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE,
+  ) {
+    super();
+    this.decoder = new FrameDecoder(
+      maxMessageSize,
+      (frame) => this.messageEmitter.fire(VSBuffer.wrap(frame)),
+      (size) => {
+        reading.dispose();
+        reportTo(this.errorEmitter, new MessageTooLargeError('incoming', size, maxMessageSize));
+      },
+    );
+    const reading = this._register(socket.onData((data) => this.decoder.push(data.buffer)));
+    this._register(socket.onClose(() => this.disposeEmitter.fire()));
+    this._register({ dispose: () => this.errorEmitter.dispose() });
+  }
+
+  drain(): Promise<void> {
+    return this.socket.drain();
+  }
+
+  getSocket(): ISocket {
+    return this.socket;
+  }
+
+  sendDisconnect(): void {
+    // Nothing to say: the other side learns from the socket's end, as with VS Code's Protocol.
+  }
+
+  send(buffer: VSBuffer): void {
+    if (this._store.isDisposed) return;
+    const header = VSBuffer.alloc(FRAME_HEADER_SIZE);
+    header.writeUInt32BE(buffer.byteLength, 0);
+    if (buffer.byteLength > COPY_LIMIT) {
+      this.socket.write(header);
+      this.socket.write(buffer);
+    } else {
+      this.socket.write(VSBuffer.concat([header, buffer]));
+    }
+  }
+}

@@ -1,0 +1,269 @@
+import { EventEmitter } from 'events';
+import { createServer, type Socket } from 'net';
+import { MessageTooLargeError } from '../../src/common/errors';
+import { Event, VSBuffer, type IServerChannel } from '../../src/vscode';
+import {
+  Client,
+  NodeSocket,
+  Protocol,
+  SOCKET_END_TIMEOUT_MS,
+  connect,
+  createRandomIPCHandle,
+  serve,
+} from '../../src/vscode/ipc.net';
+import { TestChannel, TestChannelClient, TestService } from './helpers';
+
+/**
+ * One end of a fake wire: an EventEmitter with write() and destroy() and nothing else (no end()), as VS Code's
+ * tests fake sockets. Writes reach the other end on a later turn, cut into chunks of `chunkSize` bytes.
+ */
+class FakeWireEnd extends EventEmitter {
+  other!: FakeWireEnd;
+  destroyCount = 0;
+  constructor(private readonly chunkSize: number) {
+    super();
+  }
+  write(data: Buffer, callback?: (error?: Error | null) => void): boolean {
+    if (!Buffer.isBuffer(data)) throw new Error('Invalid data');
+    const copy = Buffer.from(data);
+    setImmediate(() => {
+      for (let i = 0; i < copy.length; i += this.chunkSize) this.other.emit('data', copy.subarray(i, i + this.chunkSize));
+      callback?.();
+    });
+    return true;
+  }
+  destroy(): void {
+    this.destroyCount++;
+    this.emit('close', false);
+  }
+}
+
+function fakeWire(chunkSize = 1 << 20): [Socket, Socket, FakeWireEnd, FakeWireEnd] {
+  const a = new FakeWireEnd(chunkSize);
+  const b = new FakeWireEnd(chunkSize);
+  a.other = b;
+  b.other = a;
+  // NodeSocket takes a net.Socket; these fakes have the part of it that NodeSocket uses.
+  return [a as unknown as Socket, b as unknown as Socket, a, b];
+}
+
+function nextMessage(protocol: Protocol): Promise<VSBuffer> {
+  return Event.toPromise(protocol.onMessage);
+}
+
+describe('vscode face: Protocol over a socket', () => {
+  test('reads what the other side writes, bytes exactly', async () => {
+    const [a, b] = fakeWire();
+    const left = new Protocol(new NodeSocket(a));
+    const right = new Protocol(new NodeSocket(b));
+    const first = nextMessage(right);
+    left.send(VSBuffer.fromString('foobarfarboo'));
+    expect((await first).toString()).toBe('foobarfarboo');
+    const one = VSBuffer.alloc(1);
+    one.writeUInt8(123, 0);
+    const second = nextMessage(right);
+    left.send(one);
+    expect((await second).readUInt8(0)).toBe(123);
+    left.dispose();
+    right.dispose();
+  });
+
+  test('carries object data as JSON', async () => {
+    const [a, b] = fakeWire();
+    const left = new Protocol(new NodeSocket(a));
+    const right = new Protocol(new NodeSocket(b));
+    const data = { pi: Math.PI, foo: 'bar', more: true, data: 'Hello World'.split('') };
+    const received = nextMessage(right);
+    left.send(VSBuffer.fromString(JSON.stringify(data)));
+    expect(JSON.parse((await received).toString())).toEqual(data);
+    left.dispose();
+    right.dispose();
+  });
+
+  test('messages cut into small chunks, and an empty one, arrive whole and in order', async () => {
+    const [a, b] = fakeWire(3);
+    const left = new Protocol(new NodeSocket(a));
+    const right = new Protocol(new NodeSocket(b));
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      right.onMessage((m) => {
+        got.push(m.toString());
+        if (got.length === 3) resolve();
+      }),
+    );
+    left.send(VSBuffer.fromString('first message'));
+    left.send(VSBuffer.alloc(0));
+    left.send(VSBuffer.fromString('x'.repeat(100_000)));
+    await all;
+    expect(got).toEqual(['first message', '', 'x'.repeat(100_000)]);
+    left.dispose();
+    right.dispose();
+  });
+
+  test("disposing a protocol leaves the socket to its owner, even one without end()", async () => {
+    const [a, , fake] = fakeWire();
+    const socket = new NodeSocket(a);
+    const protocol = new Protocol(socket);
+    protocol.dispose();
+    expect(fake.destroyCount).toBe(0);
+    protocol.send(VSBuffer.fromString('after dispose')); // dropped, not thrown
+    const client = Client.fromSocket(socket, 'fake');
+    expect(() => client.dispose()).not.toThrow();
+    expect(fake.destroyCount).toBe(1);
+  });
+
+  test('a message over the limit is reported, and reading stops', async () => {
+    const [a, b] = fakeWire();
+    const left = new Protocol(new NodeSocket(a));
+    const right = new Protocol(new NodeSocket(b), 16);
+    const error = new Promise<Error>((resolve) => right.onError(resolve));
+    const messages: VSBuffer[] = [];
+    right.onMessage((m) => messages.push(m));
+    left.send(VSBuffer.alloc(17));
+    expect(await error).toBeInstanceOf(MessageTooLargeError);
+    expect(messages).toEqual([]);
+    left.dispose();
+    right.dispose();
+  });
+});
+
+describe('vscode face: NodeSocket end and close', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test("destroys the socket when 'close' does not follow the other side's end in time", () => {
+    jest.useFakeTimers();
+    const fake = new FakeWireEnd(1);
+    const protocol = new Protocol(new NodeSocket(fake as unknown as Socket));
+    let disposed = 0;
+    protocol.onDidDispose(() => disposed++);
+    fake.emit('end');
+    expect(disposed).toBe(0);
+    jest.advanceTimersByTime(SOCKET_END_TIMEOUT_MS - 1);
+    expect(disposed).toBe(0);
+    jest.advanceTimersByTime(1);
+    expect(disposed).toBe(1);
+    expect(fake.destroyCount).toBe(1);
+    protocol.dispose();
+  });
+
+  test("a 'close' after the end cancels that destroy, and writes after the end are dropped", () => {
+    jest.useFakeTimers();
+    const fake = new FakeWireEnd(1);
+    const written: unknown[] = [];
+    fake.write = (data: Buffer) => (written.push(data), true);
+    const socket = new NodeSocket(fake as unknown as Socket);
+    fake.emit('end');
+    socket.write(VSBuffer.fromString('too late'));
+    fake.emit('close', false);
+    jest.advanceTimersByTime(SOCKET_END_TIMEOUT_MS * 2);
+    expect(fake.destroyCount).toBe(0);
+    expect(written).toEqual([]);
+    socket.dispose();
+  });
+
+  test('an EPIPE while writing is not reported; other write errors are', () => {
+    const fake = new FakeWireEnd(1);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation((w: string | Error) => {
+      warnings.push(String(w));
+    });
+    try {
+      let fail: Error = Object.assign(new Error('broken pipe'), { code: 'EPIPE' });
+      fake.write = (_data: Buffer, callback?: (error?: Error | null) => void) => (callback?.(fail), true);
+      const socket = new NodeSocket(fake as unknown as Socket);
+      socket.write(VSBuffer.fromString('a'));
+      fake.emit('error', fail);
+      expect(warnings).toEqual([]);
+      fail = new Error('disk on fire');
+      socket.write(VSBuffer.fromString('b'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('disk on fire');
+      socket.dispose();
+    } finally {
+      emitWarning.mockRestore();
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('vscode face: serve and connect', () => {
+  test('a client connects to a served handle and calls its channels; events flow', async () => {
+    const handle = createRandomIPCHandle();
+    const server = await serve(handle);
+    const service = new TestService();
+    server.registerChannel('test', new TestChannel(service));
+    const client = await connect(handle, 'client1');
+    const ipc = new TestChannelClient(client.getChannel('test'));
+    await expect(ipc.marco()).resolves.toBe('polo');
+    await expect(ipc.whoAmI()).resolves.toBe('client1');
+    const pong = new Promise<string>((resolve) => {
+      const subscription = ipc.onPong((m) => {
+        subscription.dispose();
+        resolve(m);
+      });
+    });
+    // The subscription goes out over the socket first; keep pinging until it is in place.
+    const pinger = setInterval(() => service.ping('over the socket'), 5);
+    await expect(pong).resolves.toBe('over the socket');
+    clearInterval(pinger);
+    const removed = Event.toPromise(server.onDidRemoveConnection);
+    client.dispose();
+    expect((await removed).ctx).toBe('client1');
+    server.dispose();
+    service.dispose();
+  });
+
+  test('large messages go through a real socket whole', async () => {
+    const handle = createRandomIPCHandle();
+    const server = await serve(handle);
+    const echo: IServerChannel<string> = {
+      call: (_ctx, _command, arg) => Promise.resolve(arg),
+      listen: () => Event.None,
+    };
+    server.registerChannel('echo', echo);
+    const client = await connect(handle, 'big');
+    const big = VSBuffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < big.byteLength; i += 4096) big.writeUInt8(i % 251, i);
+    const back = await client.getChannel('echo').call<VSBuffer>('echo', big);
+    expect(back).toBeInstanceOf(VSBuffer);
+    expect(back.equals(big)).toBe(true);
+    client.dispose();
+    server.dispose();
+  });
+
+  test("everything a client sent before disposing reaches the server before the server sees it go", async () => {
+    const handle = createRandomIPCHandle();
+    const server = await serve(handle);
+    const order: string[] = [];
+    const recorder: IServerChannel<string> = {
+      call: (_ctx, command) => {
+        order.push(command);
+        return new Promise(() => {}); // never answers: the client goes before it could
+      },
+      listen: () => Event.None,
+    };
+    server.registerChannel('recorder', recorder);
+    const client = await connect(handle, 'leaving');
+    await new Promise<void>((resolve) => server.onDidAddConnection(() => resolve()));
+    const gone = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('gone'), resolve())));
+    const channel = client.getChannel('recorder');
+    const calls = Array.from({ length: 50 }, (_, i) => channel.call(`call ${i}`).catch(() => 'cancelled'));
+    client.dispose();
+    await gone;
+    expect(order).toEqual([...Array.from({ length: 50 }, (_, i) => `call ${i}`), 'gone']);
+    await expect(Promise.all(calls)).resolves.toEqual(Array(50).fill('cancelled'));
+    server.dispose();
+  });
+
+  test('a random IPC handle can be listened on', async () => {
+    const handle = createRandomIPCHandle();
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(handle, () => resolve());
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
