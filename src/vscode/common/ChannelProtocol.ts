@@ -1,8 +1,8 @@
 import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
-import { Emitter, type Event } from '../base/event';
+import { Emitter, Event } from '../base/event';
 import { VSBuffer } from '../base/buffer';
 import type { IDisposable } from '../base/lifecycle';
-import type { IMessagePassingProtocol } from './types';
+import type { ClientConnectionEvent, IMessagePassingProtocol } from './types';
 
 /**
  * An fdpipe Channel (fd 4 to a forked child, a socket, a MessagePort) as VS Code's IMessagePassingProtocol,
@@ -16,6 +16,15 @@ export class ChannelProtocol implements IMessagePassingProtocol, IDisposable {
   readonly onMessage: Event<VSBuffer> = this.messageEmitter.event;
   /** Fires once, when the channel closes for any reason: pass it as a ClientConnectionEvent's onDidClientDisconnect. */
   readonly onDidClose: Event<ChannelCloseEvent> = this.closeEmitter.event;
+
+  /**
+   * A client on `channel` (a forked child's fd 4, an accepted socket) as what an IPCServer's onDidClientConnect
+   * gives: the protocol owns the channel, and the client is gone when the channel closes.
+   */
+  static clientConnection(channel: Channel): ClientConnectionEvent {
+    const protocol = new ChannelProtocol(channel);
+    return { protocol, onDidClientDisconnect: Event.map(protocol.onDidClose, () => undefined) };
+  }
 
   constructor(readonly channel: Channel) {
     this.subscriptions = [
