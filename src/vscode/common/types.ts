@@ -1,6 +1,8 @@
 import type { VSBuffer } from '../base/buffer';
 import type { CancellationToken } from '../base/cancellation';
 import type { Event } from '../base/event';
+import type { ChannelClient } from './ChannelClient';
+import type { ChannelServer } from './ChannelServer';
 
 // VS Code's signatures use `any` for arguments and results; here they are `unknown`. The calling side keeps its
 // generic results (`call<T>`), so callers pick their type as in VS Code.
@@ -72,8 +74,8 @@ export interface ClientConnectionEvent {
 
 /** One connected client, as an IPCServer holds it. */
 export interface Connection<TContext> extends Client<TContext> {
-  readonly channelServer: IChannelServer<TContext> & { dispose(): void };
-  readonly channelClient: IChannelClient & { dispose(): void };
+  readonly channelServer: ChannelServer<TContext>;
+  readonly channelClient: ChannelClient;
 }
 
 export enum RequestInitiator {
