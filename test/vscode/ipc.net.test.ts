@@ -11,7 +11,7 @@ import {
   createRandomIPCHandle,
   serve,
 } from '../../src/vscode/ipc.net';
-import { TestChannel, TestChannelClient, TestService } from './helpers';
+import { TestChannel, TestChannelClient, TestService, collect } from './helpers';
 
 /**
  * One end of a fake wire: an EventEmitter with write() and destroy() and nothing else (no end()), as VS Code's
@@ -198,16 +198,11 @@ describe('vscode face: serve and connect', () => {
     const ipc = new TestChannelClient(client.getChannel('test'));
     await expect(ipc.marco()).resolves.toBe('polo');
     await expect(ipc.whoAmI()).resolves.toBe('client1');
-    const pong = new Promise<string>((resolve) => {
-      const subscription = ipc.onPong((m) => {
-        subscription.dispose();
-        resolve(m);
-      });
-    });
-    // The subscription goes out over the socket first; keep pinging until it is in place.
-    const pinger = setInterval(() => service.ping('over the socket'), 5);
-    await expect(pong).resolves.toBe('over the socket');
-    clearInterval(pinger);
+    const pong = collect(ipc.onPong, 1);
+    // The subscription and this call share the socket, in order: once answered, the server is subscribed.
+    await expect(ipc.marco()).resolves.toBe('polo');
+    service.ping('over the socket');
+    await expect(pong).resolves.toEqual(['over the socket']);
     const removed = Event.toPromise(server.onDidRemoveConnection);
     client.dispose();
     expect((await removed).ctx).toBe('client1');

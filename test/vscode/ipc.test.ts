@@ -15,7 +15,7 @@ import {
   type Client,
   type IChannel,
 } from '../../src/vscode';
-import { RpcProtocolError } from '../../src/rpc/errors';
+import { RpcProtocolError, ServiceNotFoundError } from '../../src/rpc/errors';
 import { TestChannel, TestChannelClient, TestIPCServer, TestService, protocolPair, turns } from './helpers';
 
 describe('vscode face: one to one', () => {
@@ -109,6 +109,14 @@ describe('vscode face: one to one', () => {
     await turns();
     server.registerChannel('later', new TestChannel(service));
     await expect(call).resolves.toBe('polo');
+  });
+
+  test('a call for a channel never registered fails after the timeout delay', async () => {
+    const quick = new TestIPCServer(20);
+    const lonely = quick.createConnection('lonely');
+    await expect(lonely.getChannel('nowhere').call('marco')).rejects.toBeInstanceOf(ServiceNotFoundError);
+    lonely.dispose();
+    quick.dispose();
   });
 
   test('disposing the client cancels its pending calls and ends its use', async () => {
