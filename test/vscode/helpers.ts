@@ -118,7 +118,7 @@ export interface ITestService {
   error(message: string): Promise<void>;
   neverComplete(): Promise<void>;
   neverCompleteCT(token: CancellationToken): Promise<void>;
-  buffersLength(buffers: VSBuffer[]): Promise<number>;
+  buffersLength(buffers: Array<VSBuffer | Uint8Array>): Promise<number>;
   context(): Promise<unknown>;
   readonly onPong: Event<string>;
 }
@@ -150,7 +150,7 @@ export class TestService {
     });
   }
 
-  buffersLength(buffers: VSBuffer[]): Promise<number> {
+  buffersLength(buffers: Array<VSBuffer | Uint8Array>): Promise<number> {
     return Promise.resolve(buffers.reduce((sum, b) => sum + b.byteLength, 0));
   }
 
@@ -182,7 +182,7 @@ export class TestChannel implements IServerChannel<string> {
       case 'neverCompleteCT':
         return this.service.neverCompleteCT(token ?? CancellationToken.None);
       case 'buffersLength':
-        return this.service.buffersLength(Array.isArray(arg) ? arg.filter((b) => b instanceof VSBuffer) : []);
+        return this.service.buffersLength(Array.isArray(arg) ? arg.filter((b) => b instanceof VSBuffer || b instanceof Uint8Array) : []);
       case 'whoAmI':
         return Promise.resolve(ctx);
       default:
@@ -219,7 +219,7 @@ export class TestChannelClient implements ITestService {
     return this.channel.call('neverCompleteCT', undefined, token);
   }
 
-  buffersLength(buffers: VSBuffer[]): Promise<number> {
+  buffersLength(buffers: Array<VSBuffer | Uint8Array>): Promise<number> {
     return this.channel.call('buffersLength', buffers);
   }
 

@@ -99,6 +99,10 @@ describe('vscode face: one to one', () => {
     await expect(ipc.buffersLength([VSBuffer.alloc(2), VSBuffer.alloc(3)])).resolves.toBe(5);
   });
 
+  test('Node Buffers in arrays arrive as bytes', async () => {
+    await expect(ipc.buffersLength([Buffer.alloc(2), Buffer.alloc(3)])).resolves.toBe(5);
+  });
+
   test("the server channel is called with the client's context", async () => {
     await expect(ipc.whoAmI()).resolves.toBe('client1');
   });

@@ -49,6 +49,10 @@ interface Report {
   error?: string;
 }
 
+function isReport(value: unknown): value is Report {
+  return typeof value === 'object' && value !== null && typeof (value as { windowId?: unknown }).windowId === 'string';
+}
+
 describe('vscode face: the window demo, renderers forked over fd 4', () => {
   const children = new Set<ChildProcess>();
   afterEach(() => killAll(children));
@@ -62,7 +66,7 @@ describe('vscode face: the window demo, renderers forked over fd 4', () => {
     const reports = new Emitter<Report>();
     const resultsChannel: IServerChannel<string> = {
       call: (_ctx, command, arg) => {
-        if (command === 'report' && typeof arg === 'object' && arg !== null) reports.fire(arg as Report);
+        if (command === 'report' && isReport(arg)) reports.fire(arg);
         return Promise.resolve();
       },
       listen: () => Event.None,

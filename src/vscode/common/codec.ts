@@ -18,7 +18,8 @@ interface WithToJSON {
 
 /**
  * An object with toJSON() goes as what toJSON() returns, as it would through VS Code's JSON: that is how a URI
- * becomes `{ $mid: 1, ... }`, which revive() turns back. Dates keep fdpipe's native encoding.
+ * becomes `{ $mid: 1, ... }`, which revive() turns back. Dates and byte arrays (a Buffer has a toJSON too) keep
+ * fdpipe's native encoding.
  */
 const toJSONExtension: ValueExtension<WithToJSON> = {
   tag: 41,
@@ -26,6 +27,7 @@ const toJSONExtension: ValueExtension<WithToJSON> = {
     typeof value === 'object' &&
     value !== null &&
     !(value instanceof Date) &&
+    !ArrayBuffer.isView(value) &&
     typeof (value as Partial<WithToJSON>).toJSON === 'function',
   encode: (value, buffer, context) => context.encode(buffer, value.toJSON()),
   decode: (buffer, context) => context.decode(buffer) as WithToJSON,
