@@ -78,9 +78,13 @@ export class TestIPCServer extends IPCServer<string> {
     return client;
   }
 
-  /** Connects a raw protocol, for tests that speak to the server without an IPCClient. */
-  connectRaw(): { protocol: PairedProtocol; disconnect(): void } {
+  /**
+   * Connects a raw protocol, for tests that speak to the server without an IPCClient; `before` sends what the
+   * server finds waiting when it starts listening.
+   */
+  connectRaw(before?: (protocol: PairedProtocol) => void): { protocol: PairedProtocol; disconnect(): void } {
     const [clientSide, serverSide] = protocolPair();
+    before?.(clientSide);
     const disconnect = new Emitter<void>();
     this.connectEmitter.fire({ protocol: serverSide, onDidClientDisconnect: disconnect.event });
     return { protocol: clientSide, disconnect: () => disconnect.fire() };

@@ -7,16 +7,19 @@ import {
   DeserializeError,
   Event,
   IPCClient,
+  MalformedContextError,
   NotAClientError,
   StaticRouter,
   VSBuffer,
   deserialize,
+  getDelayedChannel,
+  getNextTickChannel,
   serialize,
   type Client,
   type IChannel,
 } from '../../src/vscode';
 import { RpcProtocolError, ServiceNotFoundError } from '../../src/rpc/errors';
-import { TestChannel, TestChannelClient, TestIPCServer, TestService, protocolPair, turns } from './helpers';
+import { TestChannel, TestChannelClient, TestIPCServer, TestService, collect, protocolPair, turns } from './helpers';
 
 describe('vscode face: one to one', () => {
   let server: TestIPCServer;
@@ -130,6 +133,21 @@ describe('vscode face: one to one', () => {
     await expect(pending).rejects.toBeInstanceOf(CancellationError);
     await expect(ipc.marco()).rejects.toBeInstanceOf(CancellationError);
     expect(ipc.onPong).toBe(Event.None);
+  });
+
+  test('a delayed channel calls and listens once its channel comes; a next-tick channel calls on the next tick', async () => {
+    let give!: (channel: IChannel) => void;
+    const delayed = getDelayedChannel(new Promise<IChannel>((resolve) => (give = resolve)));
+    const call = delayed.call<string>('marco');
+    const pongs = collect(delayed.listen<string>('onPong'), 1);
+    give(client.getChannel('testchannel'));
+    await expect(call).resolves.toBe('polo');
+    await turns();
+    service.ping('late');
+    await expect(pongs).resolves.toEqual(['late']);
+    const nextTick = getNextTickChannel(client.getChannel('testchannel'));
+    await expect(nextTick.call('marco')).resolves.toBe('polo');
+    await expect(nextTick.call('whoAmI')).resolves.toBe('client1');
   });
 
   test('the server sees the client come and go', async () => {
@@ -300,6 +318,21 @@ describe('vscode face: peer to peer and bad input', () => {
     raw.protocol.send(VSBuffer.fromString('hello?'));
     await turns();
     expect(errors[0]).toBeInstanceOf(NotAClientError);
+    expect(server.connections).toEqual([]);
+    server.dispose();
+  });
+
+  test('a bad first message already waiting when the server starts listening is refused and reported too', async () => {
+    const server = new TestIPCServer();
+    const errors: Error[] = [];
+    server.onError((e) => errors.push(e));
+    const added: unknown[] = [];
+    server.onDidAddConnection((c) => added.push(c.ctx));
+    server.connectRaw((protocol) => protocol.send(VSBuffer.fromByteArray([0xc7, 5, 99])));
+    await turns();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(MalformedContextError);
+    expect(added).toEqual([]);
     expect(server.connections).toEqual([]);
     server.dispose();
   });

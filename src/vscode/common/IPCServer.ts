@@ -62,12 +62,14 @@ export class IPCServer<TContext = string>
   private accept(protocol: IMessagePassingProtocol, onDidClientDisconnect: Event<void>): void {
     const link = MessagePassingLink.forServerConnection(
       protocol,
-      onDidClientDisconnect,
+      {
+        onDidDisconnect: onDidClientDisconnect,
+        timeoutDelay: this.timeoutDelay,
+        onError: (error) => reportTo(this.errorEmitter, error),
+      },
       (link, ctx) => this.add(protocol, link, ctx),
-      this.timeoutDelay,
     );
     link.retain(); // the server's own hold, until the connection goes
-    link.onError((error) => reportTo(this.errorEmitter, error));
     if (!this.isLive(link)) this.pending.add(link);
     link.channel.onClose(() => this.remove(link));
     if (link.channel.isClosed) this.remove(link);

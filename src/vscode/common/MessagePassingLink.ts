@@ -10,6 +10,8 @@ export interface LinkOptions {
   onDidDisconnect?: Event<void>;
   /** How long a call for a channel not registered yet waits for it, in ms (VS Code's timeoutDelay). */
   timeoutDelay?: number;
+  /** Where errors go from the start, even those of the messages a protocol replays while the link is made. */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -31,7 +33,7 @@ export class MessagePassingLink {
   static acquire(protocol: IMessagePassingProtocol, options: LinkOptions = {}): MessagePassingLink {
     let link = MessagePassingLink.links.get(protocol);
     if (!link || link.channel.isClosed) {
-      link = new MessagePassingLink(new ProtocolChannel(protocol, { onDidDisconnect: options.onDidDisconnect }), options);
+      link = new MessagePassingLink(protocol, options);
       MessagePassingLink.links.set(protocol, link);
     }
     link.users++;
@@ -41,29 +43,30 @@ export class MessagePassingLink {
   /** A server's link: its channel hands the client's context to `onContext` before any RPC message. */
   static forServerConnection(
     protocol: IMessagePassingProtocol,
-    onDidDisconnect: Event<void>,
+    options: LinkOptions & { onDidDisconnect: Event<void> },
     onContext: (link: MessagePassingLink, ctx: unknown) => void,
-    timeoutDelay?: number,
   ): MessagePassingLink {
-    let link: MessagePassingLink | undefined;
+    let made: MessagePassingLink | undefined;
     let early: { ctx: unknown } | undefined;
-    const channel = new ProtocolChannel(protocol, {
-      onDidDisconnect,
-      // A protocol that replays buffered messages can deliver the context while the channel is being made.
-      onContext: (ctx) => (link ? onContext(link, ctx) : (early = { ctx })),
-    });
-    link = new MessagePassingLink(channel, { timeoutDelay });
+    // A protocol that replays buffered messages can deliver the context while the link is being made; it waits
+    // until the link can be found by the channel servers and clients that the context brings.
+    const link = new MessagePassingLink(protocol, options, (ctx) => (made ? onContext(made, ctx) : (early = { ctx })));
+    made = link;
     MessagePassingLink.links.set(protocol, link);
-    if (early) onContext(link, early.ctx);
+    if (early && !link.channel.isClosed) onContext(link, early.ctx);
     return link;
   }
 
   private constructor(
-    channel: ProtocolChannel,
+    protocol: IMessagePassingProtocol,
     private readonly options: LinkOptions,
+    onContext?: (ctx: unknown) => void,
   ) {
-    this.channel = channel;
-    channel.onError((error) => this.reportError(error));
+    this.channel = new ProtocolChannel(protocol, {
+      onDidDisconnect: options.onDidDisconnect,
+      onContext,
+      onError: (error) => this.reportError(error),
+    });
   }
 
   /** The link's RPC core, started on first use so that a server reads the context before it. */
@@ -97,6 +100,7 @@ export class MessagePassingLink {
   }
 
   private reportError(error: Error): void {
-    reportTo(this.errorEmitter, error);
+    if (this.options.onError) this.options.onError(error);
+    else reportTo(this.errorEmitter, error);
   }
 }

@@ -14,6 +14,8 @@ export interface ProtocolChannelOptions {
    * delivered. Without it, a leading context message (a peer IPCClient's) is dropped.
    */
   onContext?: (ctx: unknown) => void;
+  /** Subscribed to onError before anything can arrive: errors of replayed messages reach it too. */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -29,7 +31,8 @@ export class ProtocolChannel extends AbstractChannel {
     private readonly options: ProtocolChannelOptions = {},
   ) {
     super();
-    const { onDidDisconnect } = options;
+    const { onDidDisconnect, onError } = options;
+    if (onError) this.register(this.onError(onError));
     if (onDidDisconnect) {
       this.register(
         onDidDisconnect(() => this.fireClose({ kind: 'remote', reason: 'the other side disconnected' })),

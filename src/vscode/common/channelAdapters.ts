@@ -5,7 +5,7 @@ import { CancellationToken } from '../base/cancellation';
 import { CancellationError } from '../base/errors';
 import { Emitter, Event } from '../base/event';
 import type { IDisposable } from '../base/lifecycle';
-import { signalFromToken, tokenFromSignal } from '../base/signals';
+import { tokenFromSignal } from '../base/signals';
 import type { IChannel, IServerChannel } from './types';
 
 // Where the face's channels meet the core's: tokens become signals and back, the core's cancellations become
@@ -54,12 +54,15 @@ export function toFaceChannel(channel: CoreChannel, lifetime: ChannelLifetime): 
   return {
     call<T>(command: string, arg?: unknown, token: CancellationToken = CancellationToken.None): Promise<T> {
       if (lifetime.isDisposed || token.isCancellationRequested) return Promise.reject(new CancellationError());
-      const cancellation = signalFromToken(token);
+      // One signal for both ways a call is cancelled: its token, and its owner's dispose().
       const controller = new AbortController();
-      const onCancel = () => controller.abort();
-      cancellation.signal.addEventListener('abort', onCancel, { once: true });
-      const entry: IDisposable = { dispose: onCancel };
-      lifetime.active.add(entry);
+      const cancel: IDisposable = { dispose: () => controller.abort() };
+      const onToken = token.onCancellationRequested(() => controller.abort());
+      lifetime.active.add(cancel);
+      const release = () => {
+        lifetime.active.delete(cancel);
+        onToken.dispose();
+      };
       return channel.call<T>(command, arg, controller.signal).then(
         (result) => {
           release();
@@ -70,11 +73,6 @@ export function toFaceChannel(channel: CoreChannel, lifetime: ChannelLifetime): 
           throw toCancellation(error);
         },
       );
-      function release() {
-        lifetime.active.delete(entry);
-        cancellation.signal.removeEventListener('abort', onCancel);
-        cancellation.dispose();
-      }
     },
     listen<T>(event: string, arg?: unknown): Event<T> {
       if (lifetime.isDisposed) return Event.None;
