@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { CancellationError, CancellationTokenSource, Event, type IChannel } from '../../src/vscode';
-import { Client } from '../../src/vscode/ipc.cp';
+import { Client, ClientDisposedError } from '../../src/vscode/ipc.cp';
+import { forkWithChannel } from '../../src/channel/fork';
+import { ChannelClient, ChannelProtocol } from '../../src/vscode';
 import { turns } from './helpers';
 
 const APP = join(__dirname, '..', 'fixtures', 'vscode-test-app.js');
@@ -29,7 +31,11 @@ describe('vscode face: ipc.cp, a forked child serving a test service', () => {
   let service: TestServiceClient;
 
   beforeEach(() => {
-    client = new Client(APP, { serverName: 'TestServer', env: { FDPIPE_TEST_VALUE: 'merged', verbose: true } });
+    client = new Client(APP, {
+      serverName: 'TestServer',
+      args: ['one', 'two'],
+      env: { FDPIPE_TEST_VALUE: 'merged', verbose: true },
+    });
     service = new TestServiceClient(client.getChannel('test'));
   });
 
@@ -61,12 +67,12 @@ describe('vscode face: ipc.cp, a forked child serving a test service', () => {
     expect(count).toBe(2);
   });
 
-  test("the child's environment is this process's, with the options' env merged over it", async () => {
+  test("the child gets its args, and this process's environment with the options' env merged over it", async () => {
     const env = await client.getChannel('test').call<{ value: string; parentPid: string; hasPath: boolean }>(
       'env',
       'FDPIPE_TEST_VALUE',
     );
-    expect(env).toMatchObject({ value: 'merged', parentPid: String(process.pid), hasPath: true });
+    expect(env).toEqual({ value: 'merged', parentPid: String(process.pid), hasPath: true, args: ['one', 'two'] });
     await expect(client.getChannel('test').call('env', 'verbose')).resolves.toMatchObject({ value: 'true' });
   });
 
@@ -87,6 +93,7 @@ describe('vscode face: ipc.cp, a forked child serving a test service', () => {
 
   test('after dispose, calls reject and events are Event.None', async () => {
     client.dispose();
+    await expect(client.getChannel('test').call('pid')).rejects.toBeInstanceOf(ClientDisposedError);
     await expect(client.getChannel('test').call('pid')).rejects.toThrow('disposed');
     expect(client.getChannel('test').listen('marco')).toBe(Event.None);
   });
@@ -144,6 +151,21 @@ describe('vscode face: ipc.cp child lifecycle', () => {
     } finally {
       client.dispose();
       emitWarning.mockRestore();
+    }
+  });
+
+  test("the child's Server disposes itself when fd 4 closes, and the child exits by itself", async () => {
+    const worker = forkWithChannel(APP);
+    const protocol = new ChannelProtocol(worker.channel);
+    const channels = new ChannelClient(protocol);
+    try {
+      await expect(channels.getChannel('test').call('ctx')).resolves.toBe('test');
+      const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => resolve(code)));
+      channels.dispose();
+      protocol.dispose();
+      await expect(exited).resolves.toBe(0);
+    } finally {
+      if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     }
   });
 });

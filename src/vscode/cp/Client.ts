@@ -32,6 +32,14 @@ export interface IIPCOptions {
   useQueue?: boolean;
 }
 
+/** A call or subscription on an ipc.cp Client that was disposed; the message is VS Code's, `disposed`. */
+export class ClientDisposedError extends Error {
+  override name = 'ClientDisposedError';
+  constructor() {
+    super('disposed');
+  }
+}
+
 export interface ProcessExitEvent {
   code: number;
   signal: string;
@@ -75,7 +83,7 @@ export class Client implements IChannelClient, IDisposable {
     cancellationToken = CancellationToken.None,
   ): Promise<T> {
     const idleTimer = this.idleTimer;
-    if (!idleTimer) return Promise.reject(new Error('disposed'));
+    if (!idleTimer) return Promise.reject(new ClientDisposedError());
     if (cancellationToken.isCancellationRequested) return Promise.reject(new CancellationError());
     idleTimer.cancel();
 
