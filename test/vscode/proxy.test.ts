@@ -23,6 +23,7 @@ interface IProxyTestService extends ITestService {
   isFileUri(uri: FileUri): Promise<boolean>;
   pattern(): Promise<RegExp>;
   onDynamicCount(start: number): Event<number>;
+  echo<T>(value: T): Promise<T>;
 }
 
 class ProxyTestService extends TestService {
@@ -34,6 +35,9 @@ class ProxyTestService extends TestService {
   }
   pattern(): Promise<{ $mid: number; source: string; flags: string }> {
     return Promise.resolve({ $mid: MarshalledId.Regexp, source: 'a+b', flags: 'gi' });
+  }
+  echo(value: unknown): Promise<unknown> {
+    return Promise.resolve(value);
   }
   private readonly counts = new Emitter<number>();
   onDynamicCount(start: number): Event<number> {
@@ -106,6 +110,13 @@ describe('vscode face: ProxyChannel', () => {
     const pattern = await proxy.pattern();
     expect(pattern).toBeInstanceOf(RegExp);
     expect(pattern.flags).toBe('gi');
+  });
+
+  test('marshalled objects nested in arrays and objects are revived too', async () => {
+    const back = await proxy.echo({ files: [new FileUri('/a'), new FileUri('/b')], when: { at: new FileUri('/c') } });
+    expect(back.files.every((f) => f instanceof FileUri)).toBe(true);
+    expect(back.when.at).toBeInstanceOf(FileUri);
+    expect(back.when.at.path).toBe('/c');
   });
 
   test('with marshalling disabled, marshalled objects stay as they came', async () => {

@@ -135,7 +135,7 @@ export class EventMultiplexer<T> implements IDisposable {
   }
 
   add(event: Event<T>): IDisposable {
-    const entry = { event, listener: null as IDisposable | null };
+    const entry: { event: Event<T>; listener: IDisposable | null } = { event, listener: null };
     this.events.push(entry);
     if (this.hasListeners) entry.listener = event((e) => this.emitter.fire(e));
     return toDisposable(() => {

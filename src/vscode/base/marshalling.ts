@@ -18,7 +18,7 @@ type Reviver = (marshalled: MarshalledObject & Record<string, unknown>) => unkno
 // marshals (URI included) here. RegExp and Date come built in.
 const revivers = new Map<number, Reviver>([
   [MarshalledId.Regexp, (o) => new RegExp(String(o.source), String(o.flags ?? ''))],
-  [MarshalledId.Date, (o) => new Date(o.source as string | number)],
+  [MarshalledId.Date, (o) => new Date(typeof o.source === 'number' || typeof o.source === 'string' ? o.source : NaN)],
 ]);
 
 /** Teaches revive() a `$mid`; the returned disposable forgets it again. */
@@ -37,21 +37,25 @@ export function revive<T = unknown>(obj: unknown, depth = 0): T {
   return reviveValue(obj, depth) as T;
 }
 
+function isMarshalled(obj: object): obj is MarshalledObject & Record<string, unknown> {
+  return typeof (obj as Partial<MarshalledObject>).$mid === 'number';
+}
+
 function reviveValue(obj: unknown, depth: number): unknown {
   if (!obj || typeof obj !== 'object' || depth > 200) return obj;
   if (ArrayBuffer.isView(obj) || obj instanceof Date || obj instanceof RegExp) return obj;
-  const record = obj as Record<string, unknown>;
-  if (typeof record.$mid === 'number') {
-    const reviver = revivers.get(record.$mid);
-    if (reviver) return reviver(record as MarshalledObject & Record<string, unknown>);
+  if (isMarshalled(obj)) {
+    const reviver = revivers.get(obj.$mid);
+    if (reviver) return reviver(obj);
   }
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) obj[i] = reviveValue(obj[i], depth + 1);
     return obj;
   }
-  for (const key of Object.keys(record)) {
-    const value = record[key];
-    if (value && typeof value === 'object') record[key] = reviveValue(value, depth + 1);
+  // Revived in place, as VS Code does: the object is the caller's to keep.
+  for (const key of Object.keys(obj)) {
+    const value: unknown = Reflect.get(obj, key);
+    if (value && typeof value === 'object') Reflect.set(obj, key, reviveValue(value, depth + 1));
   }
   return obj;
 }

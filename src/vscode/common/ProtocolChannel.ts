@@ -56,13 +56,14 @@ export class ProtocolChannel extends AbstractChannel {
     if (this.isClosed) return;
     if (this.first) {
       this.first = false;
-      if (this.options.onContext) return this.receiveContext(message);
+      const { onContext } = this.options;
+      if (onContext) return this.receiveContext(message, onContext);
       if (isContextMessage(message)) return;
     }
     this.fireMessage(message.buffer);
   }
 
-  private receiveContext(message: VSBuffer): void {
+  private receiveContext(message: VSBuffer, onContext: (ctx: unknown) => void): void {
     let ctx: unknown;
     try {
       if (!isContextMessage(message)) throw new NotAClientError();
@@ -73,6 +74,6 @@ export class ProtocolChannel extends AbstractChannel {
       this.fireClose({ kind: 'error', reason: reason.message, error: reason });
       return;
     }
-    this.options.onContext!(ctx);
+    onContext(ctx);
   }
 }

@@ -1,4 +1,3 @@
-import type { Event as CoreEvent } from '../../common/event';
 import type { IChannel as CoreChannel, IServerChannel as CoreServerChannel } from '../../rpc/channels/types';
 import { AbortError, ConnectionClosedError } from '../../rpc/errors';
 import { CancellationToken } from '../base/cancellation';
@@ -8,18 +7,8 @@ import type { IDisposable } from '../base/lifecycle';
 import { tokenFromSignal } from '../base/signals';
 import type { IChannel, IServerChannel } from './types';
 
-// Where the face's channels meet the core's: tokens become signals and back, the core's cancellations become
-// VS Code's CancellationError, and events take VS Code's thisArgs/disposables.
-
-/** A core event as a face event. */
-export function fromCoreEvent<T>(event: CoreEvent<T>): Event<T> {
-  return (listener, thisArgs, disposables) => {
-    const subscription = event(thisArgs === undefined ? listener : (e) => listener.call(thisArgs, e));
-    if (Array.isArray(disposables)) disposables.push(subscription);
-    else disposables?.add(subscription);
-    return subscription;
-  };
-}
+// Where the face's channels meet the core's: tokens become signals and back, and the core's cancellations become
+// VS Code's CancellationError.
 
 /** A face server channel as the core's: the live signal of each call becomes its CancellationToken. */
 export function toCoreServerChannel<TContext>(channel: IServerChannel<TContext>): CoreServerChannel<TContext> {
