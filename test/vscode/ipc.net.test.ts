@@ -1,12 +1,13 @@
 import { EventEmitter } from 'events';
 import { createServer, type Socket } from 'net';
 import { MessageTooLargeError } from '../../src/common/errors';
-import { Event, VSBuffer, type IServerChannel } from '../../src/vscode';
+import { CancellationError, Event, VSBuffer, type IServerChannel } from '../../src/vscode';
 import {
   Client,
   NodeSocket,
   Protocol,
   SOCKET_END_TIMEOUT_MS,
+  Server,
   connect,
   createRandomIPCHandle,
   serve,
@@ -45,6 +46,11 @@ function fakeWire(chunkSize = 1 << 20): [Socket, Socket, FakeWireEnd, FakeWireEn
   b.other = a;
   // NodeSocket takes a net.Socket; these fakes have the part of it that NodeSocket uses.
   return [a as unknown as Socket, b as unknown as Socket, a, b];
+}
+
+/** Resolves once the server has a connection (its client's context has arrived). */
+async function connected(server: Server): Promise<void> {
+  if (server.connections.length === 0) await Event.toPromise(server.onDidAddConnection);
 }
 
 function nextMessage(protocol: Protocol): Promise<VSBuffer> {
@@ -241,7 +247,7 @@ describe('vscode face: serve and connect', () => {
     };
     server.registerChannel('recorder', recorder);
     const client = await connect(handle, 'leaving');
-    await new Promise<void>((resolve) => server.onDidAddConnection(() => resolve()));
+    await connected(server);
     const gone = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('gone'), resolve())));
     const channel = client.getChannel('recorder');
     const calls = Array.from({ length: 50 }, (_, i) => channel.call(`call ${i}`).catch(() => 'cancelled'));
@@ -250,6 +256,21 @@ describe('vscode face: serve and connect', () => {
     expect(order).toEqual([...Array.from({ length: 50 }, (_, i) => `call ${i}`), 'gone']);
     await expect(Promise.all(calls)).resolves.toEqual(Array(50).fill('cancelled'));
     server.dispose();
+  });
+
+  test("disposing the server cancels its clients' pending calls and closes their sockets", async () => {
+    const handle = createRandomIPCHandle();
+    const server = await serve(handle);
+    const never: IServerChannel<string> = { call: () => new Promise(() => {}), listen: () => Event.None };
+    server.registerChannel('never', never);
+    const client = await connect(handle, 'stranded');
+    const closed = Event.toPromise(client.onDidDispose);
+    const pending = client.getChannel('never').call('wait');
+    await connected(server);
+    server.dispose();
+    await expect(pending).rejects.toBeInstanceOf(CancellationError);
+    await closed;
+    client.dispose();
   });
 
   test('a random IPC handle can be listened on', async () => {
