@@ -17,6 +17,7 @@ import {
   serialize,
   type Client,
   type IChannel,
+  type IDisposable,
 } from '../../src/vscode';
 import { RpcProtocolError, ServiceNotFoundError } from '../../src/rpc/errors';
 import { TestChannel, TestChannelClient, TestIPCServer, TestService, collect, protocolPair, turns } from './helpers';
@@ -308,6 +309,23 @@ describe('vscode face: peer to peer and bad input', () => {
     await expect(left.getChannel('channel').call('whoAmI')).resolves.toBe('right');
     left.dispose();
     right.dispose();
+  });
+
+  test("a client reports the malformed messages it gets on onError, VS Code's event with thisArgs", async () => {
+    const [a, b] = protocolPair();
+    const client = new IPCClient(a, 'c');
+    const sink = { errors: [] as Error[] };
+    const subscriptions: IDisposable[] = [];
+    client.onError(function (this: typeof sink, e: Error) {
+      this.errors.push(e);
+    }, sink, subscriptions);
+    b.onMessage(() => {}); // the peer's context, which this raw end does not use
+    b.send(VSBuffer.fromByteArray([0xee]));
+    await turns();
+    expect(sink.errors).toHaveLength(1);
+    expect(sink.errors[0]).toBeInstanceOf(RpcProtocolError);
+    subscriptions.forEach((s) => s.dispose());
+    client.dispose();
   });
 
   test('a connection whose first message is not a context is refused and reported', async () => {

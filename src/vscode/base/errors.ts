@@ -34,3 +34,12 @@ export function onUnexpectedError(error: unknown): void {
   if (isCancellationError(error)) return;
   warnUnhandled(error);
 }
+
+/**
+ * Hands `error` to the listeners of `emitter`'s event, or with none, makes it a process warning: errors nobody
+ * asked to hear are still seen, and never thrown.
+ */
+export function reportError(emitter: { hasListeners(): boolean; fire(error: Error): void }, error: Error): void {
+  if (emitter.hasListeners()) emitter.fire(error);
+  else warnUnhandled(error);
+}

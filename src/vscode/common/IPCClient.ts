@@ -1,4 +1,5 @@
-import type { Event as CoreEvent } from '../../common/event';
+import { reportError } from '../base/errors';
+import { Emitter, type Event } from '../base/event';
 import type { IDisposable } from '../base/lifecycle';
 import { ChannelClient } from './ChannelClient';
 import { ChannelServer } from './ChannelServer';
@@ -14,13 +15,14 @@ export class IPCClient<TContext = string> implements IChannelClient, IChannelSer
   private readonly channelClient: ChannelClient;
   private readonly channelServer: ChannelServer<TContext>;
   private readonly link: MessagePassingLink;
+  private readonly errorEmitter = new Emitter<Error>();
   /** Messages that could not be understood (dropped) and transport errors; unheard, they become process warnings. */
-  readonly onError: CoreEvent<Error>;
+  readonly onError: Event<Error> = this.errorEmitter.event;
 
   constructor(protocol: IMessagePassingProtocol, ctx: TContext, ipcLogger: IIPCLogger | null = null) {
     protocol.send(contextMessage(ctx));
     this.link = MessagePassingLink.acquire(protocol);
-    this.onError = this.link.onError;
+    this.link.onError((error) => reportError(this.errorEmitter, error));
     this.channelClient = new ChannelClient(protocol, ipcLogger);
     this.channelServer = new ChannelServer(protocol, ctx, ipcLogger);
   }
@@ -37,5 +39,6 @@ export class IPCClient<TContext = string> implements IChannelClient, IChannelSer
     this.channelClient.dispose();
     this.channelServer.dispose();
     this.link.release();
+    this.errorEmitter.dispose();
   }
 }

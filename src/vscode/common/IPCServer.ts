@@ -1,6 +1,5 @@
-import { Emitter as CoreEmitter, type Event as CoreEvent } from '../../common/event';
-import { reportTo } from '../../common/warn';
 import type { CancellationToken } from '../base/cancellation';
+import { reportError } from '../base/errors';
 import { Emitter, Event, EventMultiplexer } from '../base/event';
 import { DisposableStore, toDisposable, type IDisposable } from '../base/lifecycle';
 import { ChannelClient } from './ChannelClient';
@@ -39,13 +38,13 @@ export class IPCServer<TContext = string>
   private readonly pending = new Set<MessagePassingLink>();
   private readonly addEmitter = new Emitter<Connection<TContext>>();
   private readonly removeEmitter = new Emitter<Connection<TContext>>();
-  private readonly errorEmitter = new CoreEmitter<Error>();
+  private readonly errorEmitter = new Emitter<Error>();
   private readonly disposables = new DisposableStore();
 
   readonly onDidAddConnection: Event<Connection<TContext>> = this.addEmitter.event;
   readonly onDidRemoveConnection: Event<Connection<TContext>> = this.removeEmitter.event;
   /** Connections refused (a first message that is not a context) and messages dropped as malformed. */
-  readonly onError: CoreEvent<Error> = this.errorEmitter.event;
+  readonly onError: Event<Error> = this.errorEmitter.event;
 
   constructor(
     onDidClientConnect: Event<ClientConnectionEvent>,
@@ -65,7 +64,7 @@ export class IPCServer<TContext = string>
       {
         onDidDisconnect: onDidClientDisconnect,
         timeoutDelay: this.timeoutDelay,
-        onError: (error) => reportTo(this.errorEmitter, error),
+        onError: (error) => reportError(this.errorEmitter, error),
       },
       (link, ctx) => this.add(protocol, link, ctx),
     );

@@ -1,9 +1,8 @@
-import { Emitter as CoreEmitter, type Event as CoreEvent } from '../../common/event';
-import { reportTo } from '../../common/warn';
 import { MessageTooLargeError } from '../../common/errors';
 import { FrameDecoder } from '../../pipe/FrameDecoder';
 import { DEFAULT_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE } from '../../pipe/frame';
 import { VSBuffer } from '../base/buffer';
+import { reportError } from '../base/errors';
 import { Emitter, type Event } from '../base/event';
 import { Disposable } from '../base/lifecycle';
 import type { IMessagePassingProtocol } from '../common/types';
@@ -20,13 +19,13 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
   private readonly decoder: FrameDecoder;
   private readonly messageEmitter = this._register(new Emitter<VSBuffer>());
   private readonly disposeEmitter = this._register(new Emitter<void>());
-  private readonly errorEmitter = new CoreEmitter<Error>();
+  private readonly errorEmitter = this._register(new Emitter<Error>());
 
   readonly onMessage: Event<VSBuffer> = this.messageEmitter.event;
   /** Fires when the socket closes. */
   readonly onDidDispose: Event<void> = this.disposeEmitter.event;
   /** An incoming message over `maxMessageSize`: reading stops. Unheard, it becomes a process warning. */
-  readonly onError: CoreEvent<Error> = this.errorEmitter.event;
+  readonly onError: Event<Error> = this.errorEmitter.event;
 
   constructor(
     private readonly socket: ISocket,
@@ -38,12 +37,11 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
       (frame) => this.messageEmitter.fire(VSBuffer.wrap(frame)),
       (size) => {
         reading.dispose();
-        reportTo(this.errorEmitter, new MessageTooLargeError('incoming', size, maxMessageSize));
+        reportError(this.errorEmitter, new MessageTooLargeError('incoming', size, maxMessageSize));
       },
     );
     const reading = this._register(socket.onData((data) => this.decoder.push(data.buffer)));
     this._register(socket.onClose(() => this.disposeEmitter.fire()));
-    this._register({ dispose: () => this.errorEmitter.dispose() });
   }
 
   drain(): Promise<void> {
