@@ -1,6 +1,5 @@
 import type { ForkOptions } from 'child_process';
 import { forkWithChannel, type ForkedWorker } from '../../channel/fork';
-import { warnUnhandled } from '../../common/warn';
 import { CancellationToken, CancellationTokenSource } from '../base/cancellation';
 import { CancellationError } from '../base/errors';
 import { Emitter, Event } from '../base/event';
@@ -131,8 +130,9 @@ export class Client implements IChannelClient, IDisposable {
 
     const onExit = () => this.disposeClient();
     process.once('exit', onExit);
+    // VS Code logs these with console.warn; a process warning says the same without writing to stdout.
     worker.child.on('error', (error) =>
-      warnUnhandled(new Error(`IPC "${this.options.serverName}" errored with ${error.message}`)),
+      process.emitWarning(`IPC "${this.options.serverName}" errored with ${error.message}`),
     );
     worker.child.on('exit', (code, signal) => {
       process.removeListener('exit', onExit);
@@ -143,9 +143,7 @@ export class Client implements IChannelClient, IDisposable {
         this.activeRequests.clear();
         dispose(active);
         if (code !== 0 && signal !== 'SIGTERM') {
-          warnUnhandled(
-            new Error(`IPC "${this.options.serverName}" crashed with exit code ${code} and signal ${signal}`),
-          );
+          process.emitWarning(`IPC "${this.options.serverName}" crashed with exit code ${code} and signal ${signal}`);
         }
         this.idleTimer?.cancel();
         this.disposeClient();
