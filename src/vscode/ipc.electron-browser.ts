@@ -3,6 +3,7 @@
 import { ChannelProtocol } from './common/ChannelProtocol';
 import { IPCClient } from './common/IPCClient';
 import type { IIPCLogger } from './common/types';
+import { ClientTransport } from './electron/ClientTransport';
 import { electronIpcRenderer } from './electron/electronModule';
 import { IpcRendererChannel, type IpcRendererChannelOptions } from './electron/IpcRendererChannel';
 import type { IpcRenderer } from './electron/types';
@@ -17,23 +18,22 @@ export interface ClientOptions extends IpcRendererChannelOptions {
  * script exposes (send, on and removeListener for the `vscode:` channels are all it needs).
  */
 export class Client extends IPCClient<string> {
-  private readonly protocol: ChannelProtocol;
+  private readonly transport: ClientTransport;
 
   constructor(id: string, ipcRenderer: IpcRenderer = electronIpcRenderer(), options: ClientOptions = {}) {
-    const protocol = new ChannelProtocol(new IpcRendererChannel(ipcRenderer, options));
-    super(protocol, id, options.ipcLogger ?? null);
-    this.protocol = protocol;
+    const transport = new ClientTransport(new ChannelProtocol(new IpcRendererChannel(ipcRenderer, options)));
+    super(transport.protocol, id, options.ipcLogger ?? null);
+    this.transport = transport;
   }
 
-  /** Fires once, when the connection ends: the main process closed it, or dispose(). */
+  /** Fires once, when the connection ends: the main process closed it (pending calls reject), or dispose(). */
   get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.protocol.onDidClose;
+    return this.transport.onDidClose;
   }
 
   override dispose(): void {
-    // The client's own goodbye goes first, while the transport is open; then the renderer's goodbye.
     super.dispose();
-    this.protocol.dispose();
+    this.transport.close();
   }
 }
 

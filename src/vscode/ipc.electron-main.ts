@@ -8,6 +8,7 @@ import { ChannelProtocol } from './common/ChannelProtocol';
 import { IPCClient } from './common/IPCClient';
 import { IPCServer } from './common/IPCServer';
 import type { IIPCLogger } from './common/types';
+import { ClientTransport } from './electron/ClientTransport';
 import { clientConnection } from './electron/connections';
 import { electronIpcMain } from './electron/electronModule';
 import { IpcMainAcceptor, type IpcMainAcceptorOptions } from './electron/IpcMainAcceptor';
@@ -64,22 +65,26 @@ export class UtilityProcessProtocol extends ChannelProtocol {
  * make and transfer). The child answers with a ParentPortClient: the two call each other's channels.
  */
 export class UtilityProcessClient extends IPCClient<string> {
-  private readonly protocol: UtilityProcessProtocol;
+  private readonly transport: ClientTransport<UtilityProcessProtocol>;
 
   constructor(child: UtilityProcess, ctx: string, ipcLogger: IIPCLogger | null = null) {
-    const protocol = new UtilityProcessProtocol(child);
-    super(protocol, ctx, ipcLogger);
-    this.protocol = protocol;
+    const transport = new ClientTransport(new UtilityProcessProtocol(child));
+    super(transport.protocol, ctx, ipcLogger);
+    this.transport = transport;
   }
 
-  /** Fires once, when the connection ends: the child said goodbye or exited (see exitCode), or dispose(). */
+  /**
+   * Fires once, when the connection ends: the child said goodbye or exited (see exitCode; pending calls
+   * reject), or dispose().
+   */
   get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.protocol.onDidClose;
+    return this.transport.onDidClose;
   }
 
+  /** Ends the connection and tells the child; whether it then exits is up to the child. */
   override dispose(): void {
     super.dispose();
-    this.protocol.disconnect();
+    this.transport.close();
   }
 }
 

@@ -7,6 +7,7 @@ import { ChannelProtocol } from './common/ChannelProtocol';
 import { IPCClient } from './common/IPCClient';
 import { IPCServer } from './common/IPCServer';
 import type { ClientConnectionEvent, IIPCLogger } from './common/types';
+import { ClientTransport } from './electron/ClientTransport';
 import { clientConnection } from './electron/connections';
 import { MessagePortMainChannel } from './electron/MessagePortMainChannel';
 import { currentParentPort, ParentPortChannel } from './electron/ParentPortChannel';
@@ -26,22 +27,23 @@ export class Protocol extends ChannelProtocol {
 
 /** An IPCClient over a MessagePortMain, to a Server on the port's other end (or to another Client). */
 export class Client extends IPCClient<string> {
-  private readonly protocol: Protocol;
+  private readonly transport: ClientTransport<Protocol>;
 
   /** @param clientId who this client is among the server's clients: routers pick clients by it. */
   constructor(port: MessagePortMain, clientId: string, ipcLogger: IIPCLogger | null = null) {
-    const protocol = new Protocol(port);
-    super(protocol, clientId, ipcLogger);
-    this.protocol = protocol;
+    const transport = new ClientTransport(new Protocol(port));
+    super(transport.protocol, clientId, ipcLogger);
+    this.transport = transport;
   }
 
+  /** Fires once, when the port closes (from either end: pending calls reject), or on dispose(). */
   get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.protocol.onDidClose;
+    return this.transport.onDidClose;
   }
 
   override dispose(): void {
     super.dispose();
-    this.protocol.disconnect();
+    this.transport.close();
   }
 }
 
@@ -102,22 +104,22 @@ export class ParentPortProtocol extends ChannelProtocol {
 
 /** A utility process's IPCClient to the main process's UtilityProcessClient, over parentPort. */
 export class ParentPortClient extends IPCClient<string> {
-  private readonly protocol: ParentPortProtocol;
+  private readonly transport: ClientTransport<ParentPortProtocol>;
 
   constructor(ctx: string, parentPort: ParentPort = currentParentPort(), ipcLogger: IIPCLogger | null = null) {
-    const protocol = new ParentPortProtocol(parentPort);
-    super(protocol, ctx, ipcLogger);
-    this.protocol = protocol;
+    const transport = new ClientTransport(new ParentPortProtocol(parentPort));
+    super(transport.protocol, ctx, ipcLogger);
+    this.transport = transport;
   }
 
-  /** Fires once, when the main process says goodbye, or on dispose(). */
+  /** Fires once, when the main process says goodbye (pending calls reject), or on dispose(). */
   get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.protocol.onDidClose;
+    return this.transport.onDidClose;
   }
 
   override dispose(): void {
     super.dispose();
-    this.protocol.disconnect();
+    this.transport.close();
   }
 }
 

@@ -216,12 +216,15 @@ test('a large binary payload crosses byte-exact, both ways, as a VSBuffer', asyn
   server.dispose();
 });
 
-test("disposing the Server ends every renderer's client and leaves nothing on ipcMain", async () => {
-  const { electron, server, open } = app();
+test("disposing the Server ends every renderer's client, rejects their pending calls, leaves nothing on ipcMain", async () => {
+  const { electron, server, main, open } = app();
   const renderers = [open('a'), open('b')];
   await Promise.all(renderers.map(({ channel }) => channel.call('whoAmI')));
+  const pending = renderers[0].channel.call('hang');
+  await until(() => main.hanging.includes('a'), 'the call to reach the main process');
   const closed = renderers.map(({ client }) => next(client.onDidClose));
   server.dispose();
+  await expect(pending).rejects.toThrow();
   expect(await Promise.all(closed)).toEqual([
     expect.objectContaining({ kind: 'remote' }),
     expect.objectContaining({ kind: 'remote' }),
@@ -239,5 +242,18 @@ test("a renderer's dispose says goodbye: the main process removes its connection
   client.dispose();
   expect((await removed).ctx).toBe('leaving');
   expect(server.connections).toEqual([]);
+  server.dispose();
+});
+
+test('the transport ending under a renderer (no RPC goodbye first) rejects its pending calls', async () => {
+  const { server, main, open } = app();
+  const { window, client, channel } = open('window_1');
+  const pending = channel.call('hang');
+  await until(() => main.hanging.includes('window_1'), 'the call to reach the main process');
+  const closed = next(client.onDidClose);
+  // What the main side's channel sends when it closes on its own, as IPCServer's connections cannot close it.
+  window.send('vscode:disconnect');
+  expect(await closed).toMatchObject({ kind: 'remote' });
+  await expect(pending).rejects.toThrow();
   server.dispose();
 });
