@@ -1,4 +1,4 @@
-import type { Channel, ChannelCloseEvent } from '../../src';
+import { MessageEndpointChannel, type Channel, type ChannelCloseEvent } from '../../src';
 import {
   EndpointInUseError,
   IpcMainAcceptor,
@@ -351,5 +351,21 @@ describe('over utilityProcess and parentPort', () => {
     child.exit(3);
     expect(await closed).toMatchObject({ kind: 'remote', exitCode: 3 });
     expect(() => parent.getWriteBuffer()).toThrow();
+  });
+
+  test("the envelope is MessageEndpointChannel's: either can be the main process's end", async () => {
+    const child = new FakeUtilityProcess();
+    const parent = new MessageEndpointChannel(child);
+    const inChild = new ParentPortChannel(child.parentPort);
+    const atChild = collect(inChild);
+    const atParent = collect(parent);
+    send(parent, Buffer.from([1, 2]));
+    send(inChild, Buffer.from([3]));
+    await until(() => atChild.length === 1 && atParent.length === 1, 'both ways');
+    expectSameMessages(atChild, [Buffer.from([1, 2])]);
+    expectSameMessages(atParent, [Buffer.from([3])]);
+    const closed = closeOf(inChild);
+    parent.close();
+    expect(await closed).toMatchObject({ kind: 'remote' });
   });
 });
