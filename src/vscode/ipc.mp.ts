@@ -67,19 +67,14 @@ export class Server extends IPCServer<string> {
   constructor(parentPort: ParentPort = currentParentPort(), options: ServerOptions = {}) {
     const ports = new DisposableStore();
     const connected = ports.add(new Emitter<ClientConnectionEvent>());
-    // The IPCServer ends its connections but cannot close a protocol: the ports are this server's to close.
-    const open = new Set<MessagePortMainChannel>();
     const onMessage = (event: MessageEventMain) => {
       const port = event?.ports?.[0];
       if (!port || (options.isConnection && !options.isConnection(event))) return;
-      const channel = new MessagePortMainChannel(port);
-      open.add(channel);
-      channel.onClose(() => open.delete(channel));
-      connected.fire(clientConnection(channel));
+      // From here the port is its connection's: it closes when the connection ends.
+      connected.fire(clientConnection(new MessagePortMainChannel(port)));
     };
     parentPort.on('message', onMessage);
     ports.add(toDisposable(() => parentPort.removeListener('message', onMessage)));
-    ports.add(toDisposable(() => [...open].forEach((channel) => channel.close())));
     super(connected.event, options.ipcLogger, options.timeoutDelay);
     this.ports = ports;
   }

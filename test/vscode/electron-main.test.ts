@@ -7,6 +7,7 @@ import {
   type IServerChannel,
 } from '../../src/vscode';
 import { Client } from '../../src/vscode/ipc.electron-browser';
+import { IpcRendererChannel } from '../../src/vscode/electron';
 import { Server, UnknownSenderError } from '../../src/vscode/ipc.electron-main';
 import { pattern } from '../helpers/bytes';
 import { next, until } from '../helpers/wait';
@@ -255,5 +256,20 @@ test('the transport ending under a renderer (no RPC goodbye first) rejects its p
   window.send('vscode:disconnect');
   expect(await closed).toMatchObject({ kind: 'remote' });
   await expect(pending).rejects.toThrow();
+  server.dispose();
+});
+
+test('a renderer that is not an IPCClient is refused, and its transport closed: it is told, not left hanging', async () => {
+  const { electron, server } = app();
+  const errors: Error[] = [];
+  server.onError((error) => errors.push(error));
+  const window = electron.openWindow();
+  const stranger = new IpcRendererChannel(window.context);
+  const closed = next(stranger.onClose);
+  stranger.getWriteBuffer().writeRaw(new Uint8Array([1, 2, 3])).commit();
+  expect(await closed).toMatchObject({ kind: 'remote', reason: 'the main process closed the connection' });
+  expect(errors).toEqual([expect.objectContaining({ name: 'NotAClientError' })]);
+  expect(server.connections).toEqual([]);
+  await until(() => window.listenerCount('destroyed') === 0, "the main side to let go of the renderer");
   server.dispose();
 });
