@@ -86,7 +86,10 @@ export class Server extends IPCServer<string> {
   }
 }
 
-/** parentPort as VS Code's IMessagePassingProtocol, in a utility process; the main process's end is a UtilityProcessProtocol. */
+/**
+ * parentPort as VS Code's IMessagePassingProtocol, in a utility process; the main process's end is a
+ * UtilityProcessProtocol.
+ */
 export class ParentPortProtocol extends ChannelProtocol {
   constructor(parentPort: ParentPort = currentParentPort()) {
     super(new ParentPortChannel(parentPort));

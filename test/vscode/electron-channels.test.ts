@@ -85,7 +85,7 @@ describe('over ipcMain and ipcRenderer', () => {
     acceptor.dispose();
   });
 
-  test('a second hello from the same renderer replaces its connection; a late goodbye of the old one is ignored', async () => {
+  test('a second hello from the same renderer replaces its connection; old goodbyes are ignored', async () => {
     const { electron, acceptor, opened } = app();
     const window = electron.openWindow();
     new IpcRendererChannel(window.context);
@@ -97,12 +97,16 @@ describe('over ipcMain and ipcRenderer', () => {
     expect(await firstClosed).toMatchObject({ kind: 'remote', reason: expect.stringContaining('said hello again') });
     expect(acceptor.channels).toEqual([opened[1]]);
     expect(window.listenerCount('destroyed')).toBe(1); // the replaced channel let go of its listener
-    // Closing the replaced main side says goodbye with the old connection's id: the renewed renderer stays.
+    // Goodbyes name their connection: the old one's, either way, leaves the renewed connection alone.
+    expect(first.connectionId).toEqual(expect.any(String));
+    expect(opened[1].connectionId).not.toBe(first.connectionId);
     first.close();
+    window.context.send('vscode:disconnect', first.connectionId);
     const received = collect(opened[1]);
     send(renewed, Buffer.from([7]));
     await until(() => received.length === 1, 'the renewed connection');
     expect(renewed.isClosed).toBe(false);
+    expect(opened[1].isClosed).toBe(false);
     acceptor.dispose();
   });
 
@@ -130,7 +134,10 @@ describe('over ipcMain and ipcRenderer', () => {
     const [mainA, mainB] = opened;
     const mainAClosed = closeOf(mainA);
     a.close();
-    expect(await mainAClosed).toMatchObject({ kind: 'remote', reason: expect.stringContaining('closed the connection') });
+    expect(await mainAClosed).toMatchObject({
+      kind: 'remote',
+      reason: expect.stringContaining('closed the connection'),
+    });
     const bClosed = closeOf(b);
     mainB.close();
     expect(await bClosed).toMatchObject({ kind: 'remote', reason: 'the main process closed the connection' });
@@ -203,7 +210,11 @@ describe('over ipcMain and ipcRenderer', () => {
     const electron = new FakeElectron();
     const acceptor = new IpcMainAcceptor(electron.ipcMain);
     expect(() => new IpcMainAcceptor(electron.ipcMain)).toThrow(EndpointInUseError);
-    const other = new IpcMainAcceptor(electron.ipcMain, { names: { hello: 'app:hi', message: 'app:msg', disconnect: 'app:bye' } });
+    // Sharing any one name is sharing: and the refused acceptor holds on to none of its names.
+    expect(() => new IpcMainAcceptor(electron.ipcMain, { names: { hello: 'app:hi' } })).toThrow(EndpointInUseError);
+    const appNames = { hello: 'app:hi', message: 'app:msg', disconnect: 'app:bye' };
+    new IpcMainAcceptor(electron.ipcMain, { names: appNames }).dispose();
+    const other = new IpcMainAcceptor(electron.ipcMain, { names: appNames });
     const window = electron.openWindow();
     const first = new IpcRendererChannel(window.context);
     expect(() => new IpcRendererChannel(window.context)).toThrow(EndpointInUseError);
@@ -290,7 +301,7 @@ describe('over MessagePortMain', () => {
     }
   });
 
-  test('a message that is not bare bytes closes the channel with an error, and ports sent along are closed', async () => {
+  test('anything but bare bytes closes the channel with an error; ports sent along are closed', async () => {
     const { port1, port2 } = new FakeMessageChannelMain();
     const channel = new MessagePortMainChannel(port2);
     const errors: Error[] = [];

@@ -153,7 +153,7 @@ test('a reloaded renderer says hello again: its new client replaces the old conn
   server.dispose();
 });
 
-test('a renderer destroyed without a goodbye: removed, calls to it rejected, its subscriptions and calls ended', async () => {
+test('a renderer destroyed without a goodbye is removed: calls to it reject, its calls and subscriptions end', async () => {
   const { server, main, open } = app();
   const doomed = open('doomed');
   const survivor = open('survivor');
@@ -217,7 +217,7 @@ test('a large binary payload crosses byte-exact, both ways, as a VSBuffer', asyn
   server.dispose();
 });
 
-test("disposing the Server ends every renderer's client, rejects their pending calls, leaves nothing on ipcMain", async () => {
+test("disposing the Server ends every renderer's client and its pending calls, and leaves ipcMain bare", async () => {
   const { electron, server, main, open } = app();
   const renderers = [open('a'), open('b')];
   await Promise.all(renderers.map(({ channel }) => channel.call('whoAmI')));
@@ -259,7 +259,7 @@ test('the transport ending under a renderer (no RPC goodbye first) rejects its p
   server.dispose();
 });
 
-test('a renderer that is not an IPCClient is refused, and its transport closed: it is told, not left hanging', async () => {
+test('a renderer that is not an IPCClient is refused, its transport closed: it is told, not left hanging', async () => {
   const { electron, server } = app();
   const errors: Error[] = [];
   server.onError((error) => errors.push(error));

@@ -50,10 +50,17 @@ export class IpcMainAcceptor implements Disposable {
     private readonly options: IpcMainAcceptorOptions = {},
   ) {
     this.names = channelNames(options.names);
-    this.store.add(claimEndpoint(ipcMain, this.names.hello, 'This ipcMain'));
+    try {
+      for (const name of new Set(Object.values(this.names))) {
+        this.store.add(claimEndpoint(ipcMain, name, 'This ipcMain'));
+      }
+    } catch (error) {
+      this.store.dispose(); // the names claimed before the one that was taken
+      throw error;
+    }
     this.listen(ipcMain, this.names.hello, (event, connectionId) => this.hello(event, connectionId));
     this.listen(ipcMain, this.names.message, (event, data) => this.message(event, data));
-    this.listen(ipcMain, this.names.disconnect, (event) => this.goodbye(event));
+    this.listen(ipcMain, this.names.disconnect, (event, connectionId) => this.goodbye(event, connectionId));
   }
 
   /** The open connections, one per WebContents. */
@@ -97,9 +104,8 @@ export class IpcMainAcceptor implements Disposable {
     const sender = this.senderOf(event, this.names.hello);
     if (!sender) return;
     const id = sender.id;
-    this.live
-      .get(id)
-      ?.inbound.fire({ kind: 'end', reason: `WebContents ${id} said hello again (a reload or a new client): replaced` });
+    const reason = `WebContents ${id} said hello again (a reload or a new client): replaced`;
+    this.live.get(id)?.inbound.fire({ kind: 'end', reason });
     const inbound = new Emitter<RendererInbound>({ onListenerError: (error) => this.report(error) });
     const channel = new WebContentsChannel(sender, inbound.event, this.names, {
       connectionId: typeof connectionId === 'string' ? connectionId : undefined,
@@ -132,11 +138,13 @@ export class IpcMainAcceptor implements Disposable {
     }
   }
 
-  private goodbye(event: IpcMainEvent): void {
+  private goodbye(event: IpcMainEvent, connectionId: unknown): void {
     const sender = this.senderOf(event, this.names.disconnect);
-    // A goodbye from a renderer already gone (destroyed, replaced) has nothing left to close.
+    // A goodbye from a renderer already gone (destroyed, replaced), or from a connection it had before this one,
+    // has nothing left to close.
     const live = sender && this.live.get(sender.id);
-    live?.inbound.fire({ kind: 'end', reason: `WebContents ${sender!.id} closed the connection` });
+    if (!live || (typeof connectionId === 'string' && connectionId !== live.channel.connectionId)) return;
+    live.inbound.fire({ kind: 'end', reason: `WebContents ${sender!.id} closed the connection` });
   }
 
   private connectionOf(event: IpcMainEvent, name: string): Live | undefined {

@@ -77,7 +77,7 @@ export class IpcRendererChannel extends AbstractChannel {
 
   private goodbye(): void {
     try {
-      this.ipcRenderer.send(this.names.disconnect);
+      this.ipcRenderer.send(this.names.disconnect, this.connectionId);
     } catch {
       // The renderer is going down; the main process hears of it through 'destroyed'.
     }

@@ -18,13 +18,18 @@ export type RendererInbound =
  * the renderer says goodbye, says hello again, or its WebContents is destroyed.
  */
 export class WebContentsChannel extends AbstractChannel {
+  /** The id the renderer's hello gave this connection, if it gave one (fdpipe's renderers do). */
+  readonly connectionId: string | undefined;
+
+  /** Made by IpcMainAcceptor, which feeds `inbound` with what it routes to this renderer. */
   constructor(
     readonly webContents: WebContents,
     inbound: Event<RendererInbound>,
     private readonly names: IpcChannelNames,
-    private readonly hello: { connectionId?: string } = {},
+    hello: { connectionId?: string } = {},
   ) {
     super();
+    this.connectionId = hello.connectionId;
     this.register(
       inbound((item) => {
         if (item.kind === 'message') this.fireMessage(item.bytes);
@@ -66,7 +71,7 @@ export class WebContentsChannel extends AbstractChannel {
     try {
       // With the id the renderer's hello gave, so that a renderer which has reloaded and connected anew in the
       // meantime does not take this goodbye for its new connection.
-      this.webContents.send(this.names.disconnect, this.hello.connectionId);
+      this.webContents.send(this.names.disconnect, this.connectionId);
     } catch {
       // Destroyed in the meantime: there is nobody to tell.
     }

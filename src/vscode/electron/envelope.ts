@@ -18,7 +18,9 @@ export function wrapBytes(bytes: Uint8Array): Envelope {
 export const CLOSE_ENVELOPE: Readonly<Envelope> = Object.freeze({ fdpipe: 1, close: true });
 
 export function unwrap(message: unknown): Unwrapped {
-  if (typeof message !== 'object' || message === null || (message as Envelope).fdpipe !== 1) return { kind: 'not-ours' };
+  if (typeof message !== 'object' || message === null || (message as Envelope).fdpipe !== 1) {
+    return { kind: 'not-ours' };
+  }
   const envelope = message as Envelope;
   if (envelope.close === true) return { kind: 'close' };
   const bytes = receivedBytes(envelope.data);

@@ -15,7 +15,7 @@ export type {
 export { ElectronUnavailableError, UnknownSenderError, UnexpectedMessageError, EndpointInUseError } from './errors';
 export { DEFAULT_IPC_CHANNEL_NAMES, type IpcChannelNames } from './names';
 export { IpcMainAcceptor, type IpcMainAcceptorOptions } from './IpcMainAcceptor';
-export { WebContentsChannel } from './WebContentsChannel';
+export { WebContentsChannel, type RendererInbound } from './WebContentsChannel';
 export { IpcRendererChannel, type IpcRendererChannelOptions } from './IpcRendererChannel';
 export { MessagePortMainChannel } from './MessagePortMainChannel';
 export { UtilityProcessChannel } from './UtilityProcessChannel';

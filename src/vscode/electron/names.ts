@@ -10,7 +10,7 @@ export interface IpcChannelNames {
   hello: string;
   /** Either way, one Uint8Array: one message. */
   message: string;
-  /** Either way: this side closed the connection. From main, with the id the hello gave (if it gave one). */
+  /** Either way, with the id the hello gave (if it gave one): this side closed that connection. */
   disconnect: string;
 }
 
