@@ -153,7 +153,7 @@ test('a reloaded renderer says hello again: its new client replaces the old conn
   server.dispose();
 });
 
-test('a renderer destroyed without a goodbye is removed: calls to it reject, its own calls and events end', async () => {
+test('a renderer destroyed without a goodbye is removed: calls to it reject, its calls and events end', async () => {
   const { server, main, open } = app();
   const doomed = open('doomed');
   const survivor = open('survivor');
