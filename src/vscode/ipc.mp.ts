@@ -1,6 +1,7 @@
 // fdpipe/vscode/ipc.mp: VS Code's common/ipc.mp.ts, electron-main/ipc.mp.ts and node/ipc.mp.ts over Electron's
 // MessagePortMain — a protocol and a client over a port, and, in a utility process, the server whose clients are
 // the ports the main process transfers in — plus the utility process's connection over parentPort itself.
+import { onUnexpectedError } from './base/errors';
 import { Emitter } from './base/event';
 import { DisposableStore, toDisposable } from './base/lifecycle';
 import { ChannelProtocol } from './common/ChannelProtocol';
@@ -70,8 +71,13 @@ export class Server extends IPCServer<string> {
     const onMessage = (event: MessageEventMain) => {
       const port = event?.ports?.[0];
       if (!port || (options.isConnection && !options.isConnection(event))) return;
-      // From here the port is its connection's: it closes when the connection ends.
-      connected.fire(clientConnection(new MessagePortMainChannel(port)));
+      try {
+        // From here the port is its connection's: it closes when the connection ends.
+        connected.fire(clientConnection(new MessagePortMainChannel(port)));
+      } catch (error) {
+        // Thrown out of parentPort's listener, it would be the utility process's uncaught exception.
+        onUnexpectedError(error);
+      }
     };
     parentPort.on('message', onMessage);
     ports.add(toDisposable(() => parentPort.removeListener('message', onMessage)));
