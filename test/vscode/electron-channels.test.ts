@@ -1,5 +1,6 @@
 import { MessageEndpointChannel, type Channel, type ChannelCloseEvent } from '../../src';
 import {
+  ElectronUnavailableError,
   EndpointInUseError,
   IpcMainAcceptor,
   IpcRendererChannel,
@@ -10,6 +11,8 @@ import {
   UtilityProcessChannel,
   type WebContentsChannel,
 } from '../../src/vscode/electron';
+import { Client } from '../../src/vscode/ipc.electron-browser';
+import { Server } from '../../src/vscode/ipc.electron-main';
 import { expectSameMessages, pattern } from '../helpers/bytes';
 import { next, settle, until } from '../helpers/wait';
 import { FakeElectron, FakeMessageChannelMain, FakeUtilityProcess, strangerEvent } from './electron-fakes';
@@ -378,5 +381,14 @@ describe('over utilityProcess and parentPort', () => {
     const closed = closeOf(inChild);
     parent.close();
     expect(await closed).toMatchObject({ kind: 'remote' });
+  });
+});
+
+describe('outside Electron', () => {
+  // Nothing here mocks 'electron', and it is not installed: the defaults must say so, not fail obscurely.
+  test('the defaults throw ElectronUnavailableError', () => {
+    expect(() => new Server()).toThrow(ElectronUnavailableError);
+    expect(() => new Client('window_1')).toThrow(ElectronUnavailableError);
+    expect(() => new ParentPortChannel()).toThrow(ElectronUnavailableError);
   });
 });
