@@ -1,0 +1,131 @@
+// fdpipe/vscode/ipc.mp: VS Code's common/ipc.mp.ts, electron-main/ipc.mp.ts and node/ipc.mp.ts over Electron's
+// MessagePortMain — a protocol and a client over a port, and, in a utility process, the server whose clients are
+// the ports the main process transfers in — plus the utility process's connection over parentPort itself.
+import { onUnexpectedError } from './base/errors';
+import { Emitter } from './base/event';
+import { DisposableStore, toDisposable } from './base/lifecycle';
+import { ChannelProtocol } from './common/ChannelProtocol';
+import { IPCClient } from './common/IPCClient';
+import { IPCServer } from './common/IPCServer';
+import type { ClientConnectionEvent, IIPCLogger } from './common/types';
+import { ClientTransport } from './electron/ClientTransport';
+import { clientConnection } from './electron/connections';
+import { MessagePortMainChannel } from './electron/MessagePortMainChannel';
+import { currentParentPort, ParentPortChannel } from './electron/ParentPortChannel';
+import type { MessageEventMain, MessagePortMain, ParentPort } from './electron/types';
+
+/** A MessagePortMain as VS Code's IMessagePassingProtocol. It starts the port; either end closing ends both. */
+export class Protocol extends ChannelProtocol {
+  constructor(port: MessagePortMain) {
+    super(new MessagePortMainChannel(port));
+  }
+
+  /** Closes the port: the other end's protocol closes too. */
+  disconnect(): void {
+    this.dispose();
+  }
+}
+
+/** An IPCClient over a MessagePortMain, to a Server on the port's other end (or to another Client). */
+export class Client extends IPCClient<string> {
+  private readonly transport: ClientTransport<Protocol>;
+
+  /** @param clientId who this client is among the server's clients: routers pick clients by it. */
+  constructor(port: MessagePortMain, clientId: string, ipcLogger: IIPCLogger | null = null) {
+    const transport = new ClientTransport(new Protocol(port));
+    super(transport.protocol, clientId, ipcLogger);
+    this.transport = transport;
+  }
+
+  /** Fires once, when the port closes (from either end: pending calls reject), or on dispose(). */
+  get onDidClose(): ChannelProtocol['onDidClose'] {
+    return this.transport.onDidClose;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.transport.close();
+  }
+}
+
+export interface ServerOptions {
+  /**
+   * Which of parentPort's messages with ports bring a client (its first port); default: every one. The others
+   * are left to the app, which owns their ports.
+   */
+  isConnection?: (event: MessageEventMain) => boolean;
+  ipcLogger?: IIPCLogger | null;
+  timeoutDelay?: number;
+}
+
+/**
+ * In a utility process: an IPCServer whose clients come as MessagePortMains the main process transfers in over
+ * parentPort (`child.postMessage(anything, [port])`, with a MessagePort `Client` on the other end).
+ */
+export class Server extends IPCServer<string> {
+  private readonly ports: DisposableStore;
+
+  constructor(parentPort: ParentPort = currentParentPort(), options: ServerOptions = {}) {
+    const ports = new DisposableStore();
+    const connected = ports.add(new Emitter<ClientConnectionEvent>());
+    const onMessage = (event: MessageEventMain) => {
+      const port = event?.ports?.[0];
+      if (!port || (options.isConnection && !options.isConnection(event))) return;
+      try {
+        // From here the port is its connection's: it closes when the connection ends.
+        connected.fire(clientConnection(new MessagePortMainChannel(port)));
+      } catch (error) {
+        // Thrown out of parentPort's listener, it would be the utility process's uncaught exception.
+        onUnexpectedError(error);
+      }
+    };
+    parentPort.on('message', onMessage);
+    ports.add(toDisposable(() => parentPort.removeListener('message', onMessage)));
+    super(connected.event, options.ipcLogger, options.timeoutDelay);
+    this.ports = ports;
+  }
+
+  /** Stops taking ports, ends every connection and closes its port (the main process's Client sees it close). */
+  override dispose(): void {
+    super.dispose();
+    this.ports.dispose();
+  }
+}
+
+/**
+ * parentPort as VS Code's IMessagePassingProtocol, in a utility process; the main process's end is a
+ * UtilityProcessProtocol.
+ */
+export class ParentPortProtocol extends ChannelProtocol {
+  constructor(parentPort: ParentPort = currentParentPort()) {
+    super(new ParentPortChannel(parentPort));
+  }
+
+  disconnect(): void {
+    this.dispose();
+  }
+}
+
+/** A utility process's IPCClient to the main process's UtilityProcessClient, over parentPort. */
+export class ParentPortClient extends IPCClient<string> {
+  private readonly transport: ClientTransport<ParentPortProtocol>;
+
+  constructor(ctx: string, parentPort: ParentPort = currentParentPort(), ipcLogger: IIPCLogger | null = null) {
+    const transport = new ClientTransport(new ParentPortProtocol(parentPort));
+    super(transport.protocol, ctx, ipcLogger);
+    this.transport = transport;
+  }
+
+  /** Fires once, when the main process says goodbye (pending calls reject), or on dispose(). */
+  get onDidClose(): ChannelProtocol['onDidClose'] {
+    return this.transport.onDidClose;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.transport.close();
+  }
+}
+
+export { ElectronUnavailableError, UnexpectedMessageError } from './electron/errors';
+export type { MessageEventMain, MessagePortMain, ParentPort } from './electron/types';
