@@ -1,3 +1,4 @@
+import type { Event as CoreEvent } from '../../common/event';
 import type { IChannel as CoreChannel, IServerChannel as CoreServerChannel } from '../../rpc/channels/types';
 import { AbortError, ConnectionClosedError } from '../../rpc/errors';
 import { CancellationToken } from '../base/cancellation';
@@ -9,6 +10,16 @@ import type { IChannel, IServerChannel } from './types';
 
 // Where the face's channels meet the core's: tokens become signals and back, and the core's cancellations become
 // VS Code's CancellationError.
+
+/** A core event as a face event, taking VS Code's thisArgs and disposables. */
+export function fromCoreEvent<T>(event: CoreEvent<T>): Event<T> {
+  return (listener, thisArgs, disposables) => {
+    const subscription = event(thisArgs === undefined ? listener : (e) => listener.call(thisArgs, e));
+    if (Array.isArray(disposables)) disposables.push(subscription);
+    else disposables?.add(subscription);
+    return subscription;
+  };
+}
 
 /** A face server channel as the core's: the live signal of each call becomes its CancellationToken. */
 export function toCoreServerChannel<TContext>(channel: IServerChannel<TContext>): CoreServerChannel<TContext> {
