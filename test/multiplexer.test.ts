@@ -305,7 +305,7 @@ describe('ChannelMultiplexer and the listeners it holds', () => {
     isClosed = false;
 
     getWriteBuffer(): WriteBuffer {
-      return new Uint8ArrayWriteBuffer(() => {});
+      return new Uint8ArrayWriteBuffer();
     }
 
     close(): void {

@@ -36,14 +36,12 @@ const IMPLS = {
   fdpipe() {
     const { ValueCodec, Uint8ArrayWriteBuffer, Uint8ArrayReadBuffer } = loadFdpipe();
     const codec = new ValueCodec();
-    let committed;
-    const onCommit = (bytes) => (committed = bytes);
     return {
       encode(value) {
-        const buffer = new Uint8ArrayWriteBuffer(onCommit);
+        const buffer = new Uint8ArrayWriteBuffer();
         codec.encode(buffer, value);
         buffer.commit();
-        return committed;
+        return buffer.getCurrentContents();
       },
       decode: (bytes) => codec.decode(new Uint8ArrayReadBuffer(bytes)),
     };

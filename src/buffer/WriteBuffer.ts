@@ -1,4 +1,4 @@
-import type { Disposable } from '../common/lifecycle';
+import type { Event } from '../common/event';
 
 /**
  * Builds one message. Multi-byte numbers are big-endian (network order, like the frame header); lengths are unsigned
@@ -28,5 +28,5 @@ export interface WriteBuffer {
 
 export interface CommittableWriteBuffer extends WriteBuffer {
   /** Fires once, at commit(), with the message's bytes. */
-  onCommit(listener: (bytes: Uint8Array) => void): Disposable;
+  readonly onCommit: Event<Uint8Array>;
 }

@@ -3,7 +3,7 @@ import { Emitter, Event } from '../common/event';
 import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
-import { Uint8ArrayWriteBuffer } from '../buffer/Uint8ArrayWriteBuffer';
+import { MessageWriteBuffer } from '../buffer/MessageWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
 import { ChannelClosedError } from './errors';
@@ -58,7 +58,7 @@ export abstract class AbstractChannel implements Channel {
    */
   protected messageBuffer(deliver: (bytes: Uint8Array) => void): WriteBuffer {
     if (this.closeEvent) throw new ChannelClosedError('The channel is closed: no more messages can be sent on it');
-    return new Uint8ArrayWriteBuffer((bytes) => {
+    return new MessageWriteBuffer((bytes) => {
       if (this.closeEvent) throw new ChannelClosedError('The channel closed before this message was committed');
       deliver(bytes);
     });

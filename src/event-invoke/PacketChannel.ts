@@ -329,13 +329,9 @@ export class PacketChannel extends AbstractChannel {
   // ---- the core's messages, built here -------------------------------------------------------------------------
 
   private build(write: (buffer: WriteBuffer) => void): Uint8Array {
-    let message: Uint8Array | undefined;
-    const buffer = new Uint8ArrayWriteBuffer((bytes) => {
-      message = bytes;
-    });
+    const buffer = new Uint8ArrayWriteBuffer();
     write(buffer);
-    buffer.commit();
-    return message!;
+    return buffer.getCurrentContents();
   }
 
   private encode(value: unknown): Uint8Array {

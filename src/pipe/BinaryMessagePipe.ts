@@ -7,6 +7,7 @@ import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { PipeClosedError } from './errors';
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from './frame';
 import { FrameDecoder } from './FrameDecoder';
+import type { FrameWriteBuffer } from './FrameWriteBuffer';
 import { FrameWriter } from './FrameWriter';
 
 export interface BinaryMessagePipeOptions {
@@ -183,7 +184,7 @@ export class BinaryMessagePipe implements Disposable {
    */
   getWriteBuffer(): WriteBuffer {
     if (this.closeEvent) throw this.closedError();
-    return this.writer.createWriteBuffer(this.commitBound);
+    return this.writer.createWriteBuffer(this.sendFrame);
   }
 
   /** Ends the stream after what was sent is written; onClose fires here at once with reason `local`. */
@@ -196,9 +197,9 @@ export class BinaryMessagePipe implements Disposable {
   }
 
   /** A message committed by a buffer from getWriteBuffer(). */
-  private readonly commitBound = (runs: Uint8Array[] | undefined, size: number, inLentMemory: boolean) => {
-    this.checkSendable(size);
-    this.writer.enqueueCommitted(runs, size, inLentMemory);
+  private readonly sendFrame = (frame: FrameWriteBuffer) => {
+    this.checkSendable(frame.size);
+    this.writer.enqueueFrame(frame);
     this.afterSend();
   };
 

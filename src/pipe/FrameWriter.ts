@@ -1,7 +1,7 @@
 import type { Writable } from 'stream';
-import { Uint8ArrayWriteBuffer, type Uint8ArrayWriteBufferOptions } from '../buffer/Uint8ArrayWriteBuffer';
 import { flushAtExit, flushed } from '../common/exitFlush';
 import { FRAME_HEADER_SIZE } from './frame';
+import { FrameWriteBuffer } from './FrameWriteBuffer';
 
 /** Small frames are written into slabs of this size, one after another. */
 const SLAB_SIZE = 64 * 1024;
@@ -9,8 +9,6 @@ const SLAB_SIZE = 64 * 1024;
 const MIN_SLAB_ROOM = 1024;
 /** send() copies messages below this size into the slab; larger ones are written by reference. */
 const COPY_BELOW = 16 * 1024;
-/** A write buffer keeps byte runs of this size or more by reference instead of copying them into the frame. */
-export const REFERENCE_FROM = 64 * 1024;
 
 /**
  * Queues outgoing frames and writes them to the stream once per tick.
@@ -18,7 +16,8 @@ export const REFERENCE_FROM = 64 * 1024;
  * Small frames are built in place in a slab: each write buffer borrows the slab from where the last committed frame
  * ended, so the frames of one tick lie back to back and leave as one chunk, with no per-message allocation and no
  * copy. A slab is never written again once a frame in it is queued, so the stream may hold it as long as it needs.
- * Large frames go by reference. Everything of one flush is corked, so the stream hands it to the OS in one writev.
+ * Large frames, and large runs inside a frame, go by reference. Everything of one flush is corked, so the stream
+ * hands it to the OS in one writev.
  */
 export class FrameWriter {
   private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
@@ -27,7 +26,7 @@ export class FrameWriter {
   /** Start of the slab's committed frames that are not in `queue` yet. */
   private slabQueued = 0;
   /** The uncommitted write buffer that is borrowing the slab at slabUsed, if any. */
-  private tenant: Uint8ArrayWriteBuffer | undefined;
+  private tenant: FrameWriteBuffer | undefined;
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private scheduled = false;
@@ -50,64 +49,47 @@ export class FrameWriter {
   }
 
   /**
-   * A buffer for one frame, with the header's room in front, writing straight into the slab. Byte runs of
-   * REFERENCE_FROM or more are kept by reference. `onCommitRuns` gets the message and must hand it to
-   * enqueueCommitted().
+   * A buffer for one frame, writing straight into the slab. `send` gets the frame at commit() and must hand it to
+   * enqueueFrame() (or refuse it by throwing).
    */
-  createWriteBuffer(
-    onCommitRuns: (runs: Uint8Array[] | undefined, size: number, inLentMemory: boolean) => void,
-  ): Uint8ArrayWriteBuffer {
+  createWriteBuffer(send: (frame: FrameWriteBuffer) => void): FrameWriteBuffer {
     // One borrower at a time: an earlier buffer still open (being built alongside, or abandoned) moves out.
-    this.tenant?.moveOut();
+    this.tenant?.leaveSlab();
     if (SLAB_SIZE - this.slabUsed < MIN_SLAB_ROOM) this.newSlab();
-    // The constructor only reads its options, so one object serves every buffer: no garbage per message.
-    const options = this.bufferOptions;
-    options.borrowed.memory = this.slab;
-    options.borrowed.offset = this.slabUsed;
-    options.onCommitRuns = onCommitRuns;
-    const buffer = new Uint8ArrayWriteBuffer(undefined, options);
-    this.tenant = buffer;
-    return buffer;
+    this.tenant = new FrameWriteBuffer(this.slab, this.slabUsed, send);
+    return this.tenant;
   }
 
-  private readonly bufferOptions: Uint8ArrayWriteBufferOptions & { borrowed: { memory: Buffer; offset: number } } = {
-    headerRoom: FRAME_HEADER_SIZE,
-    borrowed: { memory: this.slab, offset: 0 },
-    referenceFrom: REFERENCE_FROM,
-  };
-
-  /**
-   * Queues a message committed by a buffer from createWriteBuffer(), as its runs (see Uint8ArrayWriteBuffer's
-   * onCommitRuns): the first starts with the room for the header. Runs in the slab stay there, right after the
-   * last frame; referenced runs, and the runs of a buffer that moved out, are queued as chunks of their own.
-   */
-  enqueueCommitted(runs: Uint8Array[] | undefined, size: number, inSlab: boolean): void {
-    this.tenant = undefined;
+  /** Queues a frame committed by a buffer from createWriteBuffer(). */
+  enqueueFrame(frame: FrameWriteBuffer): void {
+    // A frame that left the slab was not the tenant any more: the one that is keeps borrowing.
+    if (frame === this.tenant) this.tenant = undefined;
     this.schedule();
-    if (inSlab) {
-      // Typed-array getters (.buffer, .byteOffset) cost more than the rest of a small frame: not read here.
-      this.slab.writeUInt32BE(size, this.slabUsed);
-      if (!runs) {
-        this.slabUsed += FRAME_HEADER_SIZE + size;
-        return;
-      }
-      for (let i = 0; i < runs.length; i++) {
-        if (i % 2 === 0) this.slabUsed += runs[i].byteLength;
-        else this.push(runs[i]);
-      }
+    frame.writeHeader();
+    // Built in place from slabUsed, it stays where it is: the common case, kept apart from the others so it is short.
+    if (frame.inSlab && frame.references === undefined) this.slabUsed = frame.end;
+    else this.enqueueInPieces(frame);
+  }
+
+  /** A frame with referenced runs, or one that left the slab: its pieces are queued in order. */
+  private enqueueInPieces(frame: FrameWriteBuffer): void {
+    if (!frame.inSlab) {
+      for (const chunk of frame.chunks()) this.push(chunk);
       return;
     }
-    // The buffer moved out of the slab, taking every run it had cut there along: all its runs are its own.
-    const first = runs![0];
-    Buffer.from(first.buffer, first.byteOffset, FRAME_HEADER_SIZE).writeUInt32BE(size, 0);
-    for (const run of runs!) if (run.byteLength > 0) this.push(run);
+    // What it wrote stays in the slab, and the runs it references are queued in between.
+    for (const run of frame.references ?? []) {
+      this.slabUsed = frame.start + run.after;
+      this.push(run.bytes);
+    }
+    this.slabUsed = frame.end;
   }
 
   /** Queues a message given as it is: copied into the slab when small, referenced when large. */
   enqueueMessage(message: Uint8Array): void {
     const size = message.byteLength;
     if (size < COPY_BELOW) {
-      this.tenant?.moveOut();
+      this.tenant?.leaveSlab();
       this.tenant = undefined;
       if (SLAB_SIZE - this.slabUsed < FRAME_HEADER_SIZE + size) this.newSlab();
       this.slab.writeUInt32BE(size, this.slabUsed);

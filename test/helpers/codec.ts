@@ -4,11 +4,10 @@ import { ValueCodec } from '../../src/rpc/codec';
 
 /** The committed bytes of one message holding `value`. */
 export function encodeToBytes(codec: ValueCodec, value: unknown, root?: string): Uint8Array {
-  let bytes: Uint8Array | undefined;
-  const buffer = new Uint8ArrayWriteBuffer((committed) => (bytes = committed));
+  const buffer = new Uint8ArrayWriteBuffer();
   codec.encode(buffer, value, root);
   buffer.commit();
-  return bytes!;
+  return buffer.getCurrentContents();
 }
 
 /** Decodes one value and checks that it used the whole message. */
