@@ -2,7 +2,7 @@
 const { IPCChannel, RpcProtocol } = require('fdpipe');
 
 const channel = new IPCChannel();
-const rpc = RpcProtocol.of(channel);
+const rpc = new RpcProtocol(channel);
 let total = 0;
 rpc.setRequestHandler((method, args) => {
   switch (method) {

@@ -5,7 +5,7 @@ const { forkWithChannel, RpcProtocol } = require('fdpipe');
 
 async function main() {
   const { child, channel } = forkWithChannel(path.join(__dirname, 'low-level-worker.js'));
-  const rpc = RpcProtocol.of(channel);
+  const rpc = new RpcProtocol(channel);
   rpc.onNotification(({ method, args }) => console.log(`notification ${method}(${args.join(', ')})`));
 
   console.log('add(5) =', await rpc.sendRequest('add', [5]));
