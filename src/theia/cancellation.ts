@@ -10,11 +10,20 @@ export interface CancellationToken {
 
 const noSubscription: Disposable = { dispose() {} };
 
+/** Runs a token's listener; what it throws becomes a process warning, as nobody up the stack could take it. */
+function tell(listener: () => void): void {
+  try {
+    listener();
+  } catch (error) {
+    warnUnhandled(error);
+  }
+}
+
 /** An event that a listener subscribing after cancellation still hears, on a later turn, as Theia's tokens do. */
 const alreadyCancelled: Event<void> = (listener) => {
   let live = true;
   queueMicrotask(() => {
-    if (live) listener();
+    if (live) tell(listener);
   });
   return { dispose: () => void (live = false) };
 };
@@ -46,7 +55,7 @@ export function tokenOf(signal: AbortSignal): CancellationToken {
     },
     onCancellationRequested: (listener, disposables) => {
       if (signal.aborted) return alreadyCancelled(listener, disposables);
-      const onAbort = () => listener();
+      const onAbort = () => tell(listener);
       signal.addEventListener('abort', onAbort, { once: true });
       const subscription = { dispose: () => signal.removeEventListener('abort', onAbort) };
       disposables?.add(subscription);

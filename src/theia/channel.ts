@@ -2,7 +2,7 @@ import type { Channel as CoreChannel } from '../channel/Channel';
 import { ListenerError } from '../common/errors';
 import { Emitter, type Event } from '../common/event';
 import type { Disposable } from '../common/lifecycle';
-import { warnUnhandled } from '../common/warn';
+import { reportTo, warnUnhandled } from '../common/warn';
 import {
   CloseEmitter,
   ErrorEmitter,
@@ -102,8 +102,9 @@ export abstract class AbstractChannel implements Channel, CoreChannel {
 
   abstract getWriteBuffer(): WriteBuffer;
 
+  /** On onError, or as a process warning when nobody listens there: never lost, never thrown. */
   private listenerFailed(error: unknown): void {
-    this.onErrorEmitter.fire(new ListenerError(error));
+    reportTo(this.onErrorEmitter, new ListenerError(error));
   }
 }
 

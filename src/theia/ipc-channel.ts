@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'child_process';
 import { IPCChannel as CoreIPCChannel, type IPCChannelOptions } from '../channel/IPCChannel';
-import type { Event } from '../common/event';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import { AbstractChannel } from './channel';
+import type { Event } from '../common/event';
 import type { BinaryMessagePipe } from '../pipe/BinaryMessagePipe';
+import { AbstractChannel } from './channel';
 
 /**
  * Theia's IPCChannel, on fdpipe's: the pipe on fd 4 between a parent (`new IPCChannel(childProcess)`) and the child
@@ -41,5 +41,10 @@ export class IPCChannel extends AbstractChannel {
 
   getWriteBuffer(): WriteBuffer {
     return this.channel.getWriteBuffer();
+  }
+
+  /** fdpipe's: refuses incoming messages over `maxBytes` before reading them, for a peer not trusted yet. */
+  limitIncoming(maxBytes: number | undefined): void {
+    this.channel.limitIncoming(maxBytes);
   }
 }

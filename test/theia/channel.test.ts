@@ -163,6 +163,20 @@ describe('Theia face: channel messages and errors', () => {
     expect(errors[0]).toBeInstanceOf(ListenerError);
   });
 
+  it('with nobody on onError, a listener that throws becomes a process warning, not an exception', () => {
+    const warnings = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const { left, right } = linkedChannels();
+      right.onMessage(() => {
+        throw new Error('unheard failure');
+      });
+      expect(() => left.getWriteBuffer().writeString('m').commit()).not.toThrow();
+      expect(String(warnings.mock.calls[0]?.[0])).toContain('unheard failure');
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
   it('BasicChannel writes through its provider', () => {
     const written: number[][] = [];
     const channel = new BasicChannel(() => {

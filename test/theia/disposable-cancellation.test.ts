@@ -97,6 +97,30 @@ describe('Theia face: cancellation tokens', () => {
     expect(late).not.toHaveBeenCalled();
   });
 
+  it('a token listener that throws becomes a process warning; the other listeners still hear the cancel', async () => {
+    const warnings = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const source = new CancellationTokenSource();
+      source.token.onCancellationRequested(() => {
+        throw new Error('listener failed');
+      });
+      const other = jest.fn();
+      source.token.onCancellationRequested(other);
+      source.cancel();
+      CancellationToken.Cancelled.onCancellationRequested(() => {
+        throw new Error('late listener failed');
+      });
+      await settle();
+      expect(other).toHaveBeenCalled();
+      expect(warnings.mock.calls.map(([warning]) => String(warning))).toEqual([
+        expect.stringContaining('listener failed'),
+        expect.stringContaining('late listener failed'),
+      ]);
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
   it("a source made from a parent is cancelled with it; dispose() cancels, as Theia's does", () => {
     const parent = new CancellationTokenSource();
     const child = new CancellationTokenSource(parent.token);
