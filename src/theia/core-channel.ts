@@ -27,12 +27,12 @@ class ForeignChannel extends CoreAbstractChannel {
         try {
           this.fireMessage(toCoreReadBuffer(provider()).sliceAtReadPosition());
         } catch (error) {
-          this.fireError(error instanceof Error ? error : new UnknownChannelError(error));
+          this.fireError(asError(error));
         }
       }),
     );
     this.register(theia.onClose((event) => this.fireClose({ kind: 'remote', ...event })));
-    this.register(theia.onError((error) => this.fireError(error instanceof Error ? error : new UnknownChannelError(error))));
+    this.register(theia.onError((error) => this.fireError(asError(error))));
   }
 
   getWriteBuffer(): WriteBuffer {
@@ -42,4 +42,8 @@ class ForeignChannel extends CoreAbstractChannel {
 
   /** The listeners on the Theia channel go with the others, when the base class has fired onClose. */
   protected doClose(): void {}
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new UnknownChannelError(value);
 }

@@ -39,7 +39,8 @@ export class UnsupportedReadBufferError extends TypeError {
   override name = 'UnsupportedReadBufferError';
   constructor() {
     super(
-      'This ReadBuffer is not a Uint8ArrayReadBuffer of fdpipe/theia: fire messages as () => new Uint8ArrayReadBuffer(bytes)',
+      'This ReadBuffer is not a Uint8ArrayReadBuffer of fdpipe/theia: ' +
+        'fire messages as () => new Uint8ArrayReadBuffer(bytes)',
     );
   }
 }

@@ -29,9 +29,10 @@ export interface ConnectionHandler {
 
 export type RpcProtocolFactory = (channel: Channel, requestHandler: RequestHandler) => RpcProtocol;
 
-const defaultRpcProtocolFactory: RpcProtocolFactory = (channel, requestHandler) => new RpcProtocol(channel, requestHandler);
+const defaultRpcProtocolFactory: RpcProtocolFactory = (channel, requestHandler) =>
+  new RpcProtocol(channel, requestHandler);
 
-/** Serves each connection with a fresh factory whose target `targetFactory` makes, given the proxy to the other side. */
+/** Serves each connection with a fresh factory, whose target `targetFactory` makes from the proxy to the other side. */
 export class RpcConnectionHandler<T extends object> implements ConnectionHandler {
   constructor(
     readonly path: string,
@@ -105,7 +106,7 @@ export class RpcProxyFactory<T extends object> implements ProxyHandler<T> {
     return new Proxy(Object.create(null) as T, this) as RpcProxy<T>;
   }
 
-  /** What a property of the proxy is: the connection events, setClient/getClient, or a method calling the other side. */
+  /** A property of the proxy: the connection events, setClient/getClient, or a method calling the other side. */
   get(_target: T, p: PropertyKey, _receiver: unknown): unknown {
     if (p === 'setClient') return (client: unknown) => void (this.target = client);
     if (p === 'getClient') return () => this.target;
@@ -152,7 +153,8 @@ export class RpcProxyFactory<T extends object> implements ProxyHandler<T> {
  * __defineGetter__, …) are not the target's methods, so the other side cannot call them.
  */
 function callMethod(target: unknown, method: string, args: unknown[]): unknown {
-  for (let holder: unknown = target; holder !== null && holder !== Object.prototype; holder = Object.getPrototypeOf(holder)) {
+  let holder: unknown = target;
+  for (; holder !== null && holder !== Object.prototype; holder = Object.getPrototypeOf(holder)) {
     if (typeof holder !== 'object' && typeof holder !== 'function') break;
     const member: unknown = Object.getOwnPropertyDescriptor(holder, method)?.value;
     if (typeof member === 'function') return member.apply(target, args);

@@ -127,7 +127,9 @@ export class RpcProtocol {
   /** A request from the other side; a signal the core put last (the caller passed a token) becomes a token. */
   private serve(method: string, args: unknown[]): unknown {
     const handler = this.requestHandler;
-    if (!handler) throw new MethodNotFoundError(`No request handler was given to this RpcProtocol (asked for '${method}')`);
+    if (!handler) {
+      throw new MethodNotFoundError(`No request handler was given to this RpcProtocol (asked for '${method}')`);
+    }
     const last = args[args.length - 1];
     if (last instanceof AbortSignal) args[args.length - 1] = tokenOf(last);
     return handler(method, args);
@@ -141,11 +143,12 @@ function lastToken(args: unknown[]): CancellationToken | undefined {
 
 /** The one codec the core runs with: the encoder's and decoder's, which must agree, or the face's default. */
 function codecOf({ encoder, decoder }: RpcProtocolOptions): ValueCodec {
+  const needs = (what: string) => `RpcProtocol runs on fdpipe's wire format: give it a ${what} of fdpipe/theia`;
   if (encoder !== undefined && !(encoder instanceof MsgPackMessageEncoder)) {
-    throw new UnsupportedEncoderError('RpcProtocol runs on fdpipe\'s wire format: give it a MsgPackMessageEncoder of fdpipe/theia');
+    throw new UnsupportedEncoderError(needs('MsgPackMessageEncoder'));
   }
   if (decoder !== undefined && !(decoder instanceof MsgPackMessageDecoder)) {
-    throw new UnsupportedEncoderError('RpcProtocol runs on fdpipe\'s wire format: give it a MsgPackMessageDecoder of fdpipe/theia');
+    throw new UnsupportedEncoderError(needs('MsgPackMessageDecoder'));
   }
   if (encoder && decoder && encoder.codec !== decoder.codec) {
     throw new UnsupportedEncoderError('The encoder and decoder of one RpcProtocol must share one ValueCodec');

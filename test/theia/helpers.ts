@@ -1,4 +1,10 @@
-import { ForwardingChannel, Uint8ArrayReadBuffer, Uint8ArrayWriteBuffer, type Channel, type WriteBuffer } from '../../src/theia';
+import {
+  ForwardingChannel,
+  Uint8ArrayReadBuffer,
+  Uint8ArrayWriteBuffer,
+  type Channel,
+  type WriteBuffer,
+} from '../../src/theia';
 
 export interface LinkedChannels {
   left: ForwardingChannel;
@@ -20,10 +26,9 @@ export function linkedChannels(delivery: 'at once' | 'later' = 'at once'): Linke
     });
     return buffer;
   };
-  const pair: LinkedChannels = {
-    left: new ForwardingChannel('left', () => pair.right.onCloseEmitter.fire({ reason: 'left closed' }), deliverTo(() => pair.right)),
-    right: new ForwardingChannel('right', () => pair.left.onCloseEmitter.fire({ reason: 'right closed' }), deliverTo(() => pair.left)),
-  };
+  const end = (name: 'left' | 'right', peer: () => ForwardingChannel) =>
+    new ForwardingChannel(name, () => peer().onCloseEmitter.fire({ reason: `${name} closed` }), deliverTo(peer));
+  const pair: LinkedChannels = { left: end('left', () => pair.right), right: end('right', () => pair.left) };
   return pair;
 }
 

@@ -131,7 +131,7 @@ describe('Theia face: RpcProxyFactory', () => {
     await expect(early).resolves.toBe('done: early');
   });
 
-  it('fires onDidOpenConnection and onDidCloseConnection, and waits for the next connection after a close', async () => {
+  it('fires onDidOpen/CloseConnection, and after a close waits for the next connection', async () => {
     const factory = new RpcProxyFactory<Server>();
     const proxy = factory.createProxy();
     const opened = next(proxy.onDidOpenConnection);

@@ -119,7 +119,11 @@ describe('Theia face: RPC messages', () => {
       method: 'tick',
       args: ['t'],
     });
-    expect(roundTrip((b) => encoder.replyOK(b, 7, { sum: 3 }))).toEqual({ type: RpcMessageType.Reply, id: 7, res: { sum: 3 } });
+    expect(roundTrip((b) => encoder.replyOK(b, 7, { sum: 3 }))).toEqual({
+      type: RpcMessageType.Reply,
+      id: 7,
+      res: { sum: 3 },
+    });
     expect(roundTrip((b) => encoder.cancel(b, 7))).toEqual({ type: RpcMessageType.Cancel, id: 7 });
     const failed = roundTrip((b) => encoder.replyErr(b, 7, new TypeError('bad')));
     expect(failed).toMatchObject({ type: RpcMessageType.ReplyErr, id: 7 });
@@ -128,10 +132,15 @@ describe('Theia face: RPC messages', () => {
 
   it('keeps the cancellation token marker of a request', () => {
     const parsed = roundTrip((b) => encoder.request(b, 1, 'work', ['job', RpcProtocol.CANCELLATION_TOKEN_KEY]));
-    expect(parsed).toEqual({ type: RpcMessageType.Request, id: 1, method: 'work', args: ['job', RpcProtocol.CANCELLATION_TOKEN_KEY] });
+    expect(parsed).toEqual({
+      type: RpcMessageType.Request,
+      id: 1,
+      method: 'work',
+      args: ['job', RpcProtocol.CANCELLATION_TOKEN_KEY],
+    });
   });
 
-  it("speaks fdpipe's wire format: a request it encodes is served by an RpcProtocol, whose reply it parses", async () => {
+  it("speaks fdpipe's wire format: an RpcProtocol serves a request it encodes, and it parses the reply", async () => {
     const { left, right } = linkedChannels();
     new RpcProtocol(right, async (method, args) => `${method}(${args.join(',')})`);
     const reply = next(left.onMessage);

@@ -84,7 +84,7 @@ describe('Theia face: RpcProtocol', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
-  it('cancels a request through its token: the call rejects with AbortError and the handler\'s token fires', async () => {
+  it("cancels a request through its token: the call rejects with AbortError, the handler's token fires", async () => {
     let served: CancellationToken | undefined;
     let heardCancel = false;
     const { client } = pair((_method, args) => {
@@ -207,7 +207,8 @@ describe('Theia face: RpcProtocol', () => {
       encoder: new MsgPackMessageEncoder(serverCodec),
       decoder: new MsgPackMessageDecoder(serverCodec),
     });
-    const client = new RpcProtocol(left, undefined, { mode: 'clientOnly', encoder: new MsgPackMessageEncoder(codec()) });
+    const encoder = new MsgPackMessageEncoder(codec());
+    const client = new RpcProtocol(left, undefined, { mode: 'clientOnly', encoder });
     await expect(client.sendRequest('echo', [new Celsius(21)])).resolves.toEqual(new Celsius(21));
   });
 
@@ -236,7 +237,8 @@ describe('Theia face: RpcProtocol', () => {
       onError: new Emitter<unknown>().event,
       getWriteBuffer: () => {
         const buffer = new Uint8ArrayWriteBuffer();
-        buffer.onCommit((bytes) => setImmediate(() => ends[1 - self].messages.fire(() => new Uint8ArrayReadBuffer(bytes))));
+        const deliver = (bytes: Uint8Array) => ends[1 - self].messages.fire(() => new Uint8ArrayReadBuffer(bytes));
+        buffer.onCommit((bytes) => setImmediate(() => deliver(bytes)));
         return buffer;
       },
       close: () => ends[1 - self].closes.fire({ reason: 'closed' }),
