@@ -47,14 +47,11 @@ export function settled<T>(promise: Promise<T>): Promise<{ ok: true; value: T } 
   );
 }
 
-/** The message `write` builds, as committed: for building messages by hand. */
+/** The message `write` builds: for building messages by hand. */
 export function message(write: (buffer: WriteBuffer) => void): Uint8Array {
   const buffer = new Uint8ArrayWriteBuffer();
-  let bytes: Uint8Array | undefined;
-  buffer.onCommit((committed) => (bytes = committed));
   write(buffer);
-  buffer.commit();
-  return bytes!;
+  return buffer.getCurrentContents();
 }
 
 /** The bytes as a plain array, so Buffers and Uint8Arrays of the same bytes compare equal. */

@@ -16,6 +16,7 @@ import {
   RpcProtocol,
   UnsupportedReadBufferError,
   Uint8ArrayReadBuffer,
+  Uint8ArrayWriteBuffer,
   responseErrorExtension,
   type ReadBuffer,
   type RpcMessage,
@@ -56,6 +57,13 @@ describe('Theia face: value encoding', () => {
     expect(decoded.map).toBeInstanceOf(Map);
     expect(decoded.bytes).toBeInstanceOf(Uint8Array);
     expect('missing' in decoded).toBe(true);
+  });
+
+  it('writes into a buffer made over the caller\'s memory, read back from getCurrentContents() before commit', () => {
+    const writer = new Uint8ArrayWriteBuffer(new Uint8Array(1024));
+    const value = { list: [1, 'two', { three: 3 }], set: new Set(['a']), map: new Map([[1, null]]) };
+    encoder.encode(writer, value);
+    expect(decoder.decode(new Uint8ArrayReadBuffer(writer.getCurrentContents()))).toEqual(value);
   });
 
   it('fails with EncodingError on a value that contains itself, the codec\'s error as its cause', () => {

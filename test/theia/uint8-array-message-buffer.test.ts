@@ -91,3 +91,43 @@ describe('Theia face: ForwardingWriteBuffer', () => {
     expect(reader.readString()).toBe('x');
   });
 });
+
+describe("Theia face: Uint8ArrayWriteBuffer in Theia's shape", () => {
+  it('writes into the memory it is given, and getCurrentContents() gives the message, after commit too', () => {
+    const writer = new Uint8ArrayWriteBuffer(new Uint8Array(1024));
+    writer.writeUint8(8).writeUint32(10000).writeBytes(new Uint8Array([1, 2, 3, 4]));
+    writer.writeString('a first string').writeString('a second string');
+    writer.commit();
+    const reader = new Uint8ArrayReadBuffer(writer.getCurrentContents());
+    expect(reader.readUint8()).toBe(8);
+    expect(reader.readUint32()).toBe(10000);
+    expect(bytesOf(reader.readBytes())).toEqual([1, 2, 3, 4]);
+    expect(reader.readString()).toBe('a first string');
+    expect(reader.readString()).toBe('a second string');
+  });
+
+  it('keeps the bytes before writePosition as the start of the message', () => {
+    const start = message((b) => b.writeUint8(9).writeUint8(8));
+    const memory = new Uint8Array(64);
+    memory.set(start);
+    const writer = new Uint8ArrayWriteBuffer(memory, 1);
+    writer.writeString('after');
+    const reader = new Uint8ArrayReadBuffer(writer.getCurrentContents());
+    expect(reader.readUint8()).toBe(9);
+    expect(reader.readString()).toBe('after');
+  });
+
+  it('grows past the memory it was given', () => {
+    const writer = new Uint8ArrayWriteBuffer(new Uint8Array(4));
+    writer.writeString('longer than four bytes');
+    expect(new Uint8ArrayReadBuffer(writer.getCurrentContents()).readString()).toBe('longer than four bytes');
+  });
+
+  it("a commit listener's exception comes out of commit()", () => {
+    const writer = new Uint8ArrayWriteBuffer();
+    writer.onCommit(() => {
+      throw new Error('full');
+    });
+    expect(() => writer.commit()).toThrow('full');
+  });
+});
