@@ -639,6 +639,29 @@ describe('Uint8ArrayWriteBuffer, Theia-shaped', () => {
   });
 });
 
+describe('Uint8ArrayWriteBuffer.dispose', () => {
+  test('abandons the message: listeners are released, nothing is committed, later writes and commits throw', () => {
+    const buffer = new Uint8ArrayWriteBuffer();
+    const committed: Uint8Array[] = [];
+    buffer.onCommit((bytes) => committed.push(bytes));
+    buffer.writeUint8(1);
+    buffer.dispose();
+    expect(() => buffer.writeUint8(2)).toThrow(BufferCommittedError);
+    expect(() => buffer.commit()).toThrow(BufferCommittedError);
+    expect(committed).toEqual([]);
+    buffer.dispose();
+  });
+
+  test('after commit it changes nothing', () => {
+    const buffer = new Uint8ArrayWriteBuffer();
+    const committed: number[][] = [];
+    buffer.onCommit((bytes) => committed.push([...bytes]));
+    buffer.writeUint8(9).commit();
+    buffer.dispose();
+    expect(committed).toEqual([[9]]);
+  });
+});
+
 describe('MessageWriteBuffer', () => {
   it('hands the message to its function once, as a view of the bytes written', () => {
     const send = jest.fn();

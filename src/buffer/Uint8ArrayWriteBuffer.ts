@@ -1,6 +1,7 @@
 import { Emitter, type Event } from '../common/event';
 import { AbstractWriteBuffer } from './AbstractWriteBuffer';
 import { BufferCommittedError, BufferWriteError } from './errors';
+import type { Disposable } from '../common/lifecycle';
 import type { CommittableWriteBuffer } from './WriteBuffer';
 
 /** Room a buffer starts with when it is given none. Below 4 KiB, Node carves it out of a shared pool: no syscall. */
@@ -9,7 +10,7 @@ export const DEFAULT_BUFFER_SIZE = 256;
 /**
  * A WriteBuffer over a Uint8Array that grows as needed. commit() hands the bytes written to the onCommit listeners.
  */
-export class Uint8ArrayWriteBuffer extends AbstractWriteBuffer implements CommittableWriteBuffer {
+export class Uint8ArrayWriteBuffer extends AbstractWriteBuffer implements CommittableWriteBuffer, Disposable {
   private declare commitEmitter: Emitter<Uint8Array> | undefined;
 
   /**
@@ -38,6 +39,16 @@ export class Uint8ArrayWriteBuffer extends AbstractWriteBuffer implements Commit
   ensureCapacity(size: number): this {
     if (this.pos + size > this.memory.length) this.grow(size);
     return this;
+  }
+
+  /**
+   * Abandons the message: the onCommit listeners are released and nothing is sent; a later write or commit throws.
+   * A no-op after commit().
+   */
+  dispose(): void {
+    if (this.committed) return;
+    this.committed = true;
+    this.commitEmitter?.dispose();
   }
 
   commit(): void {

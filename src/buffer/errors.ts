@@ -3,11 +3,11 @@ export class BufferReadError extends Error {
   override name = 'BufferReadError';
 }
 
-/** A write or commit on a buffer that was already committed. */
+/** A write or commit on a buffer that was already committed, or disposed. */
 export class BufferCommittedError extends Error {
   override name = 'BufferCommittedError';
-  constructor() {
-    super('This WriteBuffer was already committed: get a new one for the next message');
+  constructor(message = 'This WriteBuffer was already committed: get a new one for the next message') {
+    super(message);
   }
 }
 
