@@ -1,9 +1,8 @@
 // fdpipe/vscode/ipc.electron-browser: VS Code's electron-browser (and electron-sandbox) ipc.electron.ts — a
 // renderer's IPCClient to the main process's Server, over ipcRenderer.
 import { ChannelProtocol } from './common/ChannelProtocol';
-import { IPCClient } from './common/IPCClient';
 import type { IIPCLogger } from './common/types';
-import { ClientTransport } from './electron/ClientTransport';
+import { TransportClient } from './electron/TransportClient';
 import { electronIpcRenderer } from './electron/electronModule';
 import { IpcRendererChannel, type IpcRendererChannelOptions } from './electron/IpcRendererChannel';
 import type { IpcRenderer } from './electron/types';
@@ -17,23 +16,9 @@ export interface ClientOptions extends IpcRendererChannelOptions {
  * Node integration, ipcRenderer is require('electron')'s; in a sandboxed renderer pass the one your preload
  * script exposes (send, on and removeListener for the `vscode:` channels are all it needs).
  */
-export class Client extends IPCClient<string> {
-  private readonly transport: ClientTransport;
-
+export class Client extends TransportClient {
   constructor(id: string, ipcRenderer: IpcRenderer = electronIpcRenderer(), options: ClientOptions = {}) {
-    const transport = new ClientTransport(new ChannelProtocol(new IpcRendererChannel(ipcRenderer, options)));
-    super(transport.protocol, id, options.ipcLogger ?? null);
-    this.transport = transport;
-  }
-
-  /** Fires once, when the connection ends: the main process closed it (pending calls reject), or dispose(). */
-  get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.transport.onDidClose;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.transport.close();
+    super(new ChannelProtocol(new IpcRendererChannel(ipcRenderer, options)), id, options.ipcLogger ?? null);
   }
 }
 

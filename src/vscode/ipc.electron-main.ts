@@ -5,10 +5,9 @@ import type { Event as CoreEvent } from '../common/event';
 import { Event } from './base/event';
 import { fromCoreEvent } from './common/channelAdapters';
 import { ChannelProtocol } from './common/ChannelProtocol';
-import { IPCClient } from './common/IPCClient';
 import { IPCServer } from './common/IPCServer';
 import type { IIPCLogger } from './common/types';
-import { ClientTransport } from './electron/ClientTransport';
+import { TransportClient } from './electron/TransportClient';
 import { clientConnection } from './electron/connections';
 import { electronIpcMain } from './electron/electronModule';
 import { IpcMainAcceptor, type IpcMainAcceptorOptions } from './electron/IpcMainAcceptor';
@@ -64,27 +63,10 @@ export class UtilityProcessProtocol extends ChannelProtocol {
  * The main process's IPCClient to a utility process, over the child's own postMessage (no MessagePortMain to
  * make and transfer). The child answers with a ParentPortClient: the two call each other's channels.
  */
-export class UtilityProcessClient extends IPCClient<string> {
-  private readonly transport: ClientTransport<UtilityProcessProtocol>;
-
+export class UtilityProcessClient extends TransportClient<UtilityProcessProtocol> {
+  /** onDidClose also fires when the child exits (see exitCode); whether dispose() makes it exit is up to it. */
   constructor(child: UtilityProcess, ctx: string, ipcLogger: IIPCLogger | null = null) {
-    const transport = new ClientTransport(new UtilityProcessProtocol(child));
-    super(transport.protocol, ctx, ipcLogger);
-    this.transport = transport;
-  }
-
-  /**
-   * Fires once, when the connection ends: the child said goodbye or exited (see exitCode; pending calls
-   * reject), or dispose().
-   */
-  get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.transport.onDidClose;
-  }
-
-  /** Ends the connection and tells the child; whether it then exits is up to the child. */
-  override dispose(): void {
-    super.dispose();
-    this.transport.close();
+    super(new UtilityProcessProtocol(child), ctx, ipcLogger);
   }
 }
 

@@ -5,10 +5,9 @@ import { onUnexpectedError } from './base/errors';
 import { Emitter } from './base/event';
 import { DisposableStore, toDisposable } from './base/lifecycle';
 import { ChannelProtocol } from './common/ChannelProtocol';
-import { IPCClient } from './common/IPCClient';
 import { IPCServer } from './common/IPCServer';
 import type { ClientConnectionEvent, IIPCLogger } from './common/types';
-import { ClientTransport } from './electron/ClientTransport';
+import { TransportClient } from './electron/TransportClient';
 import { clientConnection } from './electron/connections';
 import { MessagePortMainChannel } from './electron/MessagePortMainChannel';
 import { currentParentPort, ParentPortChannel } from './electron/ParentPortChannel';
@@ -27,24 +26,10 @@ export class Protocol extends ChannelProtocol {
 }
 
 /** An IPCClient over a MessagePortMain, to a Server on the port's other end (or to another Client). */
-export class Client extends IPCClient<string> {
-  private readonly transport: ClientTransport<Protocol>;
-
+export class Client extends TransportClient<Protocol> {
   /** @param clientId who this client is among the server's clients: routers pick clients by it. */
   constructor(port: MessagePortMain, clientId: string, ipcLogger: IIPCLogger | null = null) {
-    const transport = new ClientTransport(new Protocol(port));
-    super(transport.protocol, clientId, ipcLogger);
-    this.transport = transport;
-  }
-
-  /** Fires once, when the port closes (from either end: pending calls reject), or on dispose(). */
-  get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.transport.onDidClose;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.transport.close();
+    super(new Protocol(port), clientId, ipcLogger);
   }
 }
 
@@ -107,23 +92,9 @@ export class ParentPortProtocol extends ChannelProtocol {
 }
 
 /** A utility process's IPCClient to the main process's UtilityProcessClient, over parentPort. */
-export class ParentPortClient extends IPCClient<string> {
-  private readonly transport: ClientTransport<ParentPortProtocol>;
-
+export class ParentPortClient extends TransportClient<ParentPortProtocol> {
   constructor(ctx: string, parentPort: ParentPort = currentParentPort(), ipcLogger: IIPCLogger | null = null) {
-    const transport = new ClientTransport(new ParentPortProtocol(parentPort));
-    super(transport.protocol, ctx, ipcLogger);
-    this.transport = transport;
-  }
-
-  /** Fires once, when the main process says goodbye (pending calls reject), or on dispose(). */
-  get onDidClose(): ChannelProtocol['onDidClose'] {
-    return this.transport.onDidClose;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.transport.close();
+    super(new ParentPortProtocol(parentPort), ctx, ipcLogger);
   }
 }
 
