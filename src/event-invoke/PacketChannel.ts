@@ -273,10 +273,13 @@ export class PacketChannel extends AbstractChannel {
     if (!call || call.name !== packet.name) return;
     if (packet.to !== undefined && packet.to !== this.origin) return;
     const status = packet.status;
-    if (typeof status !== 'number') {
-      throw malformedPacket(`the reply to "${call.name}" has a _status of ${typeof status}`);
-    }
     this.sent.delete(packet.seq);
+    if (typeof status !== 'number') {
+      // Still the outcome of our call (event-invoke's Invoker rejects it): the caller must not wait forever.
+      const error = malformedPacket(`the reply to "${call.name}" has a _status of ${typeof status}`);
+      this.fireMessage(this.replyError(call.id, this.encode(error)));
+      throw error;
+    }
     if (status < STATUS_FAIL) {
       let message: Uint8Array;
       try {

@@ -84,7 +84,11 @@ function optionalString(extras: Fields, key: string): string | undefined {
 export function readPacket(message: unknown): IncomingPacket | undefined {
   if (!isRecord(message)) return undefined;
   const from = message._from;
-  if (from !== FROM_INVOKER && from !== FROM_CALLEE) return undefined;
+  if (from !== FROM_INVOKER && from !== FROM_CALLEE) {
+    // event-invoke's Invoker takes anything not marked as an invoker's as a possible outcome, so a hand-written
+    // callee that leaves out the mark still works there; an outcome needs at least its _seq and _status here.
+    if (from !== undefined || !('_seq' in message) || !('_status' in message)) return undefined;
+  }
   const extras = message._fdpipe;
   if (extras !== undefined && !isRecord(extras)) throw malformedPacket(`_fdpipe is ${typeof extras}, not an object`);
 

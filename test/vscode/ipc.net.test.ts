@@ -283,3 +283,22 @@ describe('vscode face: serve and connect', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });
+
+describe('vscode face: a server that dies without a goodbye', () => {
+  test("a call pending on a Client settles when the server's socket is destroyed", async () => {
+    const handle = createRandomIPCHandle();
+    const netServer = createServer();
+    const accepted: Socket[] = [];
+    netServer.on('connection', (socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => netServer.listen(handle, resolve));
+    const server = new Server(netServer);
+    server.registerChannel('slow', { call: () => new Promise(() => {}), listen: () => Event.None });
+    const client = await connect(handle, 'c1');
+    const call = client.getChannel('slow').call('never');
+    while (accepted.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const socket of accepted) socket.destroy(); // the server crashed: nobody says goodbye
+    await expect(call).rejects.toBeInstanceOf(CancellationError);
+    client.dispose();
+    server.dispose();
+  });
+});

@@ -18,6 +18,9 @@ import {
   type Client,
   type IChannel,
   type IDisposable,
+  type IServerChannel,
+  ChannelClient,
+  ChannelServer,
 } from '../../src/vscode';
 import { RpcProtocolError, ServiceNotFoundError } from '../../src/rpc/errors';
 import { TestChannel, TestChannelClient, TestIPCServer, TestService, collect, protocolPair, turns } from './helpers';
@@ -376,5 +379,38 @@ describe('vscode face: peer to peer and bad input', () => {
     raw.disconnect();
     server.dispose();
     service.dispose();
+  });
+});
+
+describe('vscode face: dispose twice', () => {
+  const echo: IServerChannel<string> = {
+    call: async (_ctx, _command, arg) => arg,
+    listen: () => Event.None,
+  };
+
+  test('disposing a ChannelServer again leaves the ChannelClient that shares its protocol working', async () => {
+    const [a, b] = protocolPair();
+    const serverB = new ChannelServer(b, 'b');
+    serverB.registerChannel('echo', echo);
+    const serverA = new ChannelServer(a, 'a');
+    const clientA = new ChannelClient(a);
+    serverA.dispose();
+    serverA.dispose();
+    await expect(clientA.getChannel('echo').call('x', 1)).resolves.toBe(1);
+    clientA.dispose();
+    serverB.dispose();
+  });
+
+  test('disposing an IPCClient again leaves a ChannelClient that shares its protocol working', async () => {
+    const [a, b] = protocolPair();
+    const serverB = new ChannelServer(b, 'b');
+    serverB.registerChannel('echo', echo);
+    const ipcClient = new IPCClient(a, 'a');
+    const other = new ChannelClient(a);
+    ipcClient.dispose();
+    ipcClient.dispose();
+    await expect(other.getChannel('echo').call('x', 2)).resolves.toBe(2);
+    other.dispose();
+    serverB.dispose();
   });
 });

@@ -12,6 +12,7 @@ export class ChannelServer<TContext = string> implements IChannelServer<TContext
   private readonly link: MessagePassingLink;
   private readonly core: CoreChannelServer<TContext>;
   private readonly registrations = new Map<string, IDisposable>();
+  private disposed = false;
 
   constructor(
     protocol: IMessagePassingProtocol,
@@ -31,6 +32,9 @@ export class ChannelServer<TContext = string> implements IChannelServer<TContext
   }
 
   dispose(): void {
+    // Idempotent, as VS Code's: a second release would take the link from a ChannelClient sharing the protocol.
+    if (this.disposed) return;
+    this.disposed = true;
     this.core.dispose();
     this.registrations.clear();
     this.link.release();

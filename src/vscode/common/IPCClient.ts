@@ -16,6 +16,7 @@ export class IPCClient<TContext = string> implements IChannelClient, IChannelSer
   private readonly channelServer: ChannelServer<TContext>;
   private readonly link: MessagePassingLink;
   private readonly errorEmitter = new Emitter<Error>();
+  private disposed = false;
   /** Messages that could not be understood (dropped) and transport errors; unheard, they become process warnings. */
   readonly onError: Event<Error> = this.errorEmitter.event;
 
@@ -36,6 +37,8 @@ export class IPCClient<TContext = string> implements IChannelClient, IChannelSer
   }
 
   dispose(): void {
+    if (this.disposed) return; // a second release would take the link from others sharing the protocol
+    this.disposed = true;
     this.channelClient.dispose();
     this.channelServer.dispose();
     this.link.release();

@@ -39,6 +39,10 @@ export class ClientDisposedError extends Error {
   }
 }
 
+/**
+ * child_process's 'exit' arguments, passed on unchanged as VS Code does, under VS Code's declared types: at run
+ * time a child killed by a signal has `code` null, and one that exited by itself `signal` null.
+ */
 export interface ProcessExitEvent {
   code: number;
   signal: string;
@@ -148,7 +152,7 @@ export class Client implements IChannelClient, IDisposable {
         this.idleTimer?.cancel();
         this.disposeClient();
       }
-      this.exitEmitter.fire({ code: code ?? 0, signal: signal ?? '' });
+      this.exitEmitter.fire({ code, signal } as ProcessExitEvent);
     });
     return this.channelClient;
   }

@@ -10,8 +10,13 @@ import { SocketCloseEventType, type ISocket, type SocketCloseEvent, type SocketD
  */
 export const SOCKET_END_TIMEOUT_MS = 30_000;
 
+/**
+ * The peer went away: a broken pipe (VS Code ignores it too) or a reset connection (which VS Code reports as
+ * unexpected; here a peer that dies is the connection ending, told through 'close', not a fault).
+ */
 function isBrokenPipe(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'EPIPE';
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === 'EPIPE' || code === 'ECONNRESET';
 }
 
 /** A Node socket as an ISocket. Writing after either side has ended is a no-op; EPIPE is expected and ignored. */
