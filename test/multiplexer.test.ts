@@ -338,3 +338,18 @@ describe('ChannelMultiplexer and the listeners it holds', () => {
     },
   );
 });
+
+describe('ChannelMultiplexer after dispose()', () => {
+  test('open() rejects at once and the other side opens nothing', async () => {
+    const [a, b] = InMemoryChannel.createPair();
+    const mine = new ChannelMultiplexer(a);
+    const theirs = new ChannelMultiplexer(b);
+    const opened: DidOpenChannelEvent[] = [];
+    theirs.onDidOpenChannel((event) => opened.push(event));
+    mine.dispose();
+    await expect(mine.open('late')).rejects.toBeInstanceOf(ChannelClosedError);
+    await settle();
+    expect(opened).toEqual([]);
+    theirs.dispose();
+  });
+});

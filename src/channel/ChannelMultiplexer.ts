@@ -61,6 +61,10 @@ export class ChannelMultiplexer implements Disposable {
     if (this.base.isClosed) {
       return Promise.reject(new ChannelClosedError(`Cannot open '${name}': the base channel is closed`));
     }
+    if (this.store.isDisposed) {
+      // Nobody would be left here to hear the other side's answer: the open would never settle.
+      return Promise.reject(new ChannelClosedError(`Cannot open '${name}': this multiplexer was disposed`));
+    }
     const id = this.nextId++;
     const sub = new SubChannel(this, name, id * 2);
     this.opened.set(id, sub);

@@ -87,6 +87,9 @@ export class Emitter<T> implements Disposable {
 const noopDisposable: Disposable = { dispose() {} };
 
 export namespace Event {
+  /** An event that never fires: for a member that must be an event but has nothing to tell. */
+  export const None: Event<never> = () => noopDisposable;
+
   /**
    * Resolves when `resolveOn` fires, or rejects with `reason(e)` when `rejectOn` fires first; either way both
    * listeners are released.

@@ -55,6 +55,10 @@ export class ChannelMultiplexer implements Disposable {
   /** Opens sub-channel `id`; resolves once the other side has it. Throws if `id` is open or opening here. */
   open(id: string): Promise<Channel> {
     if (this.openChannels.has(id) || this.pendingOpen.has(id)) throw new DuplicateChannelError(id);
+    // Disposed, nobody here would hear the other side's answer: the open would wait forever.
+    if (this.toDispose.disposed) {
+      return Promise.reject(new ChannelClosedError(`Cannot open '${id}': the multiplexer was disposed`));
+    }
     return new Promise<Channel>((resolve, reject) => {
       const pending: PendingOpen = { resolve, reject };
       this.pendingOpen.set(id, pending);

@@ -50,10 +50,23 @@ export class DisposableCollection implements Disposable {
       return Disposable.NULL;
     }
     this.items.push(disposable);
-    return Disposable.create(() => {
+    const toRemove = Disposable.create(() => {
       const index = this.items.indexOf(disposable);
       if (index >= 0) this.items.splice(index, 1);
     });
+    // As in Theia, an item its holder disposes leaves the collection, so it is neither kept nor disposed twice.
+    // An item that cannot take a new dispose (frozen, sealed, read-only) stays until the collection is disposed.
+    const release = disposable.dispose;
+    try {
+      disposable.dispose = () => {
+        toRemove.dispose();
+        disposable.dispose = release;
+        release.call(disposable);
+      };
+    } catch {
+      // not watched
+    }
+    return toRemove;
   }
 
   pushAll(disposables: Disposable[]): Disposable[] {

@@ -149,16 +149,18 @@ export class RpcProxyFactory<T extends object> implements ProxyHandler<T> {
 }
 
 /**
- * Calls `target[method]`, found on the target or its classes. Object.prototype's members (toString, constructor,
- * __defineGetter__, …) are not the target's methods, so the other side cannot call them.
+ * Calls `target[method]`, looked up as Theia looks it up (own, inherited, a getter's, a Proxy's), except that
+ * Object.prototype's members (toString, constructor, __defineGetter__, …) are not the target's methods, so the other
+ * side cannot call them; a target's own method of the same name is.
  */
 function callMethod(target: unknown, method: string, args: unknown[]): unknown {
-  let holder: unknown = target;
-  for (; holder !== null && holder !== Object.prototype; holder = Object.getPrototypeOf(holder)) {
-    if (typeof holder !== 'object' && typeof holder !== 'function') break;
-    const member: unknown = Object.getOwnPropertyDescriptor(holder, method)?.value;
-    if (typeof member === 'function') return member.apply(target, args);
-    if (Object.prototype.hasOwnProperty.call(holder, method)) break;
+  const reachable = (typeof target === 'object' && target !== null) || typeof target === 'function';
+  if (reachable && method !== '__proto__') {
+    const member: unknown = Reflect.get(target, method);
+    const inherited =
+      Object.prototype.hasOwnProperty.call(Object.prototype, method) &&
+      member === (Object.prototype as Record<string, unknown>)[method];
+    if (typeof member === 'function' && !inherited) return member.apply(target, args);
   }
   throw new MethodNotFoundError(`The target has no method '${method}'`);
 }

@@ -10,7 +10,7 @@ import {
   type DidOpenChannelEvent,
   type MessageProvider,
 } from '../../src/theia';
-import { next, until } from '../helpers/wait';
+import { next, settle, until } from '../helpers/wait';
 import { linkedChannels, settled, strings } from './helpers';
 
 function multiplexers() {
@@ -188,5 +188,18 @@ describe('Theia face: ChannelMultiplexer', () => {
     const seen = strings(bMux.getOpenChannel('plain')!);
     sub.getWriteBuffer().writeString('through a plain channel').commit();
     expect(seen).toEqual(['through a plain channel']);
+  });
+});
+
+describe('Theia face: ChannelMultiplexer after dispose()', () => {
+  it('rejects open() at once, and tells the other side nothing', async () => {
+    const { leftMux, rightMux } = multiplexers();
+    const heard: DidOpenChannelEvent[] = [];
+    rightMux.onDidOpenChannel((event) => heard.push(event));
+    leftMux.dispose();
+    const outcome = await Promise.race([settled(leftMux.open('late')), settle().then(() => 'still pending' as const)]);
+    expect(outcome).toEqual({ ok: false, error: expect.any(ChannelClosedError) });
+    expect(heard).toEqual([]);
+    expect(rightMux.getOpenChannel('late')).toBeUndefined();
   });
 });

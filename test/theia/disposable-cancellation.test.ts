@@ -131,3 +131,22 @@ describe('Theia face: cancellation tokens', () => {
     expect(disposed.token.isCancellationRequested).toBe(true);
   });
 });
+
+describe('Theia face: DisposableCollection prunes what is disposed on its own, as Theia\'s does', () => {
+  it('lets go of an item disposed by its holder, and does not dispose it a second time', () => {
+    const release = jest.fn();
+    const collection = new DisposableCollection();
+    const item = Disposable.create(release);
+    collection.push(item);
+    item.dispose();
+    collection.dispose();
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps a frozen item, which it cannot watch, and disposes it with the rest', () => {
+    const release = jest.fn();
+    const collection = new DisposableCollection(Object.freeze(Disposable.create(release)));
+    collection.dispose();
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+});

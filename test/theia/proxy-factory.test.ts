@@ -202,3 +202,39 @@ describe('Theia face: RpcProxyFactory', () => {
     expect(handler.path).toBe('/services/server');
   });
 });
+
+describe('Theia face: RpcProxyFactory targets that are not plain class instances', () => {
+  interface Greeter {
+    greet(name: string): Promise<string>;
+  }
+
+  function callThrough(target: object): RpcProxy<Greeter> {
+    const { left, right } = linkedChannels('later');
+    new RpcProxyFactory<object>(target).listen(right);
+    const caller = new RpcProxyFactory<Greeter>();
+    caller.listen(left);
+    return caller.createProxy();
+  }
+
+  it('calls a method a Proxy target makes up on get, as Theia does (target[method](...args))', async () => {
+    const relay = new Proxy<Record<string, unknown>>(
+      {},
+      { get: (_target, p) => (typeof p === 'string' ? (name: string) => `${p} ${name}` : undefined) },
+    );
+    await expect(callThrough(relay).greet('you')).resolves.toBe('greet you');
+  });
+
+  it('calls a method a getter gives', async () => {
+    class Lazy {
+      get greet(): (name: string) => string {
+        return (name) => `hello ${name}`;
+      }
+    }
+    await expect(callThrough(new Lazy()).greet('you')).resolves.toBe('hello you');
+  });
+
+  it('still refuses Object.prototype\'s members', async () => {
+    const proxy = callThrough({}) as unknown as RpcProxy<{ hasOwnProperty(p: string): Promise<boolean> }>;
+    await expect(proxy.hasOwnProperty('x')).rejects.toThrow(MethodNotFoundError);
+  });
+});
