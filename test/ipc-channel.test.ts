@@ -10,6 +10,7 @@ import {
   MessageTooLargeError,
   NoChannelPipeError,
   PipeClosedError,
+  TruncatedFrameError,
   type Channel,
   type ChannelCloseEvent,
   type ForkWithChannelOptions,
@@ -494,6 +495,23 @@ describe('IPCChannel over a connected socket', () => {
     await until(() => closes.length > 0, 'onClose');
     expect(received).toEqual(['last words']);
     expect(closes).toEqual([expect.objectContaining({ kind: 'remote' })]);
+  });
+});
+
+describe('IPCChannel and a child that dies mid-message', () => {
+  it('closes with a TruncatedFrameError and the exit code, after the whole messages before it', async () => {
+    const { channel } = forkWithChannel(path.join(__dirname, 'fixtures', 'cut-frame.js'));
+    const received: Buffer[] = [];
+    channel.onMessage((read) => received.push(Buffer.from(read().sliceAtReadPosition())));
+    const errors: Error[] = [];
+    channel.onError((error) => errors.push(error));
+    const event = await new Promise<ChannelCloseEvent>((resolve) => channel.onClose(resolve));
+    expect(received.map(String)).toEqual(['ok']);
+    expect(event.kind).toBe('error');
+    expect(event.error).toBeInstanceOf(TruncatedFrameError);
+    expect(event.error).toMatchObject({ expected: 104, received: 14 });
+    expect(event.exitCode).toBe(3);
+    expect(errors).toEqual([]);
   });
 });
 

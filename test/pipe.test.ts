@@ -7,6 +7,7 @@ import {
   MessageTooLargeError,
   PipeClosedError,
   type PipeCloseEvent,
+  TruncatedFrameError,
 } from '../src';
 import { expectSameMessages, pattern } from './helpers/bytes';
 import { createMemoryDuplexPair, createTcpSocketPair, createUnixSocketPair } from './helpers/streams';
@@ -568,5 +569,56 @@ describe('BinaryMessagePipe copies', () => {
       expect(message.byteOffset).toBe(chunks[0].byteOffset + i * 104 + 4);
     }
     pair.a.destroy();
+  });
+});
+
+describe('BinaryMessagePipe: a stream that ends inside a frame', () => {
+  /** A pipe on one end of a pair, and the raw other end to write cut-off frames with. */
+  function cutOff() {
+    const [a, b] = createMemoryDuplexPair();
+    const pipe = new BinaryMessagePipe(a);
+    const log = watch(pipe);
+    return { raw: b, log };
+  }
+
+  const header = (size: number) => {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32BE(size, 0);
+    return bytes;
+  };
+
+  test('mid-body: the messages before it arrive, and onClose carries a TruncatedFrameError with the counts', async () => {
+    const { raw, log } = cutOff();
+    raw.write(Buffer.concat([header(3), Buffer.from('abc'), header(100), Buffer.alloc(10, 7)]));
+    raw.end();
+    await until(() => log.closes.length === 1, 'onClose');
+    expect(log.messages.map(String)).toEqual(['abc']);
+    const [close] = log.closes;
+    expect(close.reason).toBe('error');
+    expect(close.error).toBeInstanceOf(TruncatedFrameError);
+    expect(close.error).toMatchObject({ expected: 104, received: 14 });
+    expect(close.error!.message).toMatch(/14 of its 104 bytes arrived/);
+  });
+
+  test('mid-header, its pieces in separate chunks: the same, counting the header bytes', async () => {
+    const { raw, log } = cutOff();
+    raw.write(header(5).subarray(0, 1));
+    await settle();
+    raw.write(header(5).subarray(1, 3));
+    await settle();
+    raw.end();
+    await until(() => log.closes.length === 1, 'onClose');
+    expect(log.closes[0].error).toBeInstanceOf(TruncatedFrameError);
+    expect(log.closes[0].error).toMatchObject({ expected: 4, received: 3 });
+    expect(log.closes[0].error!.message).toMatch(/inside a frame header/);
+  });
+
+  test('between frames, an end is still a clean end', async () => {
+    const { raw, log } = cutOff();
+    raw.write(Buffer.concat([header(2), Buffer.from('ok')]));
+    raw.end();
+    await until(() => log.closes.length === 1, 'onClose');
+    expect(log.closes).toEqual([{ reason: 'end' }]);
+    expect(log.errors).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { reportTo, warnUnhandled } from '../common/warn';
 import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
 import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import { PipeClosedError } from './errors';
+import { PipeClosedError, TruncatedFrameError } from './errors';
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from './frame';
 import { FrameDecoder } from './FrameDecoder';
 import type { FrameWriteBuffer } from './FrameWriteBuffer';
@@ -23,7 +23,8 @@ export interface BinaryMessagePipeOptions {
 /**
  * Why a pipe closed: `local` — close() was called here; `end` — the peer ended its side or went away (a reset or
  * broken pipe, then `error` holds it);
- * `error` — the stream failed (`error` says how), or the peer broke the protocol; `destroyed` — the stream was
+ * `error` — the stream failed (`error` says how), the peer broke the protocol, or the stream ended inside a frame
+ * (a TruncatedFrameError: the peer was cut off mid-message); `destroyed` — the stream was
  * closed under the pipe without an end.
  */
 export interface PipeCloseEvent {
@@ -234,6 +235,14 @@ export class BinaryMessagePipe implements Disposable {
 
   private shutDown(event: PipeCloseEvent): void {
     if (this.closeEvent) return;
+    const cut = event.reason === 'end' || event.reason === 'destroyed' ? this.decoder.partialFrame : undefined;
+    if (cut) {
+      // A peer that stops mid-frame did not leave cleanly: its last message is lost, and onClose says so.
+      event = {
+        reason: 'error',
+        error: new TruncatedFrameError(cut.expected, cut.received, cut.inHeader, event.error),
+      };
+    }
     this.closeEvent = event;
     // Nothing more is heard from the stream while closing; the emitters go only after onClose has fired.
     this.detach.dispose();

@@ -33,6 +33,18 @@ export class FrameDecoder {
     return this.headerFilled + this.targetFilled;
   }
 
+  /**
+   * Where the stream stands inside a frame it has not finished, if it does: the bytes the frame needs (header
+   * included; just the header's while the header itself is incomplete) and how many of them came.
+   */
+  get partialFrame(): { inHeader: boolean; expected: number; received: number } | undefined {
+    if (this.target) {
+      return { inHeader: false, expected: FRAME_HEADER_SIZE + this.target.length, received: FRAME_HEADER_SIZE + this.targetFilled };
+    }
+    if (this.headerFilled > 0) return { inHeader: true, expected: FRAME_HEADER_SIZE, received: this.headerFilled };
+    return undefined;
+  }
+
   push(chunk: Buffer): void {
     const end = chunk.length;
     let offset = 0;

@@ -7,3 +7,28 @@ export class PipeClosedError extends Error {
     super(message);
   }
 }
+
+/**
+ * The stream ended, or was destroyed, inside a frame: the peer crashed or was cut off mid-message, so the message
+ * is lost. The pipe closes with this as its error, rather than as a clean end.
+ */
+export class TruncatedFrameError extends Error {
+  override name = 'TruncatedFrameError';
+  constructor(
+    /** Bytes the frame needed, its 4-byte header included (just the header's, when it ended inside the header). */
+    readonly expected: number,
+    /** Bytes of it that arrived. */
+    readonly received: number,
+    inHeader: boolean,
+    cause?: Error,
+  ) {
+    super(
+      inHeader
+        ? `The stream ended inside a frame header: ${received} of its ${expected} bytes arrived, so the peer ` +
+            'was cut off mid-message (it crashed, or its connection broke)'
+        : `The stream ended inside a frame: ${received} of its ${expected} bytes arrived, so that message is lost ` +
+            '(the peer crashed, or its connection broke, while sending it)',
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
