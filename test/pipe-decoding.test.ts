@@ -199,6 +199,42 @@ describe('FrameDecoder', () => {
     expect(onFrame.mock.calls[0][0].length).toBe(100);
   });
 
+  it("allocates a large frame's buffer only once half of it has come, so memory follows the bytes received", () => {
+    const size = 8 * 1024 * 1024;
+    const payload = pattern(size, 5);
+    const bytes = frame(payload);
+    const chunkSize = 64 * 1024;
+    const frames: Uint8Array[] = [];
+    const decoder = new FrameDecoder(1024 * 1024 * 1024, (f) => frames.push(f), () => {});
+    const allocations: Array<{ size: number; receivedBefore: number }> = [];
+    let received = 0;
+    const spies = (['alloc', 'allocUnsafe', 'allocUnsafeSlow'] as const).map((name) => {
+      const original = Buffer[name];
+      return jest.spyOn(Buffer, name).mockImplementation(((n: number, ...rest: unknown[]) => {
+        if (n >= chunkSize) allocations.push({ size: n, receivedBefore: received });
+        return (original as (...args: unknown[]) => Buffer).call(Buffer, n, ...rest);
+      }) as never);
+    });
+    try {
+      // The header and a little of the body, then nothing for a while: no buffer of the announced size yet.
+      decoder.push(bytes.subarray(0, 4 + 100));
+      received = 100;
+      expect(allocations).toEqual([]);
+      for (let offset = 4 + 100; offset < bytes.length; offset += chunkSize) {
+        const piece = bytes.subarray(offset, Math.min(offset + chunkSize, bytes.length));
+        decoder.push(piece);
+        received += piece.length;
+      }
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
+    expect(allocations).toHaveLength(1);
+    expect(allocations[0].size).toBe(size);
+    expect(allocations[0].receivedBefore).toBeGreaterThanOrEqual(size / 2 - chunkSize);
+    expect(frames).toHaveLength(1);
+    expect(Buffer.compare(frames[0], payload)).toBe(0);
+  });
+
   it('accepts a frame of exactly maxMessageSize', () => {
     expect(decode([frame(pattern(64, 1))], 64)).toEqual([pattern(64, 1)]);
   });
