@@ -235,6 +235,19 @@ describe('FrameDecoder', () => {
     expect(Buffer.compare(frames[0], payload)).toBe(0);
   });
 
+  it('frames around the size where the buffer is allocated late come out whole, however they are cut', () => {
+    const mib = 1024 * 1024;
+    const large = [pattern(4 * mib - 1, 1), pattern(4 * mib, 2), pattern(4 * mib + 1, 3), pattern(9 * mib + 5, 4)];
+    const bytes = Buffer.concat([frame(pattern(7, 9)), ...large.map(frame), frame(pattern(3, 8))]);
+    for (const step of [65536, 7777, mib + 3]) {
+      const cuts: number[] = [];
+      for (let at = step; at < bytes.length; at += step) cuts.push(at);
+      const frames = decode(splitAt(bytes, cuts));
+      expect(frames.map((f) => f.length)).toEqual([7, ...large.map((m) => m.length), 3]);
+      large.forEach((message, i) => expect(Buffer.compare(frames[i + 1], message)).toBe(0));
+    }
+  });
+
   it('accepts a frame of exactly maxMessageSize', () => {
     expect(decode([frame(pattern(64, 1))], 64)).toEqual([pattern(64, 1)]);
   });
