@@ -248,6 +248,17 @@ describe('FrameDecoder', () => {
     }
   });
 
+  it('holds nothing after stop(), and says so', () => {
+    const decoder = new FrameDecoder(1 << 30, () => {}, () => {});
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(100, 0);
+    decoder.push(Buffer.concat([header, Buffer.alloc(10, 7)]));
+    expect(decoder.partialFrame).toEqual({ inHeader: false, expected: 104, received: 14 });
+    decoder.stop();
+    expect(decoder.partialFrame).toBeUndefined();
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
   it('accepts a frame of exactly maxMessageSize', () => {
     expect(decode([frame(pattern(64, 1))], 64)).toEqual([pattern(64, 1)]);
   });

@@ -613,6 +613,43 @@ describe('BinaryMessagePipe: a stream that ends inside a frame', () => {
     expect(log.closes[0].error!.message).toMatch(/inside a frame header/);
   });
 
+  const errno = (code: string, syscall: string) =>
+    Object.assign(new Error(`${syscall} ${code}`), { code, syscall, errno: -1 });
+
+  test('a failed write (EPIPE) while a frame is arriving is the peer going away, not a cut frame', async () => {
+    // What a busy child sees when its parent closes: its write fails with EPIPE while the rest of the parent's
+    // (whole) frame still waits, unread, in the OS.
+    const [a, b] = createMemoryDuplexPair();
+    const log = watch(new BinaryMessagePipe(a));
+    b.write(Buffer.concat([header(100), Buffer.alloc(10, 7)]));
+    await settle();
+    a.emit('error', errno('EPIPE', 'write'));
+    await until(() => log.closes.length === 1, 'onClose');
+    expect(log.closes[0].reason).toBe('end');
+    expect(log.closes[0].error).not.toBeInstanceOf(TruncatedFrameError);
+  });
+
+  test('a reset found by a read inside a frame is a cut frame', async () => {
+    const [a, b] = createMemoryDuplexPair();
+    const log = watch(new BinaryMessagePipe(a));
+    b.write(Buffer.concat([header(100), Buffer.alloc(10, 7)]));
+    await settle();
+    a.emit('error', errno('ECONNRESET', 'read'));
+    await until(() => log.closes.length === 1, 'onClose');
+    expect(log.closes[0].reason).toBe('error');
+    expect(log.closes[0].error).toBeInstanceOf(TruncatedFrameError);
+  });
+
+  test('a stream destroyed here inside a frame is not blamed on the peer', async () => {
+    const [a, b] = createMemoryDuplexPair();
+    const log = watch(new BinaryMessagePipe(a));
+    b.write(Buffer.concat([header(100), Buffer.alloc(10, 7)]));
+    await settle();
+    a.destroy();
+    await until(() => log.closes.length === 1, 'onClose');
+    expect(log.closes[0]).toEqual({ reason: 'destroyed' });
+  });
+
   test('between frames, an end is still a clean end', async () => {
     const { raw, log } = cutOff();
     raw.write(Buffer.concat([header(2), Buffer.from('ok')]));

@@ -23,7 +23,7 @@ export interface BinaryMessagePipeOptions {
 /**
  * Why a pipe closed: `local` — close() was called here; `end` — the peer ended its side or went away (a reset or
  * broken pipe, then `error` holds it);
- * `error` — the stream failed (`error` says how), the peer broke the protocol, or the stream ended inside a frame
+ * `error` — the stream failed (`error` says how), the peer broke the protocol, or the stream ran out inside a frame
  * (a TruncatedFrameError: the peer was cut off mid-message); `destroyed` — the stream was
  * closed under the pipe without an end.
  */
@@ -235,7 +235,12 @@ export class BinaryMessagePipe implements Disposable {
 
   private shutDown(event: PipeCloseEvent): void {
     if (this.closeEvent) return;
-    const cut = event.reason === 'end' || event.reason === 'destroyed' ? this.decoder.partialFrame : undefined;
+    // Only a read that ran out proves the frame was cut: an EPIPE (or any failed write) stops this side reading
+    // while the rest of the peer's frame may still be waiting in the OS, unread; and a stream destroyed without an
+    // end was destroyed here, by its owner.
+    const readRanOut =
+      event.reason === 'end' && (event.error === undefined || (event.error as NodeJS.ErrnoException).syscall === 'read');
+    const cut = readRanOut ? this.decoder.partialFrame : undefined;
     if (cut) {
       // A peer that stops mid-frame did not leave cleanly: its last message is lost, and onClose says so.
       event = {

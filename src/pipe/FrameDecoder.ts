@@ -41,6 +41,10 @@ export class FrameDecoder {
     this.stopped = true;
     this.target = undefined;
     this.pieces = [];
+    // Nothing is held any more: partialFrame and pendingBytes say so.
+    this.bodySize = -1;
+    this.bodyFilled = 0;
+    this.headerFilled = 0;
   }
 
   /** Bytes of a partly received frame being held, header included. */

@@ -9,8 +9,8 @@ export class PipeClosedError extends Error {
 }
 
 /**
- * The stream ended, or was destroyed, inside a frame: the peer crashed or was cut off mid-message, so the message
- * is lost. The pipe closes with this as its error, rather than as a clean end.
+ * The stream ran out inside a frame — it ended, or a read found the connection reset: the peer crashed or was cut
+ * off mid-message, so the message is lost. The pipe closes with this as its error, rather than as a clean end.
  */
 export class TruncatedFrameError extends Error {
   override name = 'TruncatedFrameError';

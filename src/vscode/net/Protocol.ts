@@ -41,7 +41,13 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
       },
     );
     const reading = this._register(socket.onData((data) => this.decoder.push(data.buffer)));
-    this._register(socket.onClose(() => this.disposeEmitter.fire()));
+    this._register(
+      socket.onClose(() => {
+        // A frame cut off by the close is of no use: let go of what was held of it.
+        this.decoder.stop();
+        this.disposeEmitter.fire();
+      }),
+    );
   }
 
   drain(): Promise<void> {
