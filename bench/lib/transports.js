@@ -38,7 +38,7 @@ function rawTransport(socket) {
 /**
  * Raw bytes over fd 4 with no framing at all: each chunk the socket reads is handed on as a "message", nothing is
  * assembled. Only meaningful where message boundaries do not matter (one-way throughput with a byte-count ack):
- * it shows what the pipe itself moves, the figure /work/shared/README.md calibrates.
+ * it shows what the pipe itself moves, the figure quoted for raw fd-4 bytes on this kind of machine.
  */
 function rawStreamTransport(socket) {
   return {
