@@ -500,7 +500,8 @@ describe('IPCChannel over a connected socket', () => {
 
 describe('IPCChannel and a child that dies mid-message', () => {
   it('closes with a TruncatedFrameError and the exit code, after the whole messages before it', async () => {
-    const { channel } = forkWithChannel(path.join(__dirname, 'fixtures', 'cut-frame.js'));
+    const { child, channel } = forkWithChannel(path.join(__dirname, 'fixtures', 'cut-frame.js'));
+    children.add(child);
     const received: Buffer[] = [];
     channel.onMessage((read) => received.push(Buffer.from(read().sliceAtReadPosition())));
     const errors: Error[] = [];

@@ -9,8 +9,8 @@ import {
   type Event,
 } from '../src';
 import * as wire from '../src/rpc/protocol/wire';
-
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { gate } from './helpers/eventInvoke';
+import { settle, until } from './helpers/wait';
 
 // A protocol ends (dispose, a Goodbye) while the channel stays open, and another starts on it: nothing of the old
 // one may leak into the new one, in either direction.
@@ -22,7 +22,7 @@ describe('a new protocol on a channel that had one', () => {
     expect(await invoker.invoke('ping')).toBe('pong');
     callee.destroy();
     callee = new Callee(b).register({ ping: () => 'pong v2' }).listen();
-    await wait(10);
+    await settle();
     expect(await invoker.invoke('ping')).toBe('pong v2');
     invoker.destroy();
     callee.destroy();
@@ -30,18 +30,26 @@ describe('a new protocol on a channel that had one', () => {
 
   test("a late reply to the old protocol's call never answers a call of the new one", async () => {
     const [a, b] = InMemoryChannel.createPair();
+    const slowStarted = gate();
+    const slowResult = gate<string>();
     const callee = new Callee(b)
       .register({
-        slow: () => new Promise((resolve) => setTimeout(() => resolve('slow'), 40)),
-        fast: () => new Promise((resolve) => setTimeout(() => resolve('fast'), 80)),
+        slow: () => {
+          slowStarted.open();
+          return slowResult.promise;
+        },
+        fast: () => 'fast',
       })
       .listen();
     const first = new Invoker(a);
     first.invoke('slow').catch(() => {});
-    await wait(5);
+    await slowStarted.promise;
     first.destroy();
     const second = new Invoker(a);
-    expect(await second.invoke('fast')).toBe('fast');
+    const fast = second.invoke('fast');
+    // The old call's reply goes out while the new call (which may well have the same id) is pending.
+    slowResult.open('slow');
+    expect(await fast).toBe('fast');
     second.destroy();
     callee.destroy();
   });
@@ -59,7 +67,7 @@ describe('a new protocol on a channel that had one', () => {
       return `${method}-result`;
     });
     first.sendRequest('x').catch(() => {});
-    await wait(20);
+    await until(() => second !== undefined, 'the second request');
     expect(await second).toBe('y-result');
     server.dispose();
   });
@@ -85,11 +93,11 @@ describe('shutting down, whatever the services do', () => {
     });
     client.listen('svc', 'onX')(() => {});
     client.request('svc', 'work', [], { signal: new AbortController().signal }).catch(() => {});
-    await wait(10);
+    await settle();
     const closed: ChannelCloseEvent[] = [];
     server.onClose((event) => closed.push(event));
     a.close();
-    await wait(10);
+    await until(() => closed.length === 1, 'the server to close');
     expect({ closed: closed.length, aborted }).toEqual({ closed: 1, aborted: true });
     expect(reported.map((error) => error.message)).toEqual(['dispose failed']);
   });

@@ -127,7 +127,8 @@ export class ChannelMultiplexer implements Disposable {
         // ref as the sender numbers it: flip the low bit to find it in ours.
         const sub = this.lookup(flip(head - 1));
         // A message for a sub-channel closed here a moment ago is expected; drop it quietly.
-        sub?.deliver(reader.sliceAtReadPosition());
+        // readRaw, not sliceAtReadPosition(): the ReadBuffer contract's plain read, whatever reader a base gives.
+        sub?.deliver(reader.readRaw(reader.remaining));
         return;
       }
       const op = reader.readUint8();

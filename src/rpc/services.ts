@@ -38,7 +38,7 @@ function isPlatformPrototype(holder: object): boolean {
  * nothing from a built-in base class (EventEmitter's emit, Map's clear, …) is reachable from the other side.
  * Getters are not run.
  */
-function findOwnMember(service: object, name: string): PropertyDescriptor | undefined {
+export function findOwnMember(service: object, name: string): PropertyDescriptor | undefined {
   for (
     let holder: object | null = service;
     holder !== null && (holder === service || !isPlatformPrototype(holder));

@@ -1,4 +1,4 @@
-import { Emitter, type Event } from '../common/event';
+import { Emitter, Event } from '../common/event';
 import type { Disposable } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 
@@ -8,7 +8,6 @@ export interface CancellationToken {
   readonly onCancellationRequested: Event<void>;
 }
 
-const noSubscription: Disposable = { dispose() {} };
 
 /** Runs a token's listener; what it throws becomes a process warning, as nobody up the stack could take it. */
 function tell(listener: () => void): void {
@@ -31,7 +30,7 @@ const alreadyCancelled: Event<void> = (listener) => {
 export namespace CancellationToken {
   export const None: CancellationToken = Object.freeze({
     isCancellationRequested: false,
-    onCancellationRequested: () => noSubscription,
+    onCancellationRequested: Event.None,
   });
 
   export const Cancelled: CancellationToken = Object.freeze({

@@ -1,6 +1,6 @@
 import type { Channel as CoreChannel } from '../channel/Channel';
 import { ListenerError } from '../common/errors';
-import { Emitter, type Event } from '../common/event';
+import { Emitter, Event } from '../common/event';
 import type { Disposable } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import {
@@ -28,7 +28,6 @@ export interface Channel {
   close(): void;
 }
 
-const never: Event<void> = () => ({ dispose() {} });
 
 // Theia's close() fires no onClose, so those who build on a channel here (this face's RpcProtocol and multiplexer)
 // would never learn of it, and would leave their calls and sub-channels waiting. They are told through this
@@ -79,7 +78,7 @@ export abstract class AbstractChannel implements Channel, CoreChannel {
 
   /** Transports with backpressure (IPCChannel) override this and needsDrain. */
   get onDrain(): Event<void> {
-    return never;
+    return Event.None;
   }
 
   get needsDrain(): boolean {

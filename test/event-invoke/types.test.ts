@@ -1,4 +1,4 @@
-import { fork } from 'child_process';
+import { fork, type ChildProcess } from 'child_process';
 import { EventEmitter } from 'events';
 import { join } from 'path';
 import { MessageChannel, parentPort, Worker } from 'worker_threads';
@@ -13,14 +13,20 @@ import {
 } from '../../src';
 import * as eventInvoke from '../../src/event-invoke';
 import { settled } from '../helpers/eventInvoke';
+import { killAll } from '../helpers/processes';
 
 // The article's examples as TypeScript under strict (this file is compiled by ts-jest and by `tsc -p
 // tsconfig.json`): each compiles with no cast, and runs.
 
 const articleDir = join(__dirname, '..', 'fixtures', 'event-invoke', 'article');
 
+// Children a test forks, killed after it whatever happened, so a failing one leaves none behind.
+const children = new Set<ChildProcess>();
+afterEach(() => killAll(children));
+
 test("the article's parent: new Invoker(fork(...)), names and arguments untyped", async () => {
   const invokerChannel = fork('./child.js', [], { cwd: articleDir });
+  children.add(invokerChannel);
   const invoker = new Invoker(invokerChannel);
   const res1 = await invoker.invoke('sleep', 10);
   const res2 = await invoker.invoke('max', [1, 2, 3]);
@@ -285,6 +291,7 @@ test("fdpipe's channels and a protocol are taken as they are", async () => {
   const { child, channel } = forkWithChannel(join(__dirname, '..', 'fixtures', 'callee.js'), [], {
     env: { ...process.env, FDPIPE_CALLEE_FD4: '1' },
   });
+  children.add(child);
   const overFd4 = new Invoker(channel);
   const [a, b] = InMemoryChannel.createPair();
   const callee = new Callee(b).register(function ping() {

@@ -131,7 +131,9 @@ export class Outgoing {
         reject(link.isGoingAway(error) ? new ConnectionClosedError(link.closed, `The call to ${call.label}`) : error);
         return;
       }
-      if (signal !== undefined || timeout !== undefined) {
+      // Not for a call that settled inside commit() (a transport that delivers at once): nothing is left to cancel,
+      // and a timer set now would outlive it.
+      if ((signal !== undefined || timeout !== undefined) && this.open.get(id) === call) {
         call.cancellation = watchCancellation(target, method, signal, timeout, (reason) => this.cancel(id, call, reason));
       }
     });

@@ -157,7 +157,8 @@ export class IPCServer<TContext = string>
     let store: DisposableStore | undefined;
     const emitter: Emitter<E> = new Emitter<E>({
       onWillAddFirstListener: () => {
-        store = new DisposableStore();
+        // Owned by the server while someone listens, so its dispose() ends the subscriptions too.
+        store = this.disposables.add(new DisposableStore());
         const multiplexer = store.add(new EventMultiplexer<E>());
         const perConnection = new Map<Connection<TContext>, IDisposable>();
         const add = (connection: Connection<TContext>) => {
@@ -175,11 +176,12 @@ export class IPCServer<TContext = string>
         store.add(toDisposable(() => perConnection.clear()));
       },
       onDidRemoveLastListener: () => {
-        store?.dispose();
+        if (!store) return;
+        this.disposables.deleteAndLeak(store);
+        store.dispose();
         store = undefined;
       },
     });
-    this.disposables.add(emitter);
     return emitter.event;
   }
 

@@ -3,6 +3,7 @@ import { ErrorNoTelemetry } from '../base/errors';
 import { Event } from '../base/event';
 import type { DisposableStore } from '../base/lifecycle';
 import { revive } from '../base/marshalling';
+import { findOwnMember } from '../../rpc/services';
 import type { IChannel, IServerChannel } from './types';
 
 /**
@@ -56,10 +57,11 @@ export namespace ProxyChannel {
         throw new ErrorNoTelemetry(`Event not found: ${event}`);
       },
       call(_ctx: TContext, command: string, args?: unknown, _token?: CancellationToken): Promise<unknown> {
-        const target = handler[command];
-        if (typeof target !== 'function' || !Object.hasOwn(handler, command) && !isOwnMethodOfClass(handler, command)) {
-          throw new ErrorNoTelemetry(`Method not found: ${command}`);
-        }
+        // The typed-service face's rule: the service's own and class methods, nothing of Object.prototype or of a
+        // platform base class (an EventEmitter's emit), and no getter run to find out.
+        const member = command === 'constructor' ? undefined : findOwnMember(handler, command);
+        const target: unknown = member?.value;
+        if (typeof target !== 'function') throw new ErrorNoTelemetry(`Method not found: ${command}`);
         const list = Array.isArray(args) ? args : [];
         if (!disableMarshalling) for (let i = 0; i < list.length; i++) list[i] = revive(list[i]);
         return Promise.resolve(target.apply(handler, list));
@@ -95,16 +97,5 @@ export namespace ProxyChannel {
 
   function propertyIsDynamicEvent(name: string): boolean {
     return name.startsWith('onDynamic') && isUpperAsciiLetter(name.charCodeAt(9));
-  }
-
-  /**
-   * A method the service's class (or one it extends) defines, not one every object has: a caller must not reach
-   * Object.prototype (`constructor`, `__proto__`, `toString`) through a call.
-   */
-  function isOwnMethodOfClass(service: object, name: string): boolean {
-    for (let proto = Object.getPrototypeOf(service); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-      if (Object.hasOwn(proto, name)) return name !== 'constructor';
-    }
-    return false;
   }
 }
