@@ -13,6 +13,7 @@ const { killAll } = require('./lib/child');
 const { evaluate, countTargets } = require('./lib/targets');
 const { formatSuite } = require('./lib/table');
 const { environment, writeResults } = require('./lib/results');
+const { writeChart } = require('./lib/chart');
 
 const SUITES_DIR = path.join(__dirname, 'suites');
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
@@ -143,7 +144,8 @@ async function main() {
   }
   if (options.save) {
     writeResults(RESULTS_FILE, results, date);
-    console.log(`results written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+    const chart = writeChart(RESULTS_FILE);
+    console.log(`results written to ${path.relative(process.cwd(), RESULTS_FILE)} and ${path.relative(process.cwd(), chart)}`);
   }
 }
 

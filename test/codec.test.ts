@@ -662,7 +662,7 @@ describe('functions and symbols', () => {
 });
 
 describe('wire format', () => {
-  // Pinned bytes: a change here is a protocol change, and the README's "Codec wire format" must change with it.
+  // Pinned bytes: a change here is a protocol change, and PROTOCOL.md's "Codec values" must change with it.
   test('a small RPC envelope', () => {
     const bytes = encodeToBytes(codec, { id: 17, method: 'add', args: [1, 2] });
     expect([...bytes]).toEqual([...message(0x93, 'id', 17, 'method', T.STRING, 'add', 'args', 0x82, 1, 2)]);

@@ -7,7 +7,7 @@ export type StdioStream = Duplex | Readable | Writable | null | undefined;
 
 /**
  * Theia's BinaryMessagePipe is fdpipe's: onMessage, send(message), dispose(), over any Duplex, plus fdpipe's
- * onClose, onError, backpressure and write buffers. It frames messages with fdpipe's 4-byte length header (README),
+ * onClose, onError, backpressure and write buffers. It frames messages with fdpipe's 4-byte length header (PROTOCOL.md),
  * not with Theia's start marker.
  */
 export class BinaryMessagePipe extends CoreBinaryMessagePipe {

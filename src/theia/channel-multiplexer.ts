@@ -21,7 +21,7 @@ interface PendingOpen {
 /**
  * Theia's ChannelMultiplexer: sub-channels named by id over one channel. Both sides hear of every sub-channel on
  * onDidOpenChannel, the opener too, and getOpenChannel(id) finds it. It runs on fdpipe's multiplexer (its wire
- * format, README), keeping Theia's naming by id on top: an id is open at most once on a multiplexer.
+ * format, PROTOCOL.md), keeping Theia's naming by id on top: an id is open at most once on a multiplexer.
  */
 export class ChannelMultiplexer implements Disposable {
   private readonly pendingOpen = new Map<string, PendingOpen>();

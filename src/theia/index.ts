@@ -1,5 +1,5 @@
 // fdpipe/theia: Theia's message-rpc API (channels, buffers, RpcProtocol, the encoder pair, RpcProxyFactory, the fd-4
-// IPCChannel) over fdpipe's layers. README, "Moving from Theia's message-rpc", lists what differs and why.
+// IPCChannel) over fdpipe's layers. docs/theia.md lists what differs and why.
 export { ForwardingWriteBuffer, type ReadBuffer, type WriteBuffer } from './message-buffer';
 export { Uint8ArrayReadBuffer, Uint8ArrayWriteBuffer, MessageSlice } from './uint8-array-message-buffer';
 export {

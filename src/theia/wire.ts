@@ -1,4 +1,4 @@
-// Theia's five RPC messages travel as fdpipe's own (README, "RPC wire format"), so this face and the encoder pair
+// Theia's five RPC messages travel as fdpipe's own (PROTOCOL.md, "RPC messages"), so this face and the encoder pair
 // speak one format with fdpipe's RPC core:
 //   Request      -> request to the request handler (target ''); a cancellation token is the request's
 //                   signal flag, not an argument

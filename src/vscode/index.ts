@@ -1,5 +1,5 @@
 // fdpipe/vscode: VS Code's base/parts/ipc/common/ipc.ts and the base pieces its signatures use, as a thin face
-// over fdpipe's RPC core. See "Moving from VS Code's ipc" in the README.
+// over fdpipe's RPC core. See docs/vscode.md.
 export { VSBuffer } from './base/buffer';
 export { CancellationToken, CancellationTokenSource } from './base/cancellation';
 export { CancellationError, canceled, isCancellationError, ErrorNoTelemetry, onUnexpectedError } from './base/errors';

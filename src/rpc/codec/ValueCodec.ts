@@ -68,7 +68,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /**
  * Encodes JavaScript values straight into a WriteBuffer and decodes them straight from a ReadBuffer: no
  * intermediate JSON, and binary data is copied once on the way out and not at all on the way in where the memory
- * layout allows. The README's "Codec wire format" describes the bytes and every choice made for values JSON cannot
+ * layout allows. PROTOCOL.md's "Codec values" describes the bytes and every choice made for values JSON cannot
  * carry.
  *
  * One codec may serve any number of buffers and connections; it keeps no state between calls, nor during one:
@@ -242,7 +242,7 @@ export class ValueCodec {
     let i = 0;
     try {
       for (; i < length; i++) {
-        // Holes read as undefined here, so they arrive as undefined, as the README's table says.
+        // Holes read as undefined here, so they arrive as undefined, as docs/codec.md's table says.
         const item = array[i];
         if (typeof item !== 'object' || item === null || isArray(item) || !isPlainPrototype(item)) {
           this.write(buffer, item, depth);

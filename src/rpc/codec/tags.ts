@@ -1,5 +1,5 @@
 // The first byte of every encoded value. Ranges come first: the values an RPC message is mostly made of (small
-// integers, short arrays, small objects) cost this one byte and nothing else. The README's "Codec wire format" is
+// integers, short arrays, small objects) cost this one byte and nothing else. PROTOCOL.md's "Codec values" is
 // the reference for everything after the tag.
 
 /** 0x00-0x7f: the integer 0..127 itself. */
@@ -49,7 +49,7 @@ export const SET = 0xd2;
 export const DATE = 0xd3;
 /** string source, string flags. */
 export const REGEXP = 0xd4;
-/** Name, message, stack, then own properties with their enumerability: see the README's "Codec wire format". */
+/** Name, message, stack, then own properties with their enumerability: see PROTOCOL.md's "Codec values". */
 export const ERROR = 0xd5;
 /** uint8 extension tag (0..63), then whatever that extension wrote. */
 export const EXTENSION = 0xd6;

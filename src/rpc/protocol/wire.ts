@@ -2,7 +2,7 @@ import type { ReadBuffer } from '../../buffer/ReadBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { DecodeError, EncodeError, type ValueCodec } from '../codec';
 
-// The wire format is part of the API (the README's "RPC wire format"), and the event-invoke face's PacketChannel
+// The wire format is part of the API (PROTOCOL.md, "RPC messages"), and the event-invoke face's PacketChannel
 // translates these messages to and from event-invoke's packets: a change here needs one there.
 //
 // Every RPC message is one channel message: a uint8 type, then the fields listed here. Targets name a service;

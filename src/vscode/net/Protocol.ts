@@ -13,7 +13,7 @@ const COPY_LIMIT = 64 * 1024;
 
 /**
  * Messages over a socket, framed as fdpipe's pipe frames them (a 4-byte big-endian length, then the bytes;
- * not VS Code's 13-byte header, see the README). It never ends or destroys the socket: that stays its owner's.
+ * not VS Code's 13-byte header, see PROTOCOL.md). It never ends or destroys the socket: that stays its owner's.
  */
 export class Protocol extends Disposable implements IMessagePassingProtocol {
   private readonly decoder: FrameDecoder;
