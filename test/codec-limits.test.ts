@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { BufferReadError, Uint8ArrayReadBuffer } from '../src/buffer';
-import { DEFAULT_MAX_DEPTH, DecodeError, EncodeError, ValueCodec } from '../src/rpc/codec';
+import { DEFAULT_MAX_DEPTH, DecodeError, EncodeError, MAX_DEPTH_LIMIT, ValueCodec } from '../src/rpc/codec';
 import * as T from '../src/rpc/codec/tags';
 import { decodeBytes, encodeToBytes, message, roundTrip, varint } from './helpers/codec';
 
@@ -70,8 +70,8 @@ describe('cycles', () => {
     );
   });
 
-  test('a cycle fails even with a huge depth limit, as an EncodeError rather than a stack overflow', () => {
-    const deep = new ValueCodec({ maxDepth: 1_000_000 });
+  test('a cycle fails even with the highest depth limit, as an EncodeError rather than a stack overflow', () => {
+    const deep = new ValueCodec({ maxDepth: MAX_DEPTH_LIMIT });
     const node: Record<string, unknown> = {};
     node.next = node;
     const error = encodeError(node, deep);
@@ -132,19 +132,109 @@ describe('depth limit', () => {
     expect(decodeError(objects).message).toMatch(/maxDepth/);
   });
 
-  test('with a limit above what the call stack allows, running out of stack is reported, not thrown raw', () => {
-    const deep = new ValueCodec({ maxDepth: 10_000_000 });
-    const error = encodeError(nested(1_000_000), deep);
-    expect(error.reason).toBe('cannot encode a value nested this deeply: the call stack ran out (lower maxDepth)');
-    expect((error.cause as Error).name).toBe('RangeError');
-    const bomb = new Uint8Array(1_000_000).fill(T.FIXARRAY + 1);
-    expect(decodeError(bomb, deep).message).toMatch(/^value nested too deeply: the call stack ran out/);
+  test(`the highest limit (${MAX_DEPTH_LIMIT}) fits the call stack for every kind of container`, () => {
+    const deep = new ValueCodec({ maxDepth: MAX_DEPTH_LIMIT });
+    const kinds: Array<(inner: unknown) => unknown> = [
+      (inner) => [inner],
+      (inner) => ({ k: inner }),
+      (inner) => new Map([[1, inner]]),
+      (inner) => new Set([inner]),
+      (inner) => new Error('e', { cause: inner }),
+    ];
+    for (const make of kinds) {
+      const value = nested(MAX_DEPTH_LIMIT, make);
+      const bytes = encodeToBytes(deep, value);
+      // Compared as bytes: Jest's own deep equality recurses too far for a thousand levels.
+      expect(sameBytes(encodeToBytes(deep, decodeBytes(deep, bytes)), bytes)).toBe(true);
+      expect(encodeError(nested(MAX_DEPTH_LIMIT + 1, make), deep).reason).toBe(
+        `cannot encode a value nested deeper than maxDepth (${MAX_DEPTH_LIMIT})`,
+      );
+    }
   });
 
-  test('an impossible limit is refused', () => {
-    for (const maxDepth of [0, -1, 1.5, NaN]) expect(() => new ValueCodec({ maxDepth })).toThrow(RangeError);
+  test('a stack that runs out before maxDepth is reached is reported by name, never as another error', () => {
+    // Node 24 could not even compile the regular expression that used to recognise the overflow, and reported a
+    // SyntaxError thrown by the encoder's own error handling instead.
+    const deep = new ValueCodec({ maxDepth: MAX_DEPTH_LIMIT });
+    const value = nested(MAX_DEPTH_LIMIT);
+    const bytes = encodeToBytes(deep, value);
+    const encodeOutcomes: unknown[] = [];
+    const decodeOutcomes: unknown[] = [];
+    // From almost no stack left to enough for the whole value: close to the end not even an EncodeError can be
+    // built, and the RangeError goes up as it came, for a caller with more stack to report.
+    for (let frames = 100; frames <= 12_800; frames *= 2) {
+      encodeOutcomes.push(nearStackEnd(frames, () => encodeToBytes(deep, value)));
+      decodeOutcomes.push(nearStackEnd(frames, () => decodeBytes(deep, bytes)));
+    }
+    const encodeReason =
+      `cannot encode a value nested this deeply: the call stack ran out before maxDepth (${MAX_DEPTH_LIMIT}) was ` +
+      'reached (lower maxDepth, or encode from a shallower stack)';
+    const decodePrefix = `value nested too deeply: the call stack ran out before maxDepth (${MAX_DEPTH_LIMIT}) was reached`;
+    for (const outcome of encodeOutcomes) {
+      if (outcome instanceof Uint8Array || isOverflow(outcome)) continue;
+      expect(outcome).toBeInstanceOf(EncodeError);
+      expect((outcome as EncodeError).reason).toBe(encodeReason);
+      expect(isOverflow((outcome as EncodeError).cause)).toBe(true);
+    }
+    for (const outcome of decodeOutcomes) {
+      if (isOverflow(outcome) || !(outcome instanceof Error)) continue;
+      expect(outcome).toBeInstanceOf(DecodeError);
+      expect(outcome.message.startsWith(decodePrefix)).toBe(true);
+    }
+    // Each way happened somewhere in the range: the test reached the case it is about.
+    expect(encodeOutcomes.some((outcome) => outcome instanceof EncodeError)).toBe(true);
+    expect(decodeOutcomes.some((outcome) => outcome instanceof DecodeError)).toBe(true);
+    expect(encodeOutcomes[encodeOutcomes.length - 1]).toBeInstanceOf(Uint8Array);
+    // With the stack back, the same codec and value are fine.
+    expect(sameBytes(encodeToBytes(deep, decodeBytes(deep, bytes)), bytes)).toBe(true);
+  });
+
+  test('an impossible limit is refused, naming the range', () => {
+    for (const maxDepth of [0, -1, 1.5, NaN, MAX_DEPTH_LIMIT + 1, 1_000_000]) {
+      expect(() => new ValueCodec({ maxDepth })).toThrow(
+        new RegExp(`^maxDepth must be a whole number from 1 to ${MAX_DEPTH_LIMIT}, got ${maxDepth}: `),
+      );
+    }
   });
 });
+
+const isOverflow = (outcome: unknown) =>
+  outcome instanceof Error && outcome.name === 'RangeError' && outcome.message === 'Maximum call stack size exceeded';
+
+/**
+ * What `fn` returns or throws when run with little stack left: recurses until the stack runs out, then calls `fn`
+ * that many frames above the point where it did (or from here, if the stack holds fewer).
+ */
+function nearStackEnd(frames: number, fn: () => unknown): unknown {
+  let ran = false;
+  let outcome: unknown;
+  const run = () => {
+    ran = true;
+    try {
+      outcome = fn();
+    } catch (thrown) {
+      outcome = thrown;
+    }
+  };
+  const dive = (): number => {
+    let above: number;
+    try {
+      above = dive();
+    } catch (thrown) {
+      if (!isOverflow(thrown)) throw thrown;
+      above = frames;
+    }
+    if (above === 0) run();
+    return above - 1;
+  };
+  dive();
+  if (!ran) run();
+  return outcome;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
 
 describe('hostile and corrupt messages', () => {
   test('an object key __proto__ becomes an own property and pollutes nothing', () => {

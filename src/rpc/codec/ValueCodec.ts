@@ -14,7 +14,7 @@ import {
   wireBytes,
   type TypedArray,
 } from './binary';
-import { DecodeError } from './errors';
+import { DecodeError, EncodeError } from './errors';
 import {
   defineErrorProperty,
   defineHidden,
@@ -45,8 +45,10 @@ export interface ValueCodecOptions {
   /**
    * How many containers (arrays, objects, Maps, Sets, Errors, extension values) may nest inside one another.
    * Deeper values fail with EncodeError on the way out and DecodeError on the way in; a cyclic value hits this
-   * limit and is reported as a cycle. Default 128. Values far above the default are bounded by the call stack
-   * instead, which is reported the same way.
+   * limit and is reported as a cycle. Default 128, at most MAX_DEPTH_LIMIT (1000): the codec recurses once per
+   * level, and this keeps it well inside Node's default call stack. Should the stack run out all the same (a
+   * caller already deep in its own recursion, an extension that recurses, a small `--stack-size`), the value
+   * fails with an EncodeError or DecodeError that says so, never with a raw RangeError.
    */
   maxDepth?: number;
   /** Registered in order, as if by register(). */
@@ -54,6 +56,11 @@ export interface ValueCodecOptions {
 }
 
 export const DEFAULT_MAX_DEPTH = 128;
+/**
+ * The highest maxDepth a codec takes. Measured on Node 18 to 24, the default stack holds about 1500 levels of the
+ * costliest container (a Map), from a shallow caller: this leaves room for the caller's own frames.
+ */
+export const MAX_DEPTH_LIMIT = 1000;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const KEYS_CHANGED = 'cannot encode an object whose keys change while it is encoded';
@@ -82,8 +89,11 @@ export class ValueCodec {
 
   constructor(options: ValueCodecOptions = {}) {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    if (!Number.isInteger(maxDepth) || maxDepth < 1) {
-      throw new RangeError(`maxDepth must be a whole number of 1 or more, got ${maxDepth}`);
+    if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) {
+      throw new RangeError(
+        `maxDepth must be a whole number from 1 to ${MAX_DEPTH_LIMIT}, got ${maxDepth}: the codec recurses once ` +
+          'per level, and a deeper value would run out of call stack (flatten it, or send it as a string or bytes)',
+      );
     }
     this.maxDepth = maxDepth;
     for (const ext of options.extensions ?? []) this.register(ext);
@@ -105,7 +115,7 @@ export class ValueCodec {
     try {
       this.write(buffer, value, 0);
     } catch (thrown) {
-      throw encodeErrorFrom(thrown, root ?? 'value');
+      throw encodeErrorFrom(thrown, root ?? 'value', this.maxDepth);
     }
   }
 
@@ -114,7 +124,7 @@ export class ValueCodec {
     try {
       return this.read(buffer, 0);
     } catch (thrown) {
-      throw toDecodeError(thrown, buffer);
+      throw toDecodeError(thrown, buffer, this.maxDepth);
     }
   }
 
@@ -213,6 +223,8 @@ export class ValueCodec {
       key = undefined;
       if (written !== count) throw new EncodeFailure(KEYS_CHANGED);
     } catch (thrown) {
+      // Out of stack: handed up untouched, as building a step here would run out again.
+      if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, key === undefined ? '' : keyStep(key), object);
     }
   }
@@ -259,6 +271,8 @@ export class ValueCodec {
         }
       }
     } catch (thrown) {
+      // Out of stack: handed up untouched, as building a step here would run out again.
+      if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, indexStep(i), array);
     }
   }
@@ -276,6 +290,8 @@ export class ValueCodec {
         this.write(buffer, (object as Record<string, unknown>)[key], depth);
       }
     } catch (thrown) {
+      // Out of stack: handed up untouched, as building a step here would run out again.
+      if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, keyStep(keys[i]), object);
     }
   }
@@ -356,6 +372,8 @@ export class ValueCodec {
         i++;
       }
     } catch (thrown) {
+      // Out of stack: handed up untouched, as building a step here would run out again.
+      if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, atKey ? mapKeyStep(i) : mapValueStep(key, i), map);
     }
   }
@@ -371,6 +389,8 @@ export class ValueCodec {
         i++;
       }
     } catch (thrown) {
+      // Out of stack: handed up untouched, as building a step here would run out again.
+      if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, setItemStep(i), set);
     }
   }
@@ -393,6 +413,8 @@ export class ValueCodec {
         this.write(buffer, (error as unknown as Record<string, unknown>)[key], depth);
       }
     } catch (thrown) {
+      // Out of stack: handed up untouched, as building a step here would run out again.
+      if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, keyStep(keys[i]), error);
     }
   }
@@ -413,6 +435,8 @@ export class ValueCodec {
       try {
         ext.encode(value, buffer, context);
       } catch (thrown) {
+        // Out of stack: handed up untouched, as building a step here would run out again.
+        if (isStackOverflow(thrown)) throw thrown;
         throw addStep(thrown, extensionStep(ext.tag), value as object);
       } finally {
         context.open = false;
@@ -688,21 +712,33 @@ function setEntry(object: Record<string, unknown>, key: string, value: unknown):
   }
 }
 
-function encodeErrorFrom(thrown: unknown, root: string): unknown {
+function encodeErrorFrom(thrown: unknown, root: string, maxDepth: number): unknown {
   if (thrown instanceof EncodeFailure) return toEncodeError(thrown, root);
+  if (isStackOverflow(thrown)) {
+    return new EncodeError(
+      `cannot encode a value nested this deeply: the call stack ran out before maxDepth (${maxDepth}) was reached ` +
+        '(lower maxDepth, or encode from a shallower stack)',
+      root,
+      '',
+      { cause: thrown },
+    );
+  }
   // Thrown at the root, outside any container: the buffer failing, or an extension on the root value.
   return toEncodeError(addStep(thrown, '', {}), root);
 }
 
-function toDecodeError(thrown: unknown, buffer: ReadBuffer): unknown {
+function toDecodeError(thrown: unknown, buffer: ReadBuffer, maxDepth: number): unknown {
   if (thrown instanceof DecodeError) return thrown;
   if (thrown instanceof BufferReadError) {
     return new DecodeError(`truncated or corrupt message: ${thrown.message}`, undefined, { cause: thrown });
   }
   if (isStackOverflow(thrown)) {
-    return new DecodeError('value nested too deeply: the call stack ran out (lower maxDepth)', buffer.position, {
-      cause: thrown,
-    });
+    return new DecodeError(
+      `value nested too deeply: the call stack ran out before maxDepth (${maxDepth}) was reached (lower maxDepth, ` +
+        'or decode from a shallower stack)',
+      buffer.position,
+      { cause: thrown },
+    );
   }
   const message = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
   return new DecodeError(`decoding failed: ${message}`, buffer.position, { cause: thrown });

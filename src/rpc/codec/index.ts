@@ -1,4 +1,4 @@
-export { ValueCodec, DEFAULT_MAX_DEPTH, type ValueCodecOptions } from './ValueCodec';
+export { ValueCodec, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, type ValueCodecOptions } from './ValueCodec';
 export type { ValueExtension } from './extensions';
 export type { EncodeContext, DecodeContext } from './context';
 export { EncodeError, DecodeError } from './errors';

@@ -24,8 +24,6 @@ export class EncodeFailure {
 export function addStep(thrown: unknown, step: string, container: object): EncodeFailure {
   let failure: EncodeFailure;
   if (thrown instanceof EncodeFailure) failure = thrown;
-  // Only with a depth limit set far above the default. Counted as too deep, so that a cycle is still named as one.
-  else if (isStackOverflow(thrown)) failure = new EncodeFailure(STACK_EXHAUSTED, true, thrown);
   // Anything else was thrown by user code (a getter, an extension, the buffer): keep it as the cause.
   else failure = new EncodeFailure(describeThrown(thrown), false, thrown);
   failure.steps.push(step);
@@ -33,11 +31,21 @@ export function addStep(thrown: unknown, step: string, container: object): Encod
   return failure;
 }
 
-export const STACK_EXHAUSTED = 'cannot encode a value nested this deeply: the call stack ran out (lower maxDepth)';
+const STACK_OVERFLOW_MESSAGE = 'Maximum call stack size exceeded';
 
-/** By name, not instanceof: the overflow may surface inside Node's own code, whose RangeError is another realm's. */
+/**
+ * Whether `thrown` is V8's RangeError for running out of stack. Two property reads and string compares, no call
+ * and no allocation: this runs where the stack has just run out, and there anything more (a regular expression,
+ * which V8 may have to compile first; building a step of the path) fails in turn, with an error of another kind.
+ * By name, not instanceof: the overflow may surface inside Node's own code, whose RangeError is another realm's.
+ */
 export function isStackOverflow(thrown: unknown): boolean {
-  return types.isNativeError(thrown) && thrown.name === 'RangeError' && /call stack/i.test(thrown.message);
+  return (
+    typeof thrown === 'object' &&
+    thrown !== null &&
+    (thrown as Error).message === STACK_OVERFLOW_MESSAGE &&
+    (thrown as Error).name === 'RangeError'
+  );
 }
 
 function describeThrown(thrown: unknown): string {
@@ -46,10 +54,19 @@ function describeThrown(thrown: unknown): string {
   return `reading or writing the value threw (${message})`;
 }
 
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
 export function keyStep(key: string): string {
-  return IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  return isIdentifier(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** `[A-Za-z_$][A-Za-z0-9_$]*`, tested without a regular expression, which may fail to compile near a stack limit. */
+function isIdentifier(key: string): boolean {
+  if (key.length === 0) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 /* _ */ || c === 36; /* $ */
+    if (!letter && !(i > 0 && c >= 48 && c <= 57)) return false;
+  }
+  return true;
 }
 
 export function indexStep(index: number): string {
