@@ -1,4 +1,5 @@
 import { ListenerError } from '../common/errors';
+import { debug, debugEnabled } from '../common/debug';
 import { Emitter, Event } from '../common/event';
 import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
@@ -135,6 +136,7 @@ export abstract class AbstractChannel implements Channel {
   /** Fires onClose once, after any held messages (unless this side closed), then lets go of every listener. */
   protected fireClose(event: ChannelCloseEvent): void {
     if (this.closeEvent) return;
+    if (debugEnabled) debug('channel closed (%s): %s', event.kind, event.reason);
     const held = this.held;
     if (held && held.length > 0 && event.kind !== 'local') {
       held.push(event);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'child_process';
+import { debug, debugEnabled } from '../common/debug';
 import { fstatSync } from 'fs';
 import { Socket } from 'net';
 import type { Duplex } from 'stream';
@@ -65,6 +66,9 @@ export class IPCChannel extends AbstractChannel {
     }
 
     const pipe = (this.pipe = this.register(new ChannelPipe(stream, options)));
+    if (debugEnabled) {
+      debug('channel open: %s', this.child ? `to child pid ${this.child.pid}` : source ? 'over a stream' : `fd ${CHANNEL_FD} to the parent`);
+    }
     this.register(pipe.onMessage((bytes) => this.fireMessage(bytes)));
     this.register(pipe.onError((error) => this.fireError(error)));
     this.register(pipe.onDrain(() => this.fireDrain()));

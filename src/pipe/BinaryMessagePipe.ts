@@ -1,4 +1,5 @@
 import type { Duplex } from 'stream';
+import { debug, debugEnabled } from '../common/debug';
 import { Emitter, Event } from '../common/event';
 import { reportTo, warnUnhandled } from '../common/warn';
 import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
@@ -83,7 +84,13 @@ export class BinaryMessagePipe implements Disposable {
 
     this.decoder = new FrameDecoder(
       maxMessageSize,
-      (frame) => this.messageEmitter.fire(frame),
+      // Chosen once: with tracing off, a frame pays nothing for it.
+      debugEnabled
+        ? (frame) => {
+            debug('frame in %d B', frame.byteLength);
+            this.messageEmitter.fire(frame);
+          }
+        : (frame) => this.messageEmitter.fire(frame),
       (size) => {
         const error = new MessageTooLargeError('incoming', size, this.decoder.limit);
         this.reportError(error);
@@ -207,6 +214,7 @@ export class BinaryMessagePipe implements Disposable {
   private checkSendable(size: number): void {
     if (this.closeEvent) throw this.closedError();
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
+    if (debugEnabled) debug('frame out %d B', size);
   }
 
   private afterSend(): boolean {
@@ -249,6 +257,7 @@ export class BinaryMessagePipe implements Disposable {
       };
     }
     this.closeEvent = event;
+    if (debugEnabled) debug('pipe closed (%s)%s', event.reason, event.error ? `: ${event.error.message}` : '');
     // Nothing more is heard from the stream while closing; the emitters go only after onClose has fired.
     this.detach.dispose();
     this.decoder.stop();

@@ -1,17 +1,21 @@
 import type { Channel, ChannelCloseEvent } from '../channel/Channel';
 import { Emitter, type Event } from '../common/event';
+import { debug, debugEnabled } from '../common/debug';
 import { DisposableStore, type Disposable } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import { DecodeError, ValueCodec } from './codec';
 import { ChannelInUseError, RpcProtocolError } from './errors';
 import { Incoming, type NotificationEvent, type RpcTarget } from './protocol/Incoming';
+import { CallObservers, type RpcObserver } from './protocol/observers';
 import { Outgoing, type RequestOptions } from './protocol/Outgoing';
 import { ProtocolLink } from './protocol/ProtocolLink';
+import { traceObserver } from './protocol/traceObserver';
 import { HANDLER_TARGET, MessageType } from './protocol/wire';
 
 export type { RpcTarget, NotificationEvent } from './protocol/Incoming';
 export type { RequestOptions } from './protocol/Outgoing';
+export type { RpcObserver, RpcCallInfo, RpcCallOutcome } from './protocol/observers';
 
 export interface RpcProtocolOptions {
   codec?: ValueCodec;
@@ -27,6 +31,8 @@ export interface RpcProtocolOptions {
   captureCallerStack?: boolean;
   /** Largest request id before ids wrap to 1. Default 2^31 − 1. */
   maxRequestId?: number;
+  /** Watches every call from the start, both ways (see addObserver). */
+  observer?: RpcObserver;
 }
 
 const callerStacksFromEnv = process.env.FDPIPE_CALLER_STACKS === '1';
@@ -61,6 +67,7 @@ export class RpcProtocol implements Disposable {
   private readonly history: ChannelHistory;
   private readonly channelListeners = new DisposableStore();
   private readonly emitters = new DisposableStore();
+  private observers: CallObservers | undefined;
 
   private readonly notificationEmitter = this.emitters.add(
     new Emitter<NotificationEvent>({ onListenerError: (error) => this.reportError(error) }),
@@ -96,6 +103,11 @@ export class RpcProtocol implements Disposable {
     this.incoming = new Incoming(this.link, options.serviceWaitTimeout ?? 1000, (notification) =>
       this.notificationEmitter.fire(notification),
     );
+    if (options.observer) this.addObserver(options.observer);
+    if (debugEnabled) {
+      this.addObserver(traceObserver);
+      debug('rpc open%s', history ? ' (again on this channel: hello)' : '');
+    }
     // Marked last: a constructor that threw above leaves the channel free.
     this.history = history ?? { inUse: true, lastId: 0 };
     this.history.inUse = true;
@@ -136,6 +148,20 @@ export class RpcProtocol implements Disposable {
    */
   listen<T = unknown>(target: string, event: string, args: readonly unknown[] = []): Event<T> {
     return this.outgoing.listen<T>(target, event, args);
+  }
+
+  /**
+   * Watches every call from now on, those this side makes and those it serves: `callStarted` when a request is
+   * sent or received, `callEnded` with its duration, sizes and outcome when the reply is received or sent (or the
+   * call is given up). Without observers a call pays for none of this. Disposing the result stops watching.
+   */
+  addObserver<TContext>(observer: RpcObserver<TContext>): Disposable {
+    if (!this.observers) this.observers = new CallObservers((error) => this.reportError(error));
+    const observers = this.observers;
+    this.link.observers = observers;
+    return observers.add(observer as RpcObserver, () => {
+      if (this.link.observers === observers) this.link.observers = undefined;
+    });
   }
 
   // ---- serving -----------------------------------------------------------------------------------------------
@@ -232,6 +258,7 @@ export class RpcProtocol implements Disposable {
   private shutDown(event: ChannelCloseEvent): void {
     if (this.link.closed) return;
     this.link.closed = event;
+    if (debugEnabled) debug('rpc closed (%s): %s', event.kind, event.reason);
     this.channelListeners.dispose();
     this.history.inUse = false;
     this.history.lastId = this.outgoing.lastUsedId;

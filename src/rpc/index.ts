@@ -1,5 +1,14 @@
 export * from './codec';
-export { RpcProtocol, type RpcTarget, type RequestOptions, type RpcProtocolOptions, type NotificationEvent } from './RpcProtocol';
+export {
+  RpcProtocol,
+  type RpcTarget,
+  type RequestOptions,
+  type RpcProtocolOptions,
+  type NotificationEvent,
+  type RpcObserver,
+  type RpcCallInfo,
+  type RpcCallOutcome,
+} from './RpcProtocol';
 export { RpcPeer } from './RpcPeer';
 export { createServiceProxy, ServiceTarget, type Remote, type ProxyOptions } from './services';
 export {

@@ -1,4 +1,5 @@
 import { AbstractChannel } from '../../channel/AbstractChannel';
+import { debug, debugEnabled } from '../../common/debug';
 import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
 import { IPCChannel } from '../../channel/IPCChannel';
 import { connect, type ChannelAddress, type ConnectOptions } from '../../channel/net';
@@ -46,6 +47,7 @@ class AfterHandshakeChannel extends AbstractChannel {
     });
     this.welcomed.catch(() => {}); // the same reason reaches onClose and pending calls
     const refuseWith = (reason: string) => {
+      if (debugEnabled) debug('handshake: %s', reason);
       const error = new HandshakeError(reason);
       refuse(error);
       this.store.dispose();
@@ -67,6 +69,7 @@ class AfterHandshakeChannel extends AbstractChannel {
         const type = reader.remaining > 0 ? reader.readUint8() : -1;
         if (type === WELCOME) {
           this.verdict = 'welcome';
+          if (debugEnabled) debug('handshake: the server welcomed this client');
           clearTimeout(timer);
           welcome();
           return;

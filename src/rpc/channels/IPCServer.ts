@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'crypto';
+import { debug, debugEnabled } from '../../common/debug';
 import type { MessagePort } from 'worker_threads';
 import type { Channel } from '../../channel/Channel';
 import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from '../../channel/fork';
@@ -164,6 +165,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
             key = this.keyOf(ctx);
           } catch (error) {
             const reason = error instanceof HandshakeError ? error : new HandshakeError(String(error));
+            if (debugEnabled) debug('handshake: refused a client: %s', reason.message);
             try {
               sendReject(channel, reason.message);
             } catch {
@@ -173,6 +175,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
             fail(reason);
             return;
           }
+          if (debugEnabled) debug('handshake: welcomed client %s', key);
           try {
             sendWelcome(channel);
             channel.limitIncoming?.(undefined);

@@ -1,9 +1,12 @@
 import type { ChannelCloseEvent } from '../../channel/Channel';
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import { CountingWriteBuffer } from '../../buffer/CountingWriteBuffer';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import type { Event } from '../../common/event';
 import { toDisposable, type Disposable } from '../../common/lifecycle';
 import { ConnectionClosedError, MethodNotFoundError, RpcProtocolError } from '../errors';
 import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedRequest } from './cancellation';
+import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
 import { ServiceWaiters } from './ServiceWaiters';
 import { describeTarget, MessageType, readArgs } from './wire';
@@ -91,24 +94,27 @@ export class Incoming {
       this.sendReply(id, error, true);
       return;
     }
+    const observed = this.link.observers?.start('incoming', id, targetName, method, args, reader.position + reader.remaining);
     let served: ServedRequest | undefined;
     if (flags & FLAG_CANCELLABLE) {
       served = new ServedRequest(id);
+      served.observed = observed;
       this.begin(id, served);
       if (flags & FLAG_SIGNAL_ARGUMENT) args.push(served.signal);
     }
     const target = this.targets.get(targetName);
     if (target) {
-      this.run(id, served, target, method, args);
+      this.run(id, served, target, method, args, observed);
       return;
     }
     this.waiters.wait(
       targetName,
       () => {
         // Cancelled while the service was awaited: it never starts.
-        if (!served?.isCancelled) this.run(id, served, this.targets.get(targetName)!, method, args);
+        if (!served?.isCancelled) this.run(id, served, this.targets.get(targetName)!, method, args, observed);
+        else observed?.end(0, true, served.signal.reason);
       },
-      (error) => this.finish(id, served, error, true),
+      (error) => this.finish(id, served, error, true, observed),
     );
   }
 
@@ -197,12 +203,19 @@ export class Incoming {
     this.active.set(id, entry);
   }
 
-  private run(id: number, served: ServedRequest | undefined, target: RpcTarget, method: string, args: unknown[]): void {
+  private run(
+    id: number,
+    served: ServedRequest | undefined,
+    target: RpcTarget,
+    method: string,
+    args: unknown[],
+    observed: ObservedCall | undefined,
+  ): void {
     let result: unknown;
     try {
       result = runWithCallSignal(served?.signal, () => target.call(method, args));
     } catch (error) {
-      this.finish(id, served, error, true);
+      this.finish(id, served, error, true, observed);
       return;
     }
     if (isPromiseLike(result)) {
@@ -211,44 +224,67 @@ export class Incoming {
       const generation = this.generation;
       try {
         result.then(
-          (value) => generation === this.generation && this.finish(id, served, value, false),
-          (error) => generation === this.generation && this.finish(id, served, error, true),
+          (value) => generation === this.generation ? this.finish(id, served, value, false, observed) : observed?.end(0, false, value),
+          (error) => generation === this.generation ? this.finish(id, served, error, true, observed) : observed?.end(0, true, error),
         );
       } catch (error) {
         // A thenable whose then() throws: its caller is told so instead of waiting forever.
-        this.finish(id, served, error, true);
+        this.finish(id, served, error, true, observed);
       }
     } else {
-      this.finish(id, served, result, false);
+      this.finish(id, served, result, false, observed);
     }
   }
 
-  private finish(id: number, served: ServedRequest | undefined, value: unknown, isError: boolean): void {
+  private finish(
+    id: number,
+    served: ServedRequest | undefined,
+    value: unknown,
+    isError: boolean,
+    observed?: ObservedCall,
+  ): void {
     if (served) {
       if (this.active.get(id) === served) this.active.delete(id);
-      if (served.isCancelled) return; // the caller gave up on this call already; it will ignore a reply
+      if (served.isCancelled) {
+        // The caller gave up on this call already; it will ignore a reply.
+        observed?.end(0, true, served.signal.reason);
+        return;
+      }
     }
-    if (this.link.closed) return;
-    this.sendReply(id, value, isError);
+    if (this.link.closed) {
+      observed?.end(0, isError, value);
+      return;
+    }
+    this.sendReply(id, value, isError, observed);
   }
 
-  private sendReply(id: number, value: unknown, isError: boolean): void {
+  /** `observed`, when someone watches, ends with the reply that went out. */
+  private sendReply(id: number, value: unknown, isError: boolean, observed?: ObservedCall): void {
     const link = this.link;
     try {
-      const buffer = link.channel.getWriteBuffer();
+      let buffer: WriteBuffer = link.channel.getWriteBuffer();
+      if (observed) buffer = new CountingWriteBuffer(buffer);
       buffer.writeUint8(isError ? MessageType.ReplyError : MessageType.Reply).writeLength(id);
       link.codec.encode(buffer, value);
       buffer.commit();
+      observed?.end((buffer as CountingWriteBuffer).size, isError, value);
     } catch (error) {
-      if (link.isGoingAway(error)) return;
+      if (link.isGoingAway(error)) {
+        observed?.end(0, true, error);
+        return;
+      }
       // The value could not be encoded: tell the caller why instead of leaving it waiting.
       const reason = error instanceof Error ? error : new RpcProtocolError(String(error));
+      let size = 0;
       link.trySend(() => {
-        const buffer = link.channel.getWriteBuffer();
+        let buffer: WriteBuffer = link.channel.getWriteBuffer();
+        if (observed) buffer = new CountingWriteBuffer(buffer);
         buffer.writeUint8(MessageType.ReplyError).writeLength(id);
         link.codec.encode(buffer, reason);
         buffer.commit();
+        if (observed) size = (buffer as CountingWriteBuffer).size;
       });
+      observed?.end(size, true, reason);
     }
   }
 

@@ -1,10 +1,13 @@
 import type { ChannelCloseEvent } from '../../channel/Channel';
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import { CountingWriteBuffer } from '../../buffer/CountingWriteBuffer';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { Emitter, type Event } from '../../common/event';
 import type { Disposable } from '../../common/lifecycle';
 import { AbortError, ConnectionClosedError, RpcProtocolError } from '../errors';
 import { toCallerRejection } from '../remoteError';
 import { requestFlags, watchCancellation } from './cancellation';
+import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
 import { labelOf, MessageType, writeArgs } from './wire';
 
@@ -19,6 +22,8 @@ export interface RequestOptions {
 class PendingCall {
   /** The timer and abort listener of a cancellable call, released when it settles. */
   cancellation: Disposable | undefined;
+  /** Set only while observers watch the protocol. */
+  observed: ObservedCall | undefined;
 
   constructor(
     readonly target: string,
@@ -40,10 +45,12 @@ class PendingCall {
     try {
       value = link.codec.decode(reader);
     } catch (error) {
+      this.observed?.end(reader.position + reader.remaining, true, error);
       this.reject(error);
       return;
     }
     if (!isError) {
+      this.observed?.end(reader.position + reader.remaining, false, value);
       this.resolve(value);
       return;
     }
@@ -53,11 +60,13 @@ class PendingCall {
     } catch {
       // A hostile error object (a getter that throws, a frozen stack): reject with it as it came.
     }
+    this.observed?.end(reader.position + reader.remaining, true, rejection);
     this.reject(rejection);
   }
 
-  fail(reason: Error): void {
+  fail(reason: unknown): void {
     this.cancellation?.dispose();
+    this.observed?.end(0, true, reason);
     this.reject(reason);
   }
 }
@@ -115,7 +124,9 @@ export class Outgoing {
       let id = 0;
       try {
         id = this.nextId();
-        const buffer = link.channel.getWriteBuffer();
+        const observers = link.observers;
+        let buffer: WriteBuffer = link.channel.getWriteBuffer();
+        if (observers) buffer = new CountingWriteBuffer(buffer);
         buffer
           .writeUint8(MessageType.Request)
           .writeLength(id)
@@ -125,10 +136,13 @@ export class Outgoing {
         writeArgs(link.codec, buffer, args);
         // In the map before the commit: a transport that delivers at once must find the call.
         this.open.set(id, call);
+        if (observers) {
+          call.observed = observers.start('outgoing', id, target, method, args, (buffer as CountingWriteBuffer).size);
+        }
         buffer.commit();
       } catch (error) {
         if (this.open.get(id) === call) this.open.delete(id);
-        reject(link.isGoingAway(error) ? new ConnectionClosedError(link.closed, `The call to ${call.label}`) : error);
+        call.fail(link.isGoingAway(error) ? new ConnectionClosedError(link.closed, `The call to ${call.label}`) : error);
         return;
       }
       // Not for a call that settled inside commit() (a transport that delivers at once): nothing is left to cancel,

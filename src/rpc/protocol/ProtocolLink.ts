@@ -2,6 +2,7 @@ import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
 import { ChannelClosedError } from '../../channel/errors';
 import type { ValueCodec } from '../codec';
 import { ConnectionClosedError } from '../errors';
+import type { CallObservers } from './observers';
 
 /**
  * The channel as both sides of one RpcProtocol use it: the codec, whether the connection can still be used, and
@@ -12,6 +13,8 @@ export class ProtocolLink {
   closed: ChannelCloseEvent | undefined;
   /** The other side said goodbye: our calls fail at once until it sends anything again (a new protocol there). */
   peerGone: ChannelCloseEvent | undefined;
+  /** Who watches calls; undefined while nobody does, so an unobserved call checks one field and pays nothing else. */
+  observers: CallObservers | undefined;
 
   constructor(
     readonly channel: Channel,

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'async_hooks';
 import type { Disposable } from '../../common/lifecycle';
+import type { ObservedCall } from './observers';
 import { AbortError, TimeoutError } from '../errors';
 import { labelOf } from './wire';
 
@@ -61,6 +62,8 @@ export function watchCancellation(
  */
 export class ServedRequest implements Disposable {
   private readonly controller = new AbortController();
+  /** Set only while observers watch: a call cancelled here ends for them now, whenever its method settles. */
+  observed: ObservedCall | undefined;
 
   constructor(private readonly id: number) {}
 
@@ -76,6 +79,7 @@ export class ServedRequest implements Disposable {
   dispose(reason?: Error): void {
     if (!this.controller.signal.aborted) {
       this.controller.abort(reason ?? new AbortError(`request ${this.id}`, 'cancelled by the caller'));
+      this.observed?.end(0, true, this.controller.signal.reason);
     }
   }
 }

@@ -2,6 +2,7 @@ import { ChannelClient as CoreChannelClient } from '../../rpc/channels/ChannelCl
 import { Emitter, type Event } from '../base/event';
 import { dispose, type IDisposable } from '../base/lifecycle';
 import { toFaceChannel, type ChannelLifetime } from './channelAdapters';
+import { logCallsMade } from './ipcLogging';
 import { MessagePassingLink } from './MessagePassingLink';
 import type { IChannel, IChannelClient, IIPCLogger, IMessagePassingProtocol } from './types';
 
@@ -10,14 +11,15 @@ export class ChannelClient implements IChannelClient, IDisposable, ChannelLifeti
   private readonly link: MessagePassingLink;
   private readonly core: CoreChannelClient;
   private disposed = false;
+  private readonly logging: IDisposable | undefined;
   readonly active = new Set<IDisposable>();
   private readonly initializeEmitter = new Emitter<void>();
   /** Fires when the other side's ChannelServer has said it is ready. */
   readonly onDidInitialize: Event<void> = this.initializeEmitter.event;
 
   constructor(protocol: IMessagePassingProtocol, logger: IIPCLogger | null = null) {
-    void logger; // see IIPCLogger
     this.link = MessagePassingLink.acquire(protocol);
+    this.logging = logger ? logCallsMade(this.link.rpc, logger) : undefined;
     this.core = new CoreChannelClient(this.link.rpc);
     this.core.whenInitialized().then(
       () => this.initializeEmitter.fire(),
@@ -40,6 +42,7 @@ export class ChannelClient implements IChannelClient, IDisposable, ChannelLifeti
     const active = [...this.active];
     this.active.clear();
     dispose(active);
+    this.logging?.dispose();
     this.core.dispose();
     this.initializeEmitter.dispose();
     this.link.release();

@@ -1,6 +1,7 @@
 import { ChannelServer as CoreChannelServer } from '../../rpc/channels/ChannelServer';
 import type { IDisposable } from '../base/lifecycle';
 import { toCoreServerChannel } from './channelAdapters';
+import { logCallsServed } from './ipcLogging';
 import { MessagePassingLink } from './MessagePassingLink';
 import type { IChannelServer, IIPCLogger, IMessagePassingProtocol, IServerChannel } from './types';
 
@@ -13,6 +14,7 @@ export class ChannelServer<TContext = string> implements IChannelServer<TContext
   private readonly core: CoreChannelServer<TContext>;
   private readonly registrations = new Map<string, IDisposable>();
   private disposed = false;
+  private readonly logging: IDisposable | undefined;
 
   constructor(
     protocol: IMessagePassingProtocol,
@@ -20,8 +22,8 @@ export class ChannelServer<TContext = string> implements IChannelServer<TContext
     logger: IIPCLogger | null = null,
     timeoutDelay?: number,
   ) {
-    void logger; // see IIPCLogger
     this.link = MessagePassingLink.acquire(protocol, { timeoutDelay });
+    this.logging = logger ? logCallsServed(this.link.rpc, logger) : undefined;
     this.core = new CoreChannelServer(this.link.rpc, ctx);
   }
 
@@ -35,6 +37,7 @@ export class ChannelServer<TContext = string> implements IChannelServer<TContext
     // Idempotent, as VS Code's: a second release would take the link from a ChannelClient sharing the protocol.
     if (this.disposed) return;
     this.disposed = true;
+    this.logging?.dispose();
     this.core.dispose();
     this.registrations.clear();
     this.link.release();

@@ -84,8 +84,11 @@ export enum RequestInitiator {
 }
 
 /**
- * Accepted where VS Code accepts one, so code that passes a logger compiles; fdpipe's RPC core does not report
- * individual messages, so it is not called.
+ * Told about each call's messages, as VS Code's is: a ChannelClient's logger hears the requests it sends
+ * (`logOutgoing`, LocalSide, `req: channel.command`, the argument) and their replies (`logIncoming`, LocalSide,
+ * `reply:` or `replyErr:`, the result or error); a ChannelServer's hears the requests it serves (`logIncoming`,
+ * OtherSide) and the replies it sends (`logOutgoing`, OtherSide). `msgLength` is the message's size in bytes on
+ * fdpipe's wire. Event subscriptions, event fires, cancels and the initialize message are not logged.
  */
 export interface IIPCLogger {
   logIncoming(msgLength: number, requestId: number, initiator: RequestInitiator, str: string, data?: unknown): void;
