@@ -18,6 +18,11 @@ export interface ChannelCloseEvent {
   exitCode?: number | null;
   /** Parent side of a child's channel: the signal that ended the child, if one did. */
   signal?: NodeJS.Signals | null;
+  /**
+   * Parent side of a child's channel, when the child's stderr was piped (`stderr: 'pipe'`): its last lines (at most
+   * 20 lines, 8 KiB) as they stood when it exited. The reason quotes them when the child failed.
+   */
+  stderrTail?: string;
 }
 
 /** Gives a fresh reader over one message, so several listeners can each read it from the start. */

@@ -9,6 +9,7 @@ import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent }
 import { AbstractChannel } from './AbstractChannel';
 import type { ChannelCloseEvent } from './Channel';
 import { ChannelClosedError, NoChannelPipeError } from './errors';
+import { OutputTail } from './OutputTail';
 
 /** The descriptor fdpipe uses in the child: stdio slot 4, after stdin, stdout, stderr and Node's IPC on 3. */
 export const CHANNEL_FD = 4;
@@ -46,6 +47,8 @@ export class IPCChannel extends AbstractChannel {
   readonly pipe: BinaryMessagePipe;
   private readonly child: ChildProcess | undefined;
   private exitWait: Disposable | undefined;
+  /** The child's last stderr lines, when its stderr is piped to this process. */
+  private readonly stderrTail: OutputTail | undefined;
 
   constructor(source?: ChildProcess | Duplex, options: IPCChannelOptions = {}) {
     super();
@@ -61,6 +64,8 @@ export class IPCChannel extends AbstractChannel {
       }
       stream = pipe as Duplex;
       this.child = source;
+      // Kept so that a child that dies can be reported with why; held until the channel has closed.
+      if (source.stderr) this.stderrTail = this.register(new OutputTail(source.stderr));
     } else {
       stream = source;
     }
@@ -106,12 +111,12 @@ export class IPCChannel extends AbstractChannel {
       return;
     }
     if (child.exitCode !== null || child.signalCode !== null) {
-      this.fireClose(withExit(closeEvent, child));
+      this.afterStderr(exitGraceMs, () => this.fireClose(withExit(closeEvent, child, this.stderrTail)));
       return;
     }
     const onExit = () => {
       this.clearExitWait();
-      this.fireClose(withExit(closeEvent, child));
+      this.afterStderr(exitGraceMs, () => this.fireClose(withExit(closeEvent, child, this.stderrTail)));
     };
     const timer = setTimeout(() => {
       this.clearExitWait();
@@ -124,6 +129,25 @@ export class IPCChannel extends AbstractChannel {
         child.off('exit', onExit);
       }),
     );
+  }
+
+  /**
+   * Runs `then` once the child's piped stderr has ended, so its last lines are all in: 'exit' can come before
+   * them. A stderr held open by a grandchild is waited for `graceMs` at most.
+   */
+  private afterStderr(graceMs: number, then: () => void): void {
+    const tail = this.stderrTail;
+    if (!tail || tail.ended) {
+      then();
+      return;
+    }
+    const done = () => {
+      this.clearExitWait();
+      then();
+    };
+    const timer = setTimeout(done, graceMs);
+    tail.whenEnded(done);
+    this.exitWait = this.register(toDisposable(() => clearTimeout(timer)));
   }
 
   private clearExitWait(): void {
@@ -148,14 +172,28 @@ function describePipeClose(event: PipeCloseEvent, isParent: boolean): ChannelClo
   }
 }
 
-function withExit(event: ChannelCloseEvent, child: ChildProcess): ChannelCloseEvent {
+function withExit(event: ChannelCloseEvent, child: ChildProcess, stderr: OutputTail | undefined): ChannelCloseEvent {
   const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
+  const failed = child.exitCode !== 0;
+  const stderrTail = stderr?.lines;
+  let reason = event.kind === 'error' ? event.reason : `the child (pid ${child.pid}) ${how}`;
+  if (failed) reason += describeStderr(stderrTail);
   return {
     ...event,
-    reason: event.kind === 'error' ? event.reason : `the child (pid ${child.pid}) ${how}`,
+    reason,
     exitCode: child.exitCode,
     signal: child.signalCode,
+    ...(stderrTail !== undefined ? { stderrTail } : {}),
   };
+}
+
+/** What a failed child's stderr says, or where to look for it. */
+function describeStderr(tail: string | undefined): string {
+  if (tail === undefined) {
+    return " (its stderr is not piped to this process: see the terminal, or fork it with stderr: 'pipe' to have its last lines in this error)";
+  }
+  if (tail === '') return ' and wrote nothing to stderr';
+  return `; the last lines of its stderr:\n${tail.replace(/^/gm, '    ')}`;
 }
 
 function isChildProcess(source: ChildProcess | Duplex): source is ChildProcess {

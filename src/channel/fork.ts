@@ -10,7 +10,11 @@ export interface ForkWithChannelOptions extends Omit<ForkOptions, 'stdio' | 'sil
   stdin?: StdioSlot;
   /** Default 'inherit'. */
   stdout?: StdioSlot;
-  /** Default 'inherit'. */
+  /**
+   * Default 'inherit'. With 'pipe', the channel keeps the worker's last stderr lines (20 lines, 8 KiB at most), and
+   * a worker that dies reports them in its close event (`stderrTail`) and in the errors of the calls it leaves
+   * pending. `child.stderr` still gives you every line: attach your listener right after the fork.
+   */
   stderr?: StdioSlot;
   /** Options for the parent's end of the channel. */
   channel?: IPCChannelOptions;
