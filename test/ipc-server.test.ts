@@ -220,13 +220,33 @@ describe('IPCServer with real clients', () => {
     expect((refused as any).error).toBeInstanceOf(HandshakeError);
     expect((refused as any).error.message).toContain('no key for you');
     expect(server.connections).toHaveLength(0);
-    // The default key copes with a bigint context.
-    const plain = new IPCServer<unknown>();
-    await plain.listen(join(dir, 'plain.sock'));
-    const client = await IPCClient.connect(join(dir, 'plain.sock'), { id: 10n });
-    expect(plain.connections).toHaveLength(1);
+    server.dispose();
+  });
+
+  test('a context is read before its client is welcomed: only plain values are decoded, anything else is refused', async () => {
+    const server = new IPCServer<unknown>();
+    const errors: Error[] = [];
+    server.onError((e) => errors.push(e));
+    const socketPath = join(dir, 'plain.sock');
+    await server.listen(socketPath);
+    const plain = { id: 10, name: 'w', tags: ['a', 'b'], rows: [{ x: 1 }, { x: 2 }], none: null, off: false, n: -0.5 };
+    const client = await IPCClient.connect(socketPath, plain);
+    expect(server.connections.map((c) => c.ctx)).toEqual([plain]);
+    for (const [ctx, what] of [
+      [{ id: 10n }, 'a bigint'],
+      [['ok', new Set([1, 2])], 'a Set'],
+      [{ deep: [{ m: new Map([[1, 2]]) }] }, 'a Map'],
+      [new Date(0), 'a Date'],
+    ] as const) {
+      const refused = await outcome(IPCClient.connect(socketPath, ctx));
+      expect((refused as any).error).toBeInstanceOf(HandshakeError);
+      expect((refused as any).error.message).toMatch(
+        new RegExp(`context, read before the client is welcomed, was refused: ${what} where only strings, numbers`),
+      );
+    }
+    expect(errors).toHaveLength(4);
+    expect(server.connections).toHaveLength(1);
     client.dispose();
-    plain.dispose();
     server.dispose();
   });
 

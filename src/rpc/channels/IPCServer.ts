@@ -33,8 +33,8 @@ export interface IPCServerOptions<TContext> {
   rpc?: RpcProtocolOptions;
 }
 
-// Typed, so the string '1' and the number 1 are different clients. Rich contexts (Maps, Sets, class instances)
-// all look alike in JSON: give those a contextKey of your own.
+// Typed, so the string '1' and the number 1 are different clients. A context is read before its client is
+// welcomed, so it holds only plain values (see readHello), which JSON tells apart.
 const defaultContextKey = (ctx: unknown) =>
   typeof ctx === 'string'
     ? `s:${ctx}`

@@ -1,11 +1,14 @@
 import type { Channel } from '../../channel/Channel';
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
-import type { ValueCodec } from '../codec';
+import { Uint8ArrayReadBuffer } from '../../buffer/Uint8ArrayReadBuffer';
+import { DEFAULT_MAX_DEPTH, type ValueCodec } from '../codec';
+import { skipPlainValue } from '../codec/plainValue';
 
 // Before any RPC message, a client sends HELLO and the server answers WELCOME or REJECT; these three are plain
 // channel messages, outside the RPC message types. The token comes before the context, so a server can refuse a
 // stranger before decoding anything it sent.
-//   HELLO:   uint8 0xf0, string protocol ('fdpipe/3'), string token ('' for none), value context
+//   HELLO:   uint8 0xf0, string protocol ('fdpipe/3'), string token ('' for none), value context (plain values only:
+//            it is read before the client is welcomed; see skipPlainValue)
 //   WELCOME: uint8 0xf1
 //   REJECT:  uint8 0xf2, string reason
 export const HELLO = 0xf0;
@@ -27,7 +30,10 @@ export function sendHello(channel: Channel, codec: ValueCodec, ctx: unknown, tok
   buffer.commit();
 }
 
-/** Reads a hello up to its token; `readContext` then decodes the rest. */
+/**
+ * Reads a hello up to its token; `readContext` then decodes the rest, once it has checked that the context holds
+ * only plain values: a client not welcomed yet cannot make this side build Maps, Sets or anything else rich.
+ */
 export function readHello(reader: ReadBuffer, codec: ValueCodec): { token: string; readContext(): unknown } {
   const fail = (why: string) => new HandshakeError(`The client's hello was not understood: ${why}`);
   let token: string;
@@ -43,9 +49,11 @@ export function readHello(reader: ReadBuffer, codec: ValueCodec): { token: strin
     token,
     readContext() {
       try {
-        return codec.decode(reader);
+        const bytes = reader.sliceAtReadPosition();
+        skipPlainValue(new Uint8ArrayReadBuffer(bytes), DEFAULT_MAX_DEPTH);
+        return codec.decode(new Uint8ArrayReadBuffer(bytes));
       } catch (error) {
-        throw fail((error as Error).message);
+        throw fail(`its context, read before the client is welcomed, was refused: ${(error as Error).message}`);
       }
     },
   };

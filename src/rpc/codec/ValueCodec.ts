@@ -27,6 +27,7 @@ import {
 } from './errorValues';
 import type { DecodeContext, EncodeContext } from './context';
 import { checkExtension, type ValueExtension } from './extensions';
+import { GUARDED_FROM, HashCollisionGuard } from './HashCollisionGuard';
 import {
   addStep,
   EncodeFailure,
@@ -591,9 +592,20 @@ export class ValueCodec {
   private readMap(buffer: ReadBuffer, count: number, depth: number): Map<unknown, unknown> {
     depth = this.enter(buffer, depth);
     const map = new Map<unknown, unknown>();
+    if (count <= GUARDED_FROM) {
+      for (let i = 0; i < count; i++) {
+        const key = this.read(buffer, depth);
+        map.set(key, this.read(buffer, depth));
+      }
+      return map;
+    }
+    // A large one is filled under watch, so that a peer cannot choose keys that make it quadratic.
+    const guard = new HashCollisionGuard('Map', count);
     for (let i = 0; i < count; i++) {
       const key = this.read(buffer, depth);
+      const size = map.size;
       map.set(key, this.read(buffer, depth));
+      guard.add(key, map.size, map.size !== size, buffer.position);
     }
     return map;
   }
@@ -601,7 +613,16 @@ export class ValueCodec {
   private readSet(buffer: ReadBuffer, count: number, depth: number): Set<unknown> {
     depth = this.enter(buffer, depth);
     const set = new Set<unknown>();
-    for (let i = 0; i < count; i++) set.add(this.read(buffer, depth));
+    if (count <= GUARDED_FROM) {
+      for (let i = 0; i < count; i++) set.add(this.read(buffer, depth));
+      return set;
+    }
+    const guard = new HashCollisionGuard('Set', count);
+    for (let i = 0; i < count; i++) {
+      const item = this.read(buffer, depth);
+      const size = set.size;
+      guard.add(item, set.add(item).size, set.size !== size, buffer.position);
+    }
     return set;
   }
 
