@@ -33,7 +33,7 @@ function refusal(bytes: Uint8Array): { error: DecodeError; stoppedAt: number; si
 
 describe('hash-keyed collections from a peer', () => {
   test('the attack keys really share their low hash bits (as the engine computes them)', () => {
-    for (const keys of [collidingIntegers(100), collidingBigInts(100), collidingFractions(100)]) {
+    for (const keys of [collidingIntegers(100), collidingBigInts(100), collidingFractions(100)] as unknown[][]) {
       expect(new Set(keys).size).toBe(100);
       expect(new Set(keys.map((key) => unseededHash(key) & 0xffff)).size).toBe(1);
     }
