@@ -6,7 +6,7 @@ import { DisposableStore, toDisposable, type Disposable } from '../common/lifecy
 import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { PipeClosedError, TruncatedFrameError } from './errors';
-import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from './frame';
+import { DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD, MIN_FRAGMENT_SIZE } from './frame';
 import { FrameDecoder } from './FrameDecoder';
 import type { FrameWriteBuffer } from './FrameWriteBuffer';
 import { FrameWriter } from './FrameWriter';
@@ -19,6 +19,12 @@ export interface BinaryMessagePipeOptions {
    * and needsDrain turns true. Default 1 MiB, and never below the stream's own writableHighWaterMark.
    */
   highWaterMark?: number;
+  /**
+   * Messages larger than this go out in fragments of this size, interleaved with the other messages, so a small
+   * message sent after a large one waits for about one fragment instead of all of it. Default 256 KiB; at least
+   * 4 KiB; `Infinity` sends every message whole. The receiver needs no setting: it takes either.
+   */
+  fragmentSize?: number;
 }
 
 /**
@@ -37,7 +43,9 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
  * Length-prefixed binary messages over any Node Duplex: each frame is a 4-byte unsigned big-endian length followed
- * by the message's bytes.
+ * by the message's bytes; a message over fragmentSize travels in fragments that other messages pass (PROTOCOL.md).
+ * Either way the listener gets each message whole. Messages are delivered in the order they were sent, except that
+ * a message may pass a larger one still under way: one that completes sooner is delivered sooner.
  */
 export class BinaryMessagePipe implements Disposable {
   readonly maxMessageSize: number;
@@ -81,6 +89,10 @@ export class BinaryMessagePipe implements Disposable {
     }
     this.maxMessageSize = maxMessageSize;
     this.highWaterMark = Math.max(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, stream.writableHighWaterMark ?? 0);
+    const fragmentSize = options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE;
+    if (!(fragmentSize === Infinity || (Number.isInteger(fragmentSize) && fragmentSize >= MIN_FRAGMENT_SIZE))) {
+      throw new RangeError(`fragmentSize must be a whole number of at least ${MIN_FRAGMENT_SIZE}, or Infinity, got ${fragmentSize}`);
+    }
 
     this.decoder = new FrameDecoder(
       maxMessageSize,
@@ -96,10 +108,14 @@ export class BinaryMessagePipe implements Disposable {
         this.reportError(error);
         this.shutDown({ reason: 'error', error });
       },
+      (error) => {
+        this.reportError(error);
+        this.shutDown({ reason: 'error', error });
+      },
     );
     // A stream that takes a whole flush at once (the OS had room) never emits 'drain': a producer waiting since
     // before the flush is released here instead.
-    this.writer = new FrameWriter(stream, () => this.maybeFireDrain());
+    this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize);
 
     const onData = (chunk: Buffer | string) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);

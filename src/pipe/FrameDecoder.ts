@@ -1,4 +1,13 @@
-import { FRAME_HEADER_SIZE } from './frame';
+import { MalformedFrameError } from './errors';
+import {
+  FRAGMENT_NEXT,
+  FRAGMENT_NEXT_HEADER_SIZE,
+  FRAGMENT_START,
+  FRAGMENT_START_HEADER_SIZE,
+  FRAME_HEADER_SIZE,
+  MAX_MESSAGES_IN_PROGRESS,
+} from './frame';
+import { PartialMessage } from './PartialMessage';
 
 /**
  * Frames up to this size get their buffer as soon as their header is known: what a stranger can make this side
@@ -7,18 +16,27 @@ import { FRAME_HEADER_SIZE } from './frame';
  */
 const ALLOCATE_AT_ONCE_UP_TO = 4 * 1024 * 1024;
 
+/** The size of the header that starts with `value`: a plain length's, or a fragment's. */
+function headerSizeOf(value: number): number {
+  if (value === FRAGMENT_START) return FRAGMENT_START_HEADER_SIZE;
+  if (value === FRAGMENT_NEXT) return FRAGMENT_NEXT_HEADER_SIZE;
+  return FRAME_HEADER_SIZE;
+}
+
 /**
- * Turns a stream of chunks into frames (4-byte big-endian length, then that many bytes), whatever the chunking.
+ * Turns a stream of chunks into messages, whatever the chunking: whole frames (4-byte big-endian length, then that
+ * many bytes) and large messages sent in fragments interleaved with them (frame.ts).
  *
  * A frame lying whole inside a chunk is handed on as a view of that chunk, with no copy. A frame that spans chunks
  * is assembled in one buffer of its exact size, each byte copied into it once: no re-concatenation, so a 64 MiB
  * frame arriving in 64 KiB pieces costs one copy. A large frame's buffer is allocated only once half of it has
  * come (the pieces until then are held as they arrived), so a peer that announces a large frame and sends nothing
- * makes this side hold no more than twice what it really sent. A header split across chunks is collected in a
- * 4-byte scratch buffer.
+ * makes this side hold no more than twice what it really sent. A fragmented message is put together the same way
+ * (PartialMessage), and is delivered when its last fragment has come. A header split across chunks is collected in
+ * a scratch buffer.
  */
 export class FrameDecoder {
-  private readonly header = Buffer.alloc(FRAME_HEADER_SIZE);
+  private readonly header = Buffer.alloc(FRAGMENT_START_HEADER_SIZE);
   private headerFilled = 0;
   /** The size of the frame whose body is arriving, or -1 between frames. */
   private bodySize = -1;
@@ -27,13 +45,23 @@ export class FrameDecoder {
   private target: Buffer | undefined;
   /** The body's pieces as they came, until the buffer is allocated. */
   private pieces: Buffer[] = [];
+  /** Large messages under way, by the sender's id. */
+  private messages = new Map<number, PartialMessage>();
+  /** Bytes of the current fragment still to come, or -1 outside a fragment. */
+  private fragmentLeft = -1;
+  private fragmentId = 0;
+  private fragmentOf: PartialMessage | undefined;
   private stopped = false;
 
   constructor(
-    /** Frames announced larger than this stop decoding; the owner may lower it for a peer it does not trust yet. */
+    /** Messages announced larger than this stop decoding; the owner may lower it for a peer it does not trust yet. */
     public limit: number,
     private readonly onFrame: (frame: Uint8Array) => void,
     private readonly onOversize: (size: number) => void,
+    /** A broken fragment sequence; decoding has stopped. By default it is thrown from push(). */
+    private readonly onMalformed: (error: MalformedFrameError) => void = (error) => {
+      throw error;
+    },
   ) {}
 
   /** Stops decoding: frames still in the current chunk are dropped. */
@@ -41,26 +69,38 @@ export class FrameDecoder {
     this.stopped = true;
     this.target = undefined;
     this.pieces = [];
+    this.messages = new Map();
+    this.fragmentOf = undefined;
+    this.fragmentLeft = -1;
     // Nothing is held any more: partialFrame and pendingBytes say so.
     this.bodySize = -1;
     this.bodyFilled = 0;
     this.headerFilled = 0;
   }
 
-  /** Bytes of a partly received frame being held, header included. */
+  /** Bytes of partly received messages being held, headers included. */
   get pendingBytes(): number {
-    return this.bodySize >= 0 ? FRAME_HEADER_SIZE + this.bodyFilled : this.headerFilled;
+    let held = this.bodySize >= 0 ? FRAME_HEADER_SIZE + this.bodyFilled : this.headerFilled;
+    for (const message of this.messages.values()) held += message.receivedBytes;
+    return held;
   }
 
   /**
-   * Where the stream stands inside a frame it has not finished, if it does: the bytes the frame needs (header
-   * included; just the header's while the header itself is incomplete) and how many of them came.
+   * Where the stream stands inside a message it has not finished, if it does: the bytes the frame needs (header
+   * included; just the header's while the header itself is incomplete; a fragmented message's total) and how many
+   * of them came.
    */
   get partialFrame(): { inHeader: boolean; expected: number; received: number } | undefined {
     if (this.bodySize >= 0) {
       return { inHeader: false, expected: FRAME_HEADER_SIZE + this.bodySize, received: FRAME_HEADER_SIZE + this.bodyFilled };
     }
-    if (this.headerFilled > 0) return { inHeader: true, expected: FRAME_HEADER_SIZE, received: this.headerFilled };
+    for (const message of this.messages.values()) {
+      return { inHeader: false, expected: message.total, received: message.receivedBytes };
+    }
+    if (this.headerFilled > 0) {
+      const expected = this.headerFilled >= FRAME_HEADER_SIZE ? headerSizeOf(this.header.readUInt32BE(0)) : FRAME_HEADER_SIZE;
+      return { inHeader: true, expected, received: this.headerFilled };
+    }
     return undefined;
   }
 
@@ -70,38 +110,123 @@ export class FrameDecoder {
     while (offset < end && !this.stopped) {
       if (this.bodySize >= 0) {
         offset = this.takeBody(chunk, offset);
-        continue;
-      }
-
-      let size: number;
-      if (this.headerFilled === 0 && end - offset >= FRAME_HEADER_SIZE) {
-        size = chunk.readUInt32BE(offset);
-        offset += FRAME_HEADER_SIZE;
+      } else if (this.fragmentLeft >= 0) {
+        offset = this.takeFragment(chunk, offset);
+      } else if (this.headerFilled === 0 && end - offset >= FRAME_HEADER_SIZE) {
+        const value = chunk.readUInt32BE(offset);
+        const size = headerSizeOf(value);
+        if (size === FRAME_HEADER_SIZE) {
+          offset = this.startFrame(value, chunk, offset + FRAME_HEADER_SIZE);
+        } else if (end - offset >= size) {
+          this.startFragment(chunk, offset);
+          offset += size;
+        } else {
+          offset = this.collectHeader(chunk, offset);
+        }
       } else {
-        const count = Math.min(end - offset, FRAME_HEADER_SIZE - this.headerFilled);
-        chunk.copy(this.header, this.headerFilled, offset, offset + count);
-        this.headerFilled += count;
-        offset += count;
-        if (this.headerFilled < FRAME_HEADER_SIZE) return;
-        this.headerFilled = 0;
-        size = this.header.readUInt32BE(0);
-      }
-
-      if (size > this.limit) {
-        this.stop();
-        this.onOversize(size);
-        return;
-      }
-      if (end - offset >= size) {
-        const frame = chunk.subarray(offset, offset + size);
-        offset += size;
-        this.onFrame(frame);
-      } else {
-        this.bodySize = size;
-        this.bodyFilled = 0;
-        if (size <= ALLOCATE_AT_ONCE_UP_TO) this.target = Buffer.allocUnsafe(size);
+        offset = this.collectHeader(chunk, offset);
       }
     }
+  }
+
+  /** Copies header bytes that arrive split across chunks into the scratch buffer; acts on the header once whole. */
+  private collectHeader(chunk: Buffer, offset: number): number {
+    const need = this.headerFilled >= FRAME_HEADER_SIZE ? headerSizeOf(this.header.readUInt32BE(0)) : FRAME_HEADER_SIZE;
+    const count = Math.min(chunk.length - offset, need - this.headerFilled);
+    chunk.copy(this.header, this.headerFilled, offset, offset + count);
+    this.headerFilled += count;
+    offset += count;
+    if (this.headerFilled < need) return offset;
+    const value = this.header.readUInt32BE(0);
+    if (need === FRAME_HEADER_SIZE && headerSizeOf(value) !== FRAME_HEADER_SIZE) return offset; // a fragment's: more to come
+    this.headerFilled = 0;
+    if (need === FRAME_HEADER_SIZE) return this.startFrame(value, chunk, offset);
+    this.startFragment(this.header, 0);
+    return offset;
+  }
+
+  /** A whole frame of `size` bytes whose body starts at `offset`; returns where the chunk's next frame starts. */
+  private startFrame(size: number, chunk: Buffer, offset: number): number {
+    if (size > this.limit) {
+      this.stop();
+      this.onOversize(size);
+      return offset;
+    }
+    if (chunk.length - offset >= size) {
+      this.onFrame(chunk.subarray(offset, offset + size));
+      return offset + size;
+    }
+    this.bodySize = size;
+    this.bodyFilled = 0;
+    if (size <= ALLOCATE_AT_ONCE_UP_TO) this.target = Buffer.allocUnsafe(size);
+    return offset;
+  }
+
+  /** A fragment's header, whole at `at` in `source`: finds or starts its message and expects its bytes. */
+  private startFragment(source: Buffer, at: number): void {
+    const first = source.readUInt32BE(at) === FRAGMENT_START;
+    const id = source.readUInt32BE(at + 4);
+    const length = source.readUInt32BE(at + (first ? 12 : 8));
+    let message = this.messages.get(id);
+    if (first) {
+      const total = source.readUInt32BE(at + 8);
+      if (message !== undefined) {
+        return this.malformed('restarted-message', id, `message ${id} started again before its last fragment came`);
+      }
+      if (total > this.limit) {
+        this.stop();
+        this.onOversize(total);
+        return;
+      }
+      if (this.messages.size >= MAX_MESSAGES_IN_PROGRESS) {
+        return this.malformed(
+          'too-many-messages',
+          id,
+          `message ${id} would be the ${MAX_MESSAGES_IN_PROGRESS + 1}th under way at once; at most ` +
+            `${MAX_MESSAGES_IN_PROGRESS} are accepted`,
+        );
+      }
+      message = new PartialMessage(total);
+      this.messages.set(id, message);
+    } else if (message === undefined) {
+      return this.malformed('unknown-message', id, `a fragment of message ${id}, which was never started`);
+    }
+    if (length > message.total - message.receivedBytes) {
+      return this.malformed(
+        'oversized-fragment',
+        id,
+        `a fragment of ${length} bytes for message ${id}, which needs only ${message.total - message.receivedBytes} ` +
+          `more of its ${message.total}`,
+      );
+    }
+    this.fragmentId = id;
+    this.fragmentOf = message;
+    this.fragmentLeft = length;
+    if (length === 0) this.endFragment();
+  }
+
+  /** Takes what `chunk` holds of the fragment under way, from `offset`. */
+  private takeFragment(chunk: Buffer, offset: number): number {
+    const count = Math.min(chunk.length - offset, this.fragmentLeft);
+    // Held as a view: a stream's chunk is the reader's to keep, so nothing is copied twice.
+    this.fragmentOf!.add(chunk.subarray(offset, offset + count));
+    this.fragmentLeft -= count;
+    if (this.fragmentLeft === 0) this.endFragment();
+    return offset + count;
+  }
+
+  private endFragment(): void {
+    const message = this.fragmentOf!;
+    this.fragmentOf = undefined;
+    this.fragmentLeft = -1;
+    if (!message.isComplete) return;
+    this.messages.delete(this.fragmentId);
+    this.onFrame(message.take());
+  }
+
+  private malformed(problem: MalformedFrameError['problem'], id: number, detail: string): void {
+    this.stop();
+    this.onMalformed(new MalformedFrameError(problem, id, detail));
   }
 
   /** Takes what `chunk` holds of the body under way, from `offset`; returns where the chunk's next frame starts. */

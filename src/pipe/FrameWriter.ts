@@ -1,6 +1,7 @@
 import type { Writable } from 'stream';
 import { flushAtExit, flushed } from '../common/exitFlush';
-import { FRAME_HEADER_SIZE } from './frame';
+import { DEFAULT_FRAGMENT_SIZE, FRAME_HEADER_SIZE } from './frame';
+import { FragmentQueue } from './FragmentQueue';
 import { FrameWriteBuffer } from './FrameWriteBuffer';
 
 /** Small frames are written into slabs of this size, one after another. */
@@ -9,6 +10,11 @@ const SLAB_SIZE = 64 * 1024;
 const MIN_SLAB_ROOM = 1024;
 /** send() copies messages below this size into the slab; larger ones are written by reference. */
 const COPY_BELOW = 16 * 1024;
+/**
+ * Fragments handed to the stream in one turn of the event loop while the OS keeps taking them at once (a fast
+ * reader): past this the writer yields, so timers and incoming messages are not held up by a long write loop.
+ */
+const TURN_BUDGET = 1024 * 1024;
 
 /**
  * Queues outgoing frames and writes them to the stream once per tick.
@@ -16,8 +22,12 @@ const COPY_BELOW = 16 * 1024;
  * Small frames are built in place in a slab: each write buffer borrows the slab from where the last committed frame
  * ended, so the frames of one tick lie back to back and leave as one chunk, with no per-message allocation and no
  * copy. A slab is never written again once a frame in it is queued, so the stream may hold it as long as it needs.
- * Large frames, and large runs inside a frame, go by reference. Everything of one flush is corked, so the stream
- * hands it to the OS in one writev.
+ * Large runs inside a frame go by reference. Everything of one flush is corked, so the stream hands it to the OS
+ * in one writev.
+ *
+ * Messages larger than the fragment size go out in fragments (see frame.ts), a fragment at a time and only once
+ * the stream has handed everything before it to the OS; small frames committed meanwhile are written at once, so
+ * they pass the large message and wait behind at most the one fragment under way.
  */
 export class FrameWriter {
   private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
@@ -29,23 +39,46 @@ export class FrameWriter {
   private tenant: FrameWriteBuffer | undefined;
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
+  private readonly fragments = new FragmentQueue();
+  /** Fragment bytes handed to the stream in this turn of the event loop. */
+  private turnBytes = 0;
   private scheduled = false;
   private stopped = false;
-  private readonly flushBound = () => {
-    flushed(this.flushBound);
-    this.flush();
+  /** The end of a tick: small frames out, then fragments as far as the stream takes them. */
+  private readonly tick = () => {
+    this.scheduled = false;
+    this.writeSmall();
+    this.pump();
+    if (this.fragments.isEmpty) flushed(this.flushAll);
     this.onFlushed();
   };
+  /** Runs when the stream has handed a write to the OS: room for the next fragment. */
+  private readonly wake = () => {
+    if (this.fragments.isEmpty) return;
+    this.pump();
+    if (this.fragments.isEmpty && !this.scheduled) flushed(this.flushAll);
+    this.onFlushed();
+  };
+  private readonly newTurn = () => {
+    this.turnBytes = 0;
+    this.wake();
+  };
+  private readonly flushAll = () => this.flush();
 
-  /** @param onFlushed runs after each scheduled flush, when the stream may already have taken everything. */
+  /**
+   * @param onFlushed runs after each scheduled flush and each step of a large message, when the stream may have
+   *   taken everything
+   * @param fragmentSize messages over this size go out in fragments of this size
+   */
   constructor(
     private readonly stream: Writable,
     private readonly onFlushed: () => void = () => {},
+    readonly fragmentSize: number = DEFAULT_FRAGMENT_SIZE,
   ) {}
 
   /** Bytes accepted but not yet handed to the stream. */
   get pending(): number {
-    return this.queuedBytes + this.slabUsed - this.slabQueued;
+    return this.queuedBytes + this.slabUsed - this.slabQueued + this.fragments.pending;
   }
 
   /**
@@ -67,8 +100,28 @@ export class FrameWriter {
     this.schedule();
     frame.writeHeader();
     // Built in place from slabUsed, it stays where it is: the common case, kept apart from the others so it is short.
-    if (frame.inSlab && frame.references === undefined) this.slabUsed = frame.end;
-    else this.enqueueInPieces(frame);
+    if (frame.inSlab && frame.references === undefined && frame.end - frame.start <= this.fragmentSize) {
+      this.slabUsed = frame.end;
+    } else if (frame.size > this.fragmentSize) {
+      this.enqueueLarge(frame);
+    } else {
+      this.enqueueInPieces(frame);
+    }
+  }
+
+  /** A frame for fragments: its message's bytes (the header left out) go to the fragment queue as views. */
+  private enqueueLarge(frame: FrameWriteBuffer): void {
+    const chunks = frame.chunks();
+    const body = chunks[0].subarray(FRAME_HEADER_SIZE);
+    if (body.byteLength > 0) chunks[0] = body;
+    else chunks.shift();
+    if (frame.inSlab) {
+      // The small frames before it go as they are; its own bytes stay in the slab, never written over, until sent.
+      this.queueSlabFrames();
+      this.slabUsed = frame.end;
+      this.slabQueued = frame.end;
+    }
+    this.fragments.add(frame.size, chunks);
   }
 
   /** A frame with referenced runs, or one that left the slab: its pieces are queued in order. */
@@ -88,7 +141,9 @@ export class FrameWriter {
   /** Queues a message given as it is: copied into the slab when small, referenced when large. */
   enqueueMessage(message: Uint8Array): void {
     const size = message.byteLength;
-    if (size < COPY_BELOW) {
+    if (size > this.fragmentSize) {
+      this.fragments.add(size, [message]);
+    } else if (size < COPY_BELOW) {
       this.tenant?.leaveSlab();
       this.tenant = undefined;
       if (SLAB_SIZE - this.slabUsed < FRAME_HEADER_SIZE + size) this.newSlab();
@@ -110,11 +165,19 @@ export class FrameWriter {
     this.queue = [];
     this.queuedBytes = 0;
     this.slabQueued = this.slabUsed;
+    this.fragments.clear();
+    flushed(this.flushAll);
   }
 
-  /** Writes everything queued now. */
+  /** Hands everything queued to the stream now, the fragments of large messages too (at close, at exit). */
   flush(): void {
-    this.scheduled = false;
+    flushed(this.flushAll);
+    this.writeSmall();
+    if (this.stopped) return;
+    while (!this.fragments.isEmpty) this.fragments.writeNext(this.stream, this.fragmentSize, this.wake);
+  }
+
+  private writeSmall(): void {
     if (this.stopped) return;
     this.queueSlabFrames();
     const queue = this.queue;
@@ -122,20 +185,36 @@ export class FrameWriter {
     this.queue = [];
     this.queuedBytes = 0;
     const stream = this.stream;
+    // The callback tells a waiting large message when the stream has room again.
     if (queue.length === 1) {
-      stream.write(queue[0]);
+      stream.write(queue[0], this.wake);
     } else {
       stream.cork();
-      for (const chunk of queue) stream.write(chunk);
+      const last = queue.length - 1;
+      for (let i = 0; i < last; i++) stream.write(queue[i]);
+      stream.write(queue[last], this.wake);
       stream.uncork();
+    }
+  }
+
+  /**
+   * Writes fragments while the stream has handed everything before them to the OS. When it has not, the callback
+   * of the last write (wake) brings the writer back; after TURN_BUDGET bytes in one turn, the next turn does.
+   */
+  private pump(): void {
+    const stream = this.stream;
+    while (!this.stopped && !this.fragments.isEmpty) {
+      if (stream.writableLength > 0 || this.turnBytes >= TURN_BUDGET) return;
+      if (this.turnBytes === 0) setImmediate(this.newTurn);
+      this.turnBytes += this.fragments.writeNext(stream, this.fragmentSize, this.wake);
     }
   }
 
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    process.nextTick(this.flushBound);
-    flushAtExit(this.flushBound);
+    process.nextTick(this.tick);
+    flushAtExit(this.flushAll);
   }
 
   /** Adds a chunk behind the slab frames committed before it, keeping the order of frames. */
