@@ -198,13 +198,15 @@ export class FrameWriter {
   }
 
   /**
-   * Writes fragments while the stream has handed everything before them to the OS. When it has not, the callback
-   * of the last write (wake) brings the writer back; after TURN_BUDGET bytes in one turn, the next turn does.
+   * Writes fragments while the stream holds less than one fragment not yet handed to the OS: one more always waits
+   * behind the one being written, so the OS never runs dry between two, and a small message written now waits
+   * behind at most those two. Otherwise the callback of the last write (wake) brings the writer back; after
+   * TURN_BUDGET bytes in one turn, the next turn does.
    */
   private pump(): void {
     const stream = this.stream;
     while (!this.stopped && !this.fragments.isEmpty) {
-      if (stream.writableLength > 0 || this.turnBytes >= TURN_BUDGET) return;
+      if (stream.writableLength >= this.fragmentSize || this.turnBytes >= TURN_BUDGET) return;
       if (this.turnBytes === 0) setImmediate(this.newTurn);
       this.turnBytes += this.fragments.writeNext(stream, this.fragmentSize, this.wake);
     }
