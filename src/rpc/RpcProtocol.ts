@@ -11,11 +11,14 @@ import { CallObservers, type RpcObserver } from './protocol/observers';
 import { Outgoing, type RequestOptions } from './protocol/Outgoing';
 import { ProtocolLink } from './protocol/ProtocolLink';
 import { traceObserver } from './protocol/traceObserver';
+import { Streams } from './protocol/streams/Streams';
+import { checkedWindow, type StreamWindow } from './protocol/streams/window';
 import { HANDLER_TARGET, MessageType } from './protocol/wire';
 
 export type { RpcTarget, NotificationEvent } from './protocol/Incoming';
 export type { RequestOptions } from './protocol/Outgoing';
 export type { RpcObserver, RpcCallInfo, RpcCallOutcome } from './protocol/observers';
+export type { StreamWindow } from './protocol/streams/window';
 
 export interface RpcProtocolOptions {
   codec?: ValueCodec;
@@ -33,6 +36,12 @@ export interface RpcProtocolOptions {
   maxRequestId?: number;
   /** Watches every call from the start, both ways (see addObserver). */
   observer?: RpcObserver;
+  /**
+   * How far the producer of a stream this side reads may run ahead of the reader: items and bytes in flight or
+   * queued here. Default 4096 items, 1 MiB. Larger windows keep a fast pipe fuller between two busy processes;
+   * smaller ones hold less memory per stream.
+   */
+  streamWindow?: StreamWindow;
 }
 
 const callerStacksFromEnv = process.env.FDPIPE_CALLER_STACKS === '1';
@@ -47,6 +56,7 @@ const callerStacksFromEnv = process.env.FDPIPE_CALLER_STACKS === '1';
 interface ChannelHistory {
   inUse: boolean;
   lastId: number;
+  lastStreamId: number;
 }
 const histories = new WeakMap<Channel, ChannelHistory>();
 
@@ -93,6 +103,7 @@ export class RpcProtocol implements Disposable {
     if (history?.inUse) throw new ChannelInUseError();
     this.codec = options.codec ?? new ValueCodec();
     this.link = new ProtocolLink(channel, this.codec, (error) => this.reportError(error));
+    this.link.streams = new Streams(this.link, checkedWindow(options.streamWindow), history?.lastStreamId ?? 0);
     this.outgoing = new Outgoing(
       this.link,
       options.maxRequestId ?? 0x7fffffff,
@@ -109,7 +120,7 @@ export class RpcProtocol implements Disposable {
       debug('rpc open%s', history ? ' (again on this channel: hello)' : '');
     }
     // Marked last: a constructor that threw above leaves the channel free.
-    this.history = history ?? { inUse: true, lastId: 0 };
+    this.history = history ?? { inUse: true, lastId: 0, lastStreamId: 0 };
     this.history.inUse = true;
     histories.set(channel, this.history);
     this.channelListeners.add(channel.onMessage((provider) => this.receive(provider())));
@@ -128,6 +139,11 @@ export class RpcProtocol implements Disposable {
   /** Calls waiting for a reply. */
   get pendingCount(): number {
     return this.outgoing.pendingCount;
+  }
+
+  /** Streams open on this connection: those this side produces, and those it reads. */
+  get streamCounts(): { producing: number; consuming: number } {
+    return this.link.streams.counts;
   }
 
   // ---- calling ---------------------------------------------------------------------------------------------
@@ -229,6 +245,16 @@ export class RpcProtocol implements Disposable {
           return this.outgoing.onEvent(reader);
         case MessageType.EventError:
           return this.outgoing.onEventError(reader);
+        case MessageType.StreamCredit:
+          return this.link.streams.onCredit(reader);
+        case MessageType.StreamData:
+          return this.link.streams.onData(reader);
+        case MessageType.StreamEnd:
+          return this.link.streams.onEnd(reader);
+        case MessageType.StreamError:
+          return this.link.streams.onError(reader);
+        case MessageType.StreamCancel:
+          return this.link.streams.onCancel(reader);
         case MessageType.Goodbye: {
           const event: ChannelCloseEvent = {
             kind: 'remote',
@@ -262,6 +288,7 @@ export class RpcProtocol implements Disposable {
     this.channelListeners.dispose();
     this.history.inUse = false;
     this.history.lastId = this.outgoing.lastUsedId;
+    this.history.lastStreamId = this.link.streams.lastUsedId;
     try {
       this.forgetPeer(event);
     } finally {
@@ -274,5 +301,6 @@ export class RpcProtocol implements Disposable {
   private forgetPeer(event: ChannelCloseEvent): void {
     this.outgoing.abandonAll(event);
     this.incoming.abandonAll(event);
+    this.link.streams.abandonAll(event);
   }
 }

@@ -45,6 +45,14 @@ export class RpcProtocolError extends Error {
   override name = 'RpcProtocolError';
 }
 
+/**
+ * A stream could not go on: it was read a second time, or the other side broke its rules (sent past the window the
+ * consumer granted). The stream has ended on both sides.
+ */
+export class StreamError extends Error {
+  override name = 'StreamError';
+}
+
 /** A second RpcProtocol was created on a channel that a live one is using. */
 export class ChannelInUseError extends Error {
   override name = 'ChannelInUseError';
@@ -64,4 +72,5 @@ export const KNOWN_ERROR_CLASSES: Readonly<Record<string, { prototype: Error }>>
   TimeoutError,
   AbortError,
   RpcProtocolError,
+  StreamError,
 };

@@ -8,7 +8,10 @@ export {
   type RpcObserver,
   type RpcCallInfo,
   type RpcCallOutcome,
+  type StreamWindow,
 } from './RpcProtocol';
+export { RemoteStream } from './protocol/streams/RemoteStream';
+export { DEFAULT_STREAM_WINDOW } from './protocol/streams/window';
 export { RpcPeer } from './RpcPeer';
 export { createServiceProxy, ServiceTarget, type Remote, type ProxyOptions } from './services';
 export {
@@ -19,6 +22,7 @@ export {
   AbortError,
   RpcProtocolError,
   ChannelInUseError,
+  StreamError,
 } from './errors';
 export { isRemoteError } from './remoteError';
 export * from './channels';

@@ -25,7 +25,7 @@ import {
   isError,
   rebuildError,
 } from './errorValues';
-import type { DecodeContext, EncodeContext } from './context';
+import type { DecodeContext, EncodeContext, StreamScope } from './context';
 import { checkExtension, type ValueExtension } from './extensions';
 import { GUARDED_FROM, HashCollisionGuard } from './HashCollisionGuard';
 import {
@@ -72,6 +72,10 @@ const isArray = Array.isArray;
 const isView = ArrayBuffer.isView;
 const objectKeys = Object.keys;
 const hasOwn = Object.prototype.hasOwnProperty;
+const asyncIterator = Symbol.asyncIterator;
+const NO_STREAM_SCOPE =
+  'cannot encode a stream (an AsyncIterable, Readable or ReadableStream) outside an RPC message: streams travel ' +
+  'as arguments, results and event values of calls';
 
 /**
  * Encodes JavaScript values straight into a WriteBuffer and decodes them straight from a ReadBuffer: no
@@ -87,6 +91,8 @@ export class ValueCodec {
   private readonly maxDepth: number;
   private readonly extensions: ValueExtension[] = [];
   private readonly extensionsByTag: Array<ValueExtension | undefined> = [];
+  /** The RPC connection of the message being encoded or decoded, for its streams; saved and restored around each. */
+  private scope: StreamScope | undefined = undefined;
 
   constructor(options: ValueCodecOptions = {}) {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -111,21 +117,33 @@ export class ValueCodec {
   /**
    * Writes `value` into `buffer`. On an EncodeError the buffer holds part of a value: do not commit it.
    * @param root what to call the value in an error's path (`args`, `result`); 'value' by default
+   * @param scope the RPC connection the message goes over: without one, a stream value fails to encode
    */
-  encode(buffer: WriteBuffer, value: unknown, root?: string): void {
+  encode(buffer: WriteBuffer, value: unknown, root?: string, scope?: StreamScope): void {
+    const outer = this.scope;
+    this.scope = scope;
     try {
       this.write(buffer, value, 0);
     } catch (thrown) {
       throw encodeErrorFrom(thrown, root ?? 'value', this.maxDepth);
+    } finally {
+      this.scope = outer;
     }
   }
 
-  /** Reads one value from `buffer`. Anything wrong with the bytes throws a DecodeError. */
-  decode(buffer: ReadBuffer): unknown {
+  /**
+   * Reads one value from `buffer`. Anything wrong with the bytes throws a DecodeError.
+   * @param scope the RPC connection the message came over: without one, a stream value is refused
+   */
+  decode(buffer: ReadBuffer, scope?: StreamScope): unknown {
+    const outer = this.scope;
+    this.scope = scope;
     try {
       return this.read(buffer, 0);
     } catch (thrown) {
       throw toDecodeError(thrown, buffer, this.maxDepth);
+    } finally {
+      this.scope = outer;
     }
   }
 
@@ -190,8 +208,22 @@ export class ValueCodec {
       this.writeArray(buffer, value, depth);
       return;
     }
-    if (isPlainPrototype(value)) this.writePlainObject(buffer, value, undefined, depth);
-    else this.writeSpecial(buffer, value, depth);
+    if (!isPlainPrototype(value)) this.writeSpecial(buffer, value, depth);
+    else if ((value as { [asyncIterator]?: unknown })[asyncIterator] === undefined) {
+      this.writePlainObject(buffer, value, undefined, depth);
+    } else this.writeStream(buffer, value);
+  }
+
+  /** A stream goes as its id on the connection; its items follow in messages of their own. */
+  private writeStream(buffer: WriteBuffer, value: object): void {
+    const scope = this.scope;
+    if (scope === undefined) throw new EncodeFailure(NO_STREAM_SCOPE);
+    if (typeof (value as { [asyncIterator]?: unknown })[asyncIterator] !== 'function') {
+      throw new EncodeFailure('cannot encode an object whose Symbol.asyncIterator is not a function');
+    }
+    const id = scope.sendStream(value as AsyncIterable<unknown>);
+    buffer.writeUint8(T.STREAM);
+    buffer.writeLength(id);
   }
 
   /**
@@ -261,6 +293,9 @@ export class ValueCodec {
           this.write(buffer, item, depth);
           previousKeys = undefined;
         } else if (this.extensions.length !== 0 && this.writeExtension(buffer, item, depth)) {
+          previousKeys = undefined;
+        } else if ((item as { [asyncIterator]?: unknown })[asyncIterator] !== undefined) {
+          this.writeStream(buffer, item);
           previousKeys = undefined;
         } else if (previousKeys !== undefined && hasKeys(item, previousKeys)) {
           this.writePlainObject(buffer, item, previousKeys, depth);
@@ -349,6 +384,8 @@ export class ValueCodec {
     ) {
       // Their content is not reachable, so the own-properties fallback would send an empty object in silence.
       throw new EncodeFailure(`cannot encode a ${value.constructor.name}`);
+    } else if ((value as { [asyncIterator]?: unknown })[asyncIterator] !== undefined) {
+      this.writeStream(buffer, value);
     } else {
       // Any other class instance: its own enumerable properties, arriving as a plain object (as with JSON and
       // structuredClone). Register an extension to keep the class.
@@ -514,6 +551,16 @@ export class ValueCodec {
         return this.readExtension(buffer, depth);
       case T.BOXED:
         return this.readBoxed(buffer);
+      case T.STREAM: {
+        const scope = this.scope;
+        if (scope === undefined) {
+          throw new DecodeError(
+            'a stream value can only arrive in an RPC message from a connected peer, and this is not one',
+            buffer.position - 1,
+          );
+        }
+        return scope.receiveStream(buffer.readLength());
+      }
       default:
         throw new DecodeError(`unknown tag 0x${tag.toString(16)}`, buffer.position - 1);
     }

@@ -16,3 +16,15 @@ export interface EncodeContext {
 export interface DecodeContext {
   decode(buffer: ReadBuffer): unknown;
 }
+
+/**
+ * What the codec needs from the RPC connection a message travels on to carry streams: a stream value is sent as a
+ * connection-local id, its items in messages of their own. Passed to encode()/decode() of a message; nested
+ * values (also those an extension encodes through its context) see the same scope.
+ */
+export interface StreamScope {
+  /** Takes `source` on as a stream this side produces; returns the id the other side will know it by. */
+  sendStream(source: AsyncIterable<unknown>): number;
+  /** The local stand-in for the other side's stream `id`: an AsyncIterable fed by its stream messages. */
+  receiveStream(id: number): unknown;
+}

@@ -60,7 +60,12 @@ export const EXTENSION = 0xd6;
 export const SAME_KEYS = 0xd7;
 /** A boxed primitive (`new Number(1)`, `Object('s')`...): the primitive follows, tagged as usual. */
 export const BOXED = 0xd8;
-// 0xd9-0xff are unused: a decoder meeting one reports an unknown tag.
+/**
+ * varint stream id: a stream (an AsyncIterable, Readable or ReadableStream) whose items follow in stream messages
+ * of the RPC connection that carried it. Only written and read inside an RPC message (a StreamScope is given).
+ */
+export const STREAM = 0xd9;
+// 0xda-0xff are unused: a decoder meeting one reports an unknown tag.
 
 /** Extension tags are their own namespace, carried in the byte after EXTENSION. */
 export const MAX_EXTENSION_TAG = 63;

@@ -88,12 +88,16 @@ export class Incoming {
     const targetName = reader.readString();
     const method = reader.readString();
     let args: unknown[];
+    const streams = this.link.streams;
+    const mark = streams.inletMark;
     try {
-      args = readArgs(this.link.codec, reader);
+      args = readArgs(this.link.codec, reader, streams);
     } catch (error) {
+      streams.settleInlets(mark, false);
       this.sendReply(id, error, true);
       return;
     }
+    streams.settleInlets(mark, true);
     const observed = this.link.observers?.start('incoming', id, targetName, method, args, reader.position + reader.remaining);
     let served: ServedRequest | undefined;
     if (flags & FLAG_CANCELLABLE) {
@@ -121,7 +125,16 @@ export class Incoming {
   onNotification(reader: ReadBuffer): void {
     const targetName = reader.readString();
     const method = reader.readString();
-    const args = readArgs(this.link.codec, reader);
+    const streams = this.link.streams;
+    const mark = streams.inletMark;
+    let args: unknown[];
+    try {
+      args = readArgs(this.link.codec, reader, streams);
+    } catch (error) {
+      streams.settleInlets(mark, false);
+      throw error;
+    }
+    streams.settleInlets(mark, true);
     this.announce({ target: targetName, method, args });
     const target = this.targets.get(targetName);
     if (!target) return;
@@ -139,12 +152,16 @@ export class Incoming {
     const targetName = reader.readString();
     const eventName = reader.readString();
     let args: unknown[];
+    const streams = this.link.streams;
+    const mark = streams.inletMark;
     try {
-      args = readArgs(this.link.codec, reader);
+      args = readArgs(this.link.codec, reader, streams);
     } catch (error) {
+      streams.settleInlets(mark, false);
       this.sendEventError(id, undefined, error);
       return;
     }
+    streams.settleInlets(mark, true);
     const served = new ServedSubscription();
     this.begin(id, served);
     const subscribe = () => {
@@ -246,12 +263,14 @@ export class Incoming {
     if (served) {
       if (this.active.get(id) === served) this.active.delete(id);
       if (served.isCancelled) {
-        // The caller gave up on this call already; it will ignore a reply.
+        // The caller gave up on this call already; it will ignore a reply, and nobody will read a stream in it.
+        this.link.streams.dropUnsent(value);
         observed?.end(0, true, served.signal.reason);
         return;
       }
     }
     if (this.link.closed) {
+      this.link.streams.dropUnsent(value);
       observed?.end(0, isError, value);
       return;
     }
@@ -261,14 +280,18 @@ export class Incoming {
   /** `observed`, when someone watches, ends with the reply that went out. */
   private sendReply(id: number, value: unknown, isError: boolean, observed?: ObservedCall): void {
     const link = this.link;
+    const streams = link.streams;
+    const mark = streams.outletMark;
     try {
       let buffer: WriteBuffer = link.channel.getWriteBuffer();
       if (observed) buffer = new CountingWriteBuffer(buffer);
       buffer.writeUint8(isError ? MessageType.ReplyError : MessageType.Reply).writeLength(id);
-      link.codec.encode(buffer, value);
+      link.codec.encode(buffer, value, undefined, streams);
       buffer.commit();
+      streams.settleOutlets(mark, true);
       observed?.end((buffer as CountingWriteBuffer).size, isError, value);
     } catch (error) {
+      streams.settleOutlets(mark, false);
       if (link.isGoingAway(error)) {
         observed?.end(0, true, error);
         return;
@@ -293,12 +316,16 @@ export class Incoming {
     const link = this.link;
     if (link.closed || served.ended) return;
     // Inline rather than through trySend: events can be many, and this spares a closure for each.
+    const streams = link.streams;
+    const mark = streams.outletMark;
     try {
       const buffer = link.channel.getWriteBuffer();
       buffer.writeUint8(MessageType.EventFire).writeLength(id);
-      link.codec.encode(buffer, value);
+      link.codec.encode(buffer, value, undefined, streams);
       buffer.commit();
+      streams.settleOutlets(mark, true);
     } catch (error) {
+      streams.settleOutlets(mark, false);
       link.sendFailed(error);
     }
   }

@@ -31,6 +31,8 @@ class PendingCall {
     readonly resolve: (value: unknown) => void,
     readonly reject: (reason: unknown) => void,
     readonly callerStack: { stack?: string } | undefined,
+    /** Streams in the reply end when it aborts. */
+    readonly signal: AbortSignal | undefined,
   ) {}
 
   /** `service.method`, for messages: built only when one is needed, as most calls never need it. */
@@ -42,13 +44,17 @@ class PendingCall {
   settle(link: ProtocolLink, reader: ReadBuffer, isError: boolean): void {
     this.cancellation?.dispose();
     let value: unknown;
+    const streams = link.streams;
+    const mark = streams.inletMark;
     try {
-      value = link.codec.decode(reader);
+      value = link.codec.decode(reader, streams);
     } catch (error) {
+      streams.settleInlets(mark, false);
       this.observed?.end(reader.position + reader.remaining, true, error);
       this.reject(error);
       return;
     }
+    if (streams.inletMark !== mark) streams.settleInlets(mark, true, this.signal, this.label);
     if (!isError) {
       this.observed?.end(reader.position + reader.remaining, false, value);
       this.resolve(value);
@@ -120,7 +126,9 @@ export class Outgoing {
       Error.captureStackTrace(callerStack, stackTop);
     }
     return new Promise<unknown>((resolve, reject) => {
-      const call = new PendingCall(target, method, resolve, reject, callerStack);
+      const call = new PendingCall(target, method, resolve, reject, callerStack, signal);
+      const streams = link.streams;
+      const mark = streams.outletMark;
       let id = 0;
       try {
         id = this.nextId();
@@ -133,14 +141,17 @@ export class Outgoing {
           .writeUint8(requestFlags(signal, timeout))
           .writeString(target)
           .writeString(method);
-        writeArgs(link.codec, buffer, args);
+        writeArgs(link.codec, buffer, args, streams);
         // In the map before the commit: a transport that delivers at once must find the call.
         this.open.set(id, call);
         if (observers) {
           call.observed = observers.start('outgoing', id, target, method, args, (buffer as CountingWriteBuffer).size);
         }
         buffer.commit();
+        // The label only when there are streams: building it costs every call otherwise.
+        if (streams.outletMark !== mark) streams.settleOutlets(mark, true, signal, call.label);
       } catch (error) {
+        streams.settleOutlets(mark, false);
         if (this.open.get(id) === call) this.open.delete(id);
         call.fail(link.isGoingAway(error) ? new ConnectionClosedError(link.closed, `The call to ${call.label}`) : error);
         return;
@@ -157,10 +168,18 @@ export class Outgoing {
   notify(target: string, method: string, args: readonly unknown[]): void {
     const link = this.link;
     if (link.closed) throw new ConnectionClosedError(link.closed, `The notification ${method}`);
-    const buffer = link.channel.getWriteBuffer();
-    buffer.writeUint8(MessageType.Notification).writeString(target).writeString(method);
-    writeArgs(link.codec, buffer, args);
-    buffer.commit();
+    const streams = link.streams;
+    const mark = streams.outletMark;
+    try {
+      const buffer = link.channel.getWriteBuffer();
+      buffer.writeUint8(MessageType.Notification).writeString(target).writeString(method);
+      writeArgs(link.codec, buffer, args, streams);
+      buffer.commit();
+    } catch (error) {
+      streams.settleOutlets(mark, false);
+      throw error;
+    }
+    streams.settleOutlets(mark, true);
   }
 
   /**
@@ -176,16 +195,20 @@ export class Outgoing {
         if (link.closed) return;
         // Runs inside the caller's subscribe: a failure (no id free, an argument that can't be encoded, a closed
         // channel) is reported, never thrown into it.
+        const streams = link.streams;
+        const mark = streams.outletMark;
         link.trySend(
           () => {
             id = this.nextId();
             this.open.set(id, emitter);
             const buffer = link.channel.getWriteBuffer();
             buffer.writeUint8(MessageType.Subscribe).writeLength(id).writeString(target).writeString(event);
-            writeArgs(link.codec, buffer, args);
+            writeArgs(link.codec, buffer, args, streams);
             buffer.commit();
+            streams.settleOutlets(mark, true);
           },
           () => {
+            streams.settleOutlets(mark, false);
             if (this.open.get(id) === emitter) this.open.delete(id);
           },
         );
@@ -202,14 +225,29 @@ export class Outgoing {
   onReply(reader: ReadBuffer, isError: boolean): void {
     const id = reader.readLength();
     const call = this.open.get(id);
-    if (!(call instanceof PendingCall)) return; // settled already (timeout, abort): a late reply is expected
+    if (!(call instanceof PendingCall)) {
+      // Settled already (timeout, abort): a late reply is expected, and streams in it are stopped unread.
+      this.link.streams.discardMessage(reader);
+      return;
+    }
     this.open.delete(id);
     call.settle(this.link, reader, isError);
   }
 
   onEvent(reader: ReadBuffer): void {
     const subscription = this.open.get(reader.readLength());
-    if (subscription instanceof Emitter) subscription.fire(this.link.codec.decode(reader));
+    if (!(subscription instanceof Emitter)) return; // unsubscribed while it was on its way: dropped unread
+    const streams = this.link.streams;
+    const mark = streams.inletMark;
+    let value: unknown;
+    try {
+      value = this.link.codec.decode(reader, streams);
+    } catch (error) {
+      streams.settleInlets(mark, false);
+      throw error;
+    }
+    streams.settleInlets(mark, true);
+    subscription.fire(value);
   }
 
   /** The other side could not make the subscription, or ended it: its listeners are let go and told why. */

@@ -3,6 +3,7 @@ import { ChannelClosedError } from '../../channel/errors';
 import type { ValueCodec } from '../codec';
 import { ConnectionClosedError } from '../errors';
 import type { CallObservers } from './observers';
+import type { Streams } from './streams/Streams';
 
 /**
  * The channel as both sides of one RpcProtocol use it: the codec, whether the connection can still be used, and
@@ -15,6 +16,8 @@ export class ProtocolLink {
   peerGone: ChannelCloseEvent | undefined;
   /** Who watches calls; undefined while nobody does, so an unobserved call checks one field and pays nothing else. */
   observers: CallObservers | undefined;
+  /** The connection's streams: the scope every message is encoded and decoded in. Set once, by the protocol. */
+  declare streams: Streams;
 
   constructor(
     readonly channel: Channel,

@@ -1,6 +1,6 @@
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
-import { DecodeError, EncodeError, type ValueCodec } from '../codec';
+import { DecodeError, EncodeError, type StreamScope, type ValueCodec } from '../codec';
 
 // The wire format is part of the API (PROTOCOL.md, "RPC messages"), and the event-invoke face's PacketChannel
 // translates these messages to and from event-invoke's packets: a change here needs one there.
@@ -31,6 +31,18 @@ export const enum MessageType {
   Goodbye = 10,
   /** nothing: a new protocol started on a channel that had one before; the receiver may call it again */
   Hello = 11,
+  // Streams (streams/README in the wire docs): ids are the producer's, so Data, End and Error go to the receiver's
+  // incoming streams and Credit and Cancel to its outgoing ones.
+  /** consumer → producer: varint stream id, varint items, varint bytes: that much more may be sent */
+  StreamCredit = 12,
+  /** producer → consumer: varint stream id, varint item count, varint bytes (the producer's count), the items */
+  StreamData = 13,
+  /** producer → consumer: varint stream id: no more items */
+  StreamEnd = 14,
+  /** producer → consumer: varint stream id, value (why the stream failed) */
+  StreamError = 15,
+  /** consumer → producer: varint stream id: stop, nothing more is wanted */
+  StreamCancel = 16,
 }
 
 /**
@@ -49,23 +61,23 @@ export function describeTarget(target: string): string {
   return target === HANDLER_TARGET ? 'request handler' : `service named '${target}'`;
 }
 
-export function writeArgs(codec: ValueCodec, buffer: WriteBuffer, args: readonly unknown[]): void {
+export function writeArgs(codec: ValueCodec, buffer: WriteBuffer, args: readonly unknown[], scope?: StreamScope): void {
   buffer.writeLength(args.length);
   let i = 0;
   try {
-    for (; i < args.length; i++) codec.encode(buffer, args[i]);
+    for (; i < args.length; i++) codec.encode(buffer, args[i], undefined, scope);
   } catch (error) {
     // Name the argument in the path only when something failed: building it for every call would cost.
     throw error instanceof EncodeError ? error.withRoot(`args[${i}]`) : error;
   }
 }
 
-export function readArgs(codec: ValueCodec, reader: ReadBuffer): unknown[] {
+export function readArgs(codec: ValueCodec, reader: ReadBuffer, scope?: StreamScope): unknown[] {
   const count = reader.readLength();
   if (count > reader.remaining) {
     throw new DecodeError(`The message claims ${count} arguments but has only ${reader.remaining} bytes left`);
   }
   const args = new Array<unknown>(count);
-  for (let i = 0; i < count; i++) args[i] = codec.decode(reader);
+  for (let i = 0; i < count; i++) args[i] = codec.decode(reader, scope);
   return args;
 }

@@ -1,0 +1,247 @@
+import { Readable } from 'stream';
+import { Uint8ArrayWriteBuffer } from '../../../buffer/Uint8ArrayWriteBuffer';
+import type { WriteBuffer } from '../../../buffer/WriteBuffer';
+import { AbortError } from '../../errors';
+import { BATCH_BYTES, BATCH_ITEMS, DIRECT_BYTES } from './window';
+
+/** What a stream's producing end needs from its connection. */
+export interface OutletHost {
+  /** Writes a StreamData message: the header, then `writeItems` the items. */
+  sendData(id: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void;
+  sendEnd(id: number): void;
+  sendError(id: number, error: unknown): void;
+  /** Encodes one item, as the connection's codec does for a message (streams inside it included). */
+  encodeItem(buffer: WriteBuffer, value: unknown): void;
+  /** The stream has ended here: its id is let go. */
+  forgetOutlet(id: number): void;
+  /** A failure nobody else can be told of (a source whose return() threw). */
+  reportError(error: unknown): void;
+}
+
+/** Staging memory below this is reused from batch to batch: a transport copies a run of bytes this short. */
+const REUSABLE_STAGING = 64 * 1024 - 1;
+const INITIAL_STAGING = 16 * 1024;
+
+/**
+ * The producing end of a stream: pulls from the source only while the consumer's credit lasts, and batches what it
+ * pulls into StreamData messages. Items are encoded as they are pulled (what a source changes after yielding does
+ * not travel), into a staging buffer, except large Uint8Arrays, which go into the message by reference.
+ */
+export class StreamOutlet {
+  private creditItems = 0;
+  private creditBytes = 0;
+  private started = false;
+  private done = false;
+  private iterator: AsyncIterator<unknown> | undefined;
+  private wake: (() => void) | undefined;
+  private flushScheduled = false;
+  // The batch being built: staged bytes, and between them large chunks by reference (each after the staged
+  // bytes up to its offset).
+  private memory: Buffer | undefined;
+  private staging: Uint8ArrayWriteBuffer | undefined;
+  private readonly chunks: Uint8Array[] = [];
+  private readonly chunkOffsets: number[] = [];
+  private batchItems = 0;
+  private batchBytes = 0;
+  private releaseSignal: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly source: AsyncIterable<unknown>,
+    private readonly host: OutletHost,
+  ) {}
+
+  /** The consumer may take this much more; the first grant starts the source. */
+  grant(items: number, bytes: number): void {
+    if (this.done) return;
+    this.creditItems += items;
+    this.creditBytes += bytes;
+    if (!this.started) {
+      this.started = true;
+      void this.pump();
+    } else {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    }
+  }
+
+  /** The consumer stopped (or the connection went): the source is returned and nothing more is sent. */
+  cancel(): void {
+    if (this.done) return;
+    this.finish();
+    this.closeSource();
+  }
+
+  /** This side gave up on the stream (its call was aborted): the consumer is told why, and the source returned. */
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.finish();
+    this.host.sendError(this.id, reason);
+    this.closeSource();
+  }
+
+  /** Aborting `signal` (of the call that sent the stream) aborts the stream, with an AbortError naming `label`. */
+  bindSignal(signal: AbortSignal, label: string): void {
+    if (this.done || this.releaseSignal) return;
+    const onAbort = () => this.abort(new AbortError(label, signal.reason));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.releaseSignal = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  private async pump(): Promise<void> {
+    let iterator: AsyncIterator<unknown>;
+    try {
+      iterator = this.iterator = this.source[Symbol.asyncIterator]();
+    } catch (error) {
+      this.fail(error, false);
+      return;
+    }
+    let pulling = false;
+    try {
+      while (!this.done) {
+        if (this.creditItems <= 0 || this.creditBytes <= 0) {
+          this.flush();
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          continue;
+        }
+        pulling = true;
+        const result = await iterator.next();
+        pulling = false;
+        if (this.done) return;
+        if (result.done) {
+          this.flush();
+          this.finish();
+          this.host.sendEnd(this.id);
+          return;
+        }
+        this.stage(result.value);
+      }
+    } catch (error) {
+      // A source that threw is finished, and what it gave before goes first; one whose item could not be encoded
+      // is still open and is returned.
+      if (this.done) return;
+      if (pulling) this.flush();
+      this.fail(error, !pulling);
+    }
+  }
+
+  private stage(value: unknown): void {
+    let bytes: number;
+    if (value instanceof Uint8Array && value.byteLength >= DIRECT_BYTES) {
+      this.chunkOffsets.push(this.staging ? this.staging.getCurrentContents().byteLength : 0);
+      this.chunks.push(value);
+      // Tag, length varint, bytes: an upper bound on what the codec writes.
+      bytes = value.byteLength + 6;
+    } else {
+      const staging = (this.staging ??= new Uint8ArrayWriteBuffer((this.memory ??= Buffer.allocUnsafe(INITIAL_STAGING))));
+      const before = staging.getCurrentContents().byteLength;
+      try {
+        this.host.encodeItem(staging, value);
+      } catch (error) {
+        // Part of the item may be staged: the batch is cut back to the items before it.
+        this.flush(before);
+        throw error;
+      }
+      bytes = staging.getCurrentContents().byteLength - before;
+    }
+    this.batchItems++;
+    this.batchBytes += bytes;
+    this.creditItems--;
+    this.creditBytes -= bytes;
+    if (this.batchItems >= BATCH_ITEMS || this.batchBytes >= BATCH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.scheduledFlush);
+    }
+  }
+
+  private readonly report = (error: unknown): void => this.host.reportError(error);
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    if (!this.done) this.flush();
+  };
+
+  /** Sends the batch; `stagedEnd` cuts the staged bytes there (an item that failed to encode). */
+  private flush(stagedEnd?: number): void {
+    if (this.batchItems === 0) return;
+    const staged = this.staging?.getCurrentContents();
+    const end = stagedEnd ?? staged?.byteLength ?? 0;
+    const chunks = this.chunks;
+    const offsets = this.chunkOffsets;
+    const host = this.host;
+    try {
+      host.sendData(this.id, this.batchItems, this.batchBytes, (buffer) => {
+        let at = 0;
+        for (let i = 0; i < chunks.length; i++) {
+          if (offsets[i] > at) buffer.writeRaw(staged!.subarray(at, offsets[i]));
+          at = offsets[i];
+          host.encodeItem(buffer, chunks[i]);
+        }
+        if (end > at) buffer.writeRaw(staged!.subarray(at, end));
+      });
+    } finally {
+      chunks.length = offsets.length = 0;
+      this.batchItems = this.batchBytes = 0;
+      if (this.staging) {
+        // Grown past the memory it was given: keep the larger memory if a transport still copies runs that long.
+        const grown = staged!.buffer !== this.memory!.buffer && staged!.byteOffset === 0;
+        if (grown && staged!.buffer.byteLength <= REUSABLE_STAGING) this.memory = Buffer.from(staged!.buffer);
+        this.staging = undefined;
+      }
+    }
+  }
+
+  /** The source failed (or an item could not be encoded): the consumer gets the error after what was sent. */
+  private fail(error: unknown, closeSource: boolean): void {
+    this.finish();
+    this.host.sendError(this.id, error);
+    if (closeSource) this.closeSource();
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.releaseSignal?.();
+    this.releaseSignal = undefined;
+    this.chunks.length = this.chunkOffsets.length = 0;
+    this.staging = this.memory = undefined;
+    this.host.forgetOutlet(this.id);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /**
+   * Lets the source go at once, even while it is producing: a Readable is destroyed, an iterator returned (an async
+   * generator runs its finally blocks when its pending step settles). A source never started is closed too.
+   */
+  private closeSource(): void {
+    const source = this.source as unknown as { destroy?: () => void; cancel?: () => unknown };
+    try {
+      if (source instanceof Readable) {
+        source.destroy();
+      } else if (this.iterator) {
+        const returned = this.iterator.return?.();
+        if (returned && typeof returned.then === 'function') returned.then(undefined, this.report);
+      } else if (typeof source.cancel === 'function') {
+        // A web ReadableStream nobody read: cancel() is how it is let go.
+        const cancelled = source.cancel();
+        if (cancelled instanceof Promise) cancelled.then(undefined, this.report);
+      } else {
+        const iterator = this.source as unknown as Partial<AsyncIterator<unknown>>;
+        if (typeof iterator.return === 'function' && typeof iterator.next === 'function') {
+          // An async generator object not yet started: return() closes it.
+          const returned = iterator.return();
+          if (returned && typeof returned.then === 'function') returned.then(undefined, this.report);
+        }
+      }
+    } catch (error) {
+      this.host.reportError(error);
+    }
+  }
+}
