@@ -1,3 +1,4 @@
+import { types } from 'util';
 import * as fc from 'fast-check';
 import { BufferReadError, Uint8ArrayReadBuffer } from '../src/buffer';
 import { DEFAULT_MAX_DEPTH, DecodeError, EncodeError, MAX_DEPTH_LIMIT, ValueCodec } from '../src/rpc/codec';
@@ -198,8 +199,10 @@ describe('depth limit', () => {
   });
 });
 
+// isNativeError, not instanceof: where the stack runs out inside one of Node's own getters (a Buffer's length), the
+// RangeError is of Node's realm, not of the one Jest runs the test in.
 const isOverflow = (outcome: unknown) =>
-  outcome instanceof Error && outcome.name === 'RangeError' && outcome.message === 'Maximum call stack size exceeded';
+  types.isNativeError(outcome) && outcome.name === 'RangeError' && outcome.message === 'Maximum call stack size exceeded';
 
 /**
  * What `fn` returns or throws when run with little stack left: recurses until the stack runs out, then calls `fn`
@@ -328,7 +331,7 @@ describe('hostile and corrupt messages', () => {
   });
 
   test('unknown tags fail with the tag and offset', () => {
-    for (let tag = T.BOXED + 1; tag <= 0xff; tag++) {
+    for (let tag = T.STREAM + 1; tag <= 0xff; tag++) {
       expect(decodeError(message(T.FIXARRAY + 2, 1, tag)).message).toBe(
         `unknown tag 0x${tag.toString(16)} (at byte 2)`,
       );
