@@ -124,6 +124,8 @@ describe('streams as results, arguments and event values', () => {
       for (let i = 1; i <= 100; i++) yield i;
     }
     expect(await svc.sum(values())).toBe(5050);
+    // An object literal that is an AsyncIterable (and has no other enumerable keys) is one too.
+    expect(await svc.sum({ async *[Symbol.asyncIterator]() { yield 1; yield 2; } })).toBe(3);
   });
 
   test('a stream as an event value, and one nested in a result object', async () => {
