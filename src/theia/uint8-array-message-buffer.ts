@@ -31,11 +31,15 @@ export class Uint8ArrayReadBuffer extends CoreUint8ArrayReadBuffer implements Re
   }
 }
 
+// Uint8Array's constructor, typed without the buffer type parameter TypeScript 5.7 gave typed arrays: a view of any
+// buffer, and declarations that still read under TypeScript 4.9 (whose Uint8Array takes no type argument).
+const ByteView: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Uint8Array = Uint8Array;
+
 /**
  * The rest of a message: a view of its bytes (no copy) that can also be read from its start, as a ReadBuffer. Array
  * methods that make new arrays (slice, subarray, map) give plain Uint8Arrays.
  */
-export class MessageSlice extends Uint8Array<ArrayBufferLike> implements ReadBuffer, CoreReadBuffer {
+export class MessageSlice extends ByteView implements ReadBuffer, CoreReadBuffer {
   static get [Symbol.species](): Uint8ArrayConstructor {
     return Uint8Array;
   }

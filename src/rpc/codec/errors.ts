@@ -11,7 +11,7 @@ export class EncodeError extends Error {
     readonly reason: string,
     readonly root = 'value',
     readonly subpath = '',
-    options?: ErrorOptions,
+    options?: { cause?: unknown },
   ) {
     super(`${reason} at ${root}${elide(subpath)}`, options);
   }
@@ -43,7 +43,7 @@ export class DecodeError extends Error {
   constructor(
     message: string,
     readonly offset?: number,
-    options?: ErrorOptions,
+    options?: { cause?: unknown },
   ) {
     super(offset === undefined ? message : `${message} (at byte ${offset})`, options);
   }

@@ -11,12 +11,23 @@ interface ElectronModule {
 // it, and outside Electron `require('electron')` fails or (with the npm package installed) gives the path of
 // the binary.
 function load(): ElectronModule {
-  try {
-    const loaded: unknown = require('electron');
-    return typeof loaded === 'object' && loaded !== null ? (loaded as ElectronModule) : {};
-  } catch {
-    return {};
+  for (const attempt of [() => require('electron'), () => moduleRequire()?.('electron')]) {
+    try {
+      const loaded: unknown = attempt();
+      if (typeof loaded === 'object' && loaded !== null) return loaded as ElectronModule;
+    } catch {
+      // not here: try the next way, or there is no Electron
+    }
   }
+  return {};
+}
+
+// fdpipe's ES-module build has no `require` in scope (the first attempt throws there). Electron answers 'electron'
+// to any require function, so one made by `createRequire` serves instead; Node 20.16+ and 22.3+ hand out that API
+// without an import, which keeps this synchronous and out of a bundler's sight.
+function moduleRequire(): NodeJS.Require | undefined {
+  const moduleApi = process.getBuiltinModule?.('module') as typeof import('module') | undefined;
+  return moduleApi?.createRequire(`${process.cwd()}/`);
 }
 
 export function electronIpcMain(): IpcMain {
