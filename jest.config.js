@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Symbol.dispose and Symbol.asyncDispose in each test file's sandbox, as a Node process has them (for `using`).
+  setupFiles: ['<rootDir>/test/helpers/disposeSymbols.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },

@@ -1,7 +1,7 @@
 import { Emitter, type Event } from '../common/event';
 import { AbstractWriteBuffer } from './AbstractWriteBuffer';
 import { BufferCommittedError, BufferWriteError } from './errors';
-import type { Disposable } from '../common/lifecycle';
+import { supportUsing, type Disposable } from '../common/lifecycle';
 import type { CommittableWriteBuffer } from './WriteBuffer';
 
 /** Room a buffer starts with when it is given none. Below 4 KiB, Node carves it out of a shared pool: no syscall. */
@@ -11,6 +11,8 @@ export const DEFAULT_BUFFER_SIZE = 256;
  * A WriteBuffer over a Uint8Array that grows as needed. commit() hands the bytes written to the onCommit listeners.
  */
 export class Uint8ArrayWriteBuffer extends AbstractWriteBuffer implements CommittableWriteBuffer, Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private declare commitEmitter: Emitter<Uint8Array> | undefined;
 
   /**
@@ -61,3 +63,5 @@ export class Uint8ArrayWriteBuffer extends AbstractWriteBuffer implements Commit
     }
   }
 }
+
+supportUsing(Uint8ArrayWriteBuffer.prototype);

@@ -1,7 +1,7 @@
 import { ListenerError } from '../common/errors';
 import { debug, debugEnabled } from '../common/debug';
 import { Emitter, Event } from '../common/event';
-import { DisposableStore, type Disposable } from '../common/lifecycle';
+import { DisposableStore, type Disposable, supportUsing } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
 import { MessageWriteBuffer } from '../buffer/MessageWriteBuffer';
@@ -15,6 +15,8 @@ import { ChannelClosedError } from './errors';
  * uncaught one, and holding the messages that arrive before anyone listens.
  */
 export abstract class AbstractChannel implements Channel {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   // Declared first, so the emitters can register with it as they are made. Released once onClose has fired.
   private readonly disposables = new DisposableStore();
   private readonly messageEmitter = this.disposables.add(
@@ -154,3 +156,5 @@ export abstract class AbstractChannel implements Channel {
     this.disposables.dispose();
   }
 }
+
+supportUsing(AbstractChannel.prototype);

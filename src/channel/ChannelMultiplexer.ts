@@ -1,5 +1,5 @@
 import { Emitter, Event } from '../common/event';
-import { DisposableStore, type Disposable } from '../common/lifecycle';
+import { DisposableStore, type Disposable, supportUsing } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
@@ -33,6 +33,8 @@ export interface DidOpenChannelEvent {
 
 /** Named sub-channels over one channel. Both sides must wrap the base channel in a ChannelMultiplexer. */
 export class ChannelMultiplexer implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly opened = new Map<number, SubChannel>(); // opened here, by id
   private readonly accepted = new Map<number, SubChannel>(); // opened by the peer, by the peer's id
   private readonly pendingOpens = new Map<number, { resolve: (c: Channel) => void; reject: (e: Error) => void }>();
@@ -255,3 +257,5 @@ class SubChannel extends AbstractChannel {
     this.fireClose({ ...event, reason: `the base channel closed: ${event.reason}` });
   }
 }
+
+supportUsing(ChannelMultiplexer.prototype);

@@ -1,7 +1,15 @@
 export type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
 export { AbstractChannel } from './AbstractChannel';
 export { IPCChannel, CHANNEL_FD, type IPCChannelOptions } from './IPCChannel';
-export { forkWithChannel, type ForkWithChannelOptions, type ForkedWorker, type StdioSlot } from './fork';
+export {
+  forkWithChannel,
+  ForkedWorker,
+  DEFAULT_EXIT_GRACE_MS,
+  type ForkWithChannelOptions,
+  type ChildExit,
+  type StdioSlot,
+} from './fork';
+export type { ModulePath } from './modulePath';
 export { InMemoryChannel } from './InMemoryChannel';
 export { ChannelMultiplexer, MultiplexerProtocolError, type DidOpenChannelEvent } from './ChannelMultiplexer';
 export { NoChannelPipeError, ChannelClosedError } from './errors';

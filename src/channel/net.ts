@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'fs';
 import { isMainThread } from 'worker_threads';
 import { createConnection, createServer, type Server, type Socket } from 'net';
 import { Emitter, type Event } from '../common/event';
-import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable, supportAwaitUsing, supportUsing } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
 
@@ -21,11 +21,16 @@ export interface ConnectOptions extends IPCChannelOptions {
 
 /** A listening socket that turns each accepted connection into an IPCChannel. */
 export class ChannelListener implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
+  /** close(), for `await using`. */
+  declare readonly [Symbol.asyncDispose]: () => Promise<void>;
   // Declared before the emitter, which registers with it as it is made.
   private readonly store = new DisposableStore();
   private readonly connectionEmitter = this.store.add(new Emitter<IPCChannel>({ onListenerError: warnUnhandled }));
   /** Fires with a channel for each client that connects. */
   readonly onDidConnect: Event<IPCChannel> = this.connectionEmitter.event;
+  private readonly closed: Promise<void>;
 
   constructor(
     readonly server: Server,
@@ -34,6 +39,7 @@ export class ChannelListener implements Disposable {
   ) {
     const onConnection = (socket: Socket) => this.connectionEmitter.fire(new IPCChannel(socket, options));
     server.on('connection', onConnection);
+    this.closed = new Promise((resolve) => server.once('close', () => resolve()));
     // The error listener stays with the server: one emitted while or after it closes must not be uncaught.
     server.on('error', warnUnhandled);
     this.store.add(
@@ -50,9 +56,21 @@ export class ChannelListener implements Disposable {
     return typeof address === 'object' && address ? address.port : undefined;
   }
 
-  /** Stops accepting; channels already made stay open and belong to whoever took them. */
+  /**
+   * Stops accepting, at once: the address is free when it returns (what `using` calls). Channels already made stay
+   * open and belong to whoever took them.
+   */
   dispose(): void {
     this.store.dispose();
+  }
+
+  /**
+   * dispose(), then resolves once the listening socket and every connection it accepted have closed, as
+   * net.Server's close() does: what `await using` calls. Closing those channels is up to whoever took them.
+   */
+  close(): Promise<void> {
+    this.dispose();
+    return this.closed;
   }
 }
 
@@ -133,3 +151,6 @@ export function connect(address: ChannelAddress, options: ConnectOptions = {}): 
     });
   });
 }
+
+supportUsing(ChannelListener.prototype);
+supportAwaitUsing(ChannelListener.prototype);

@@ -1,4 +1,4 @@
-import { Disposable, DisposableStore } from './lifecycle';
+import { Disposable, DisposableStore, supportUsing } from './lifecycle';
 
 /** Subscribes a listener; the returned Disposable unsubscribes it. */
 export type Event<T> = (listener: (e: T) => void, disposables?: DisposableStore) => Disposable;
@@ -20,6 +20,8 @@ export interface EmitterOptions {
  * unsubscribes during fire() neither sees nor skips anyone unexpectedly.
  */
 export class Emitter<T> implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private listeners: ReadonlyArray<(e: T) => void> = [];
   private disposed = false;
   private eventFn: Event<T> | undefined;
@@ -111,3 +113,5 @@ export namespace Event {
     });
   }
 }
+
+supportUsing(Emitter.prototype);

@@ -1,8 +1,7 @@
-import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 import { RpcProtocol } from '../rpc/RpcProtocol';
 import { lease, type FunctionSource, type Lease } from './connections';
-import { addDisposeSymbol } from './dispose';
 import type { EndpointListener } from '../channel/MessageEndpointChannel';
 import { assertTarget, isChannel, isPeerGone, type EventInvokeTarget, type PacketEndpoint } from './endpoints';
 import { AlreadyListenedError, ChannelNotConnectedError, RegisterError } from './errors';
@@ -21,6 +20,8 @@ interface Listening {
  * currentCallSignal() inside the function gives the signal that says so.
  */
 export class Callee {
+  /** destroy(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly functions = new Map<string, CalleeFunction>();
   private readonly channel: EventInvokeTarget;
   private readonly source: FunctionSource = { lookup: (name) => this.functions.get(name) };
@@ -133,8 +134,4 @@ export class Callee {
   };
 }
 
-export interface Callee {
-  /** destroy(), for `using`; present where the runtime has Symbol.dispose. */
-  [Symbol.dispose](): void;
-}
-addDisposeSymbol(Callee.prototype);
+supportUsing(Callee.prototype);

@@ -4,10 +4,10 @@ import { isRemoteError } from '../rpc/remoteError';
 import { warnUnhandled } from '../common/warn';
 import { spreadArguments } from './arguments';
 import { lease, type Lease } from './connections';
-import { addDisposeSymbol } from './dispose';
 import { isChannel, isConnected, type EventInvokeTarget, type SendingPacketEndpoint } from './endpoints';
 import { ChannelNotConnectedError, InvalidMethodNameError, InvokerDestroyedError, invokeTimeoutError } from './errors';
 import type { InvokeOptions, InvokeRest, InvokeResult, MethodName, UntypedApi } from './types';
+import { supportUsing } from '../common/lifecycle';
 
 const DEFAULT_OPTIONS: InvokeOptions = Object.freeze({ timeout: 3000 });
 /** The longest delay a Node timer keeps; past it setTimeout fires at once, so such a timeout counts as none. */
@@ -25,6 +25,8 @@ const DESTROYED = Symbol('destroyed');
  * typed.
  */
 export class Invoker<API extends object = UntypedApi> {
+  /** destroy(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly lease: Lease;
   /** One controller per call in flight: destroy() aborts them, which also tells an fdpipe callee to stop. */
   private readonly calls = new Set<AbortController>();
@@ -104,11 +106,7 @@ export class Invoker<API extends object = UntypedApi> {
   }
 }
 
-export interface Invoker<API extends object = UntypedApi> {
-  /** destroy(), for `using`; present where the runtime has Symbol.dispose. */
-  [Symbol.dispose](): void;
-}
-addDisposeSymbol(Invoker.prototype);
+supportUsing(Invoker.prototype);
 
 /** The core's rejection, in event-invoke's words where event-invoke has some. */
 function explain(error: unknown, name: string, signal: AbortSignal, timeout: number | undefined): unknown {

@@ -2,7 +2,7 @@ import type { Duplex } from 'stream';
 import { debug, debugEnabled } from '../common/debug';
 import { Emitter, Event } from '../common/event';
 import { reportTo, warnUnhandled } from '../common/warn';
-import { DisposableStore, toDisposable, type Disposable } from '../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../common/lifecycle';
 import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { PipeClosedError, TruncatedFrameError } from './errors';
@@ -48,6 +48,8 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
  * a message may pass a larger one still under way: one that completes sooner is delivered sooner.
  */
 export class BinaryMessagePipe implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   readonly maxMessageSize: number;
   readonly highWaterMark: number;
 
@@ -293,3 +295,5 @@ export class BinaryMessagePipe implements Disposable {
     this.store.dispose();
   }
 }
+
+supportUsing(BinaryMessagePipe.prototype);

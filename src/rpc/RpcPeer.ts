@@ -1,5 +1,5 @@
 import type { Channel } from '../channel/Channel';
-import { toDisposable, type Disposable } from '../common/lifecycle';
+import { toDisposable, type Disposable, supportUsing } from '../common/lifecycle';
 import { RpcProtocol, type RpcProtocolOptions } from './RpcProtocol';
 import { createServiceProxy, ServiceTarget, type ProxyOptions, type Remote } from './services';
 
@@ -13,6 +13,8 @@ import { createServiceProxy, ServiceTarget, type ProxyOptions, type Remote } fro
  *     await math.max(1, 2, 3);
  */
 export class RpcPeer implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   readonly protocol: RpcProtocol;
   /** Whether this peer started the protocol, and so ends it. */
   private readonly ownsProtocol: boolean;
@@ -54,3 +56,5 @@ export class RpcPeer implements Disposable {
     if (this.ownsProtocol) this.protocol.dispose();
   }
 }
+
+supportUsing(RpcPeer.prototype);

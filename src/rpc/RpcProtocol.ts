@@ -1,7 +1,7 @@
 import type { Channel, ChannelCloseEvent } from '../channel/Channel';
 import { Emitter, type Event } from '../common/event';
 import { debug, debugEnabled } from '../common/debug';
-import { DisposableStore, type Disposable } from '../common/lifecycle';
+import { DisposableStore, type Disposable, supportUsing } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import { DecodeError, ValueCodec } from './codec';
@@ -70,6 +70,8 @@ const histories = new WeakMap<Channel, ChannelHistory>();
  * while it lives; faces that share a connection share the protocol.
  */
 export class RpcProtocol implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   readonly codec: ValueCodec;
   private readonly link: ProtocolLink;
   private readonly outgoing: Outgoing;
@@ -304,3 +306,5 @@ export class RpcProtocol implements Disposable {
     this.link.streams.abandonAll(event);
   }
 }
+
+supportUsing(RpcProtocol.prototype);

@@ -1,5 +1,5 @@
 import { Emitter, Event } from '../common/event';
-import type { Disposable } from '../common/lifecycle';
+import { supportUsing, type Disposable } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 
 /** Theia's cancellation token, as RpcProtocol recognises it at the end of a request's arguments. */
@@ -65,6 +65,8 @@ export function tokenOf(signal: AbortSignal): CancellationToken {
 
 /** Makes tokens and cancels them; a token made from a parent is cancelled with it. */
 export class CancellationTokenSource implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly cancelled = new Emitter<void>({ onListenerError: warnUnhandled });
   private requested = false;
   private readonly parentListener: Disposable | undefined;
@@ -100,3 +102,5 @@ export class CancellationTokenSource implements Disposable {
     this.parentListener?.dispose();
   }
 }
+
+supportUsing(CancellationTokenSource.prototype);

@@ -7,6 +7,7 @@ import { ForwardingChannel, onClosedHere, type Channel, type ChannelCloseEvent }
 import { toCoreChannel } from './core-channel';
 import { Disposable, DisposableCollection } from './disposable';
 import { DuplicateChannelError } from './errors';
+import { supportUsing } from '../common/lifecycle';
 
 export interface DidOpenChannelEvent {
   id: string;
@@ -24,6 +25,8 @@ interface PendingOpen {
  * format, PROTOCOL.md), keeping Theia's naming by id on top: an id is open at most once on a multiplexer.
  */
 export class ChannelMultiplexer implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly pendingOpen = new Map<string, PendingOpen>();
   protected openChannels = new Map<string, ForwardingChannel>();
   protected readonly onOpenChannelEmitter = new Emitter<DidOpenChannelEvent>({ onListenerError: warnUnhandled });
@@ -146,3 +149,5 @@ export class ChannelMultiplexer implements Disposable {
     return channel;
   }
 }
+
+supportUsing(ChannelMultiplexer.prototype);

@@ -1,7 +1,7 @@
 import type { Channel as CoreChannel } from '../channel/Channel';
 import { ListenerError } from '../common/errors';
 import { Emitter, Event } from '../common/event';
-import type { Disposable } from '../common/lifecycle';
+import { supportUsing, type Disposable } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import {
   CloseEmitter,
@@ -47,6 +47,8 @@ export function onClosedHere(channel: Channel, listener: () => void): Disposable
  * so fdpipe's RPC, multiplexer and services run on it: its events carry fdpipe's values as well as Theia's.
  */
 export abstract class AbstractChannel implements Channel, CoreChannel {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   onCloseEmitter: CloseEmitter = new CloseEmitter({ onListenerError: (error) => this.listenerFailed(error) });
   onErrorEmitter: ErrorEmitter = new ErrorEmitter({ onListenerError: warnUnhandled });
   onMessageEmitter: MessageEmitter = new MessageEmitter({ onListenerError: (error) => this.listenerFailed(error) });
@@ -139,3 +141,5 @@ export class ForwardingChannel extends AbstractChannel {
     this.closeHandler();
   }
 }
+
+supportUsing(AbstractChannel.prototype);

@@ -1,5 +1,6 @@
 import { Emitter, type Event } from '../common/event';
 import { warnUnhandled } from '../common/warn';
+import { supportUsing } from '../common/lifecycle';
 
 /** Something that holds a resource and releases it when disposed. The same shape as fdpipe's Disposable. */
 export interface Disposable {
@@ -26,6 +27,8 @@ Object.defineProperty(Disposable, 'NULL', { enumerable: true, get: (): Disposabl
  * first dispose() on.
  */
 export class DisposableCollection implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly items: Disposable[] = [];
   private isDisposed = false;
   private readonly disposeEmitter = new Emitter<void>({ onListenerError: warnUnhandled });
@@ -89,3 +92,5 @@ export class DisposableCollection implements Disposable {
     this.disposeEmitter.dispose();
   }
 }
+
+supportUsing(DisposableCollection.prototype);

@@ -16,6 +16,7 @@ import {
   type RpcMessageEncoder,
 } from './rpc-message-encoder';
 import { CANCELLATION_TOKEN_KEY, NOTIFICATION_TARGET } from './wire';
+import { supportUsing } from '../common/lifecycle';
 
 /**
  * Serves the other side's requests. `args` is `any[]`, as in Theia, so that handlers written without types still
@@ -42,6 +43,8 @@ export interface RpcProtocolOptions {
  * side, with a CancellationToken as a request's last argument cancelling it through the core's AbortSignal.
  */
 export class RpcProtocol {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   static readonly CANCELLATION_TOKEN_KEY = CANCELLATION_TOKEN_KEY;
 
   /** The fdpipe protocol doing the work: its pendingCount, onError, timeouts and typed services are there too. */
@@ -155,3 +158,5 @@ function codecOf({ encoder, decoder }: RpcProtocolOptions): ValueCodec {
   }
   return encoder?.codec ?? decoder?.codec ?? defaultCodec;
 }
+
+supportUsing(RpcProtocol.prototype);

@@ -11,7 +11,7 @@ import {
   RegisterError,
   type EventInvokeTarget,
 } from '../../src';
-import { addDisposeSymbol } from '../../src/event-invoke/dispose';
+import { supportUsing } from '../../src/common/lifecycle';
 import { gate, settled, turns, wire } from '../helpers/eventInvoke';
 
 function foo() {
@@ -87,31 +87,22 @@ describe('Callee: construction and registration', () => {
     expect(channel.listenerCount('error')).toBe(0);
   });
 
-  test('[Symbol.dispose] is added only where the runtime has the symbol', () => {
+  test("[Symbol.dispose] is keyed by the runtime's symbol, never by the key 'undefined'", () => {
     class Resource {
       disposed = 0;
       dispose() {
         this.disposed++;
       }
     }
-    const saved = Object.getOwnPropertyDescriptor(Symbol, 'dispose');
-    try {
-      // Jest's sandbox has no Symbol.dispose, as an older Node has none: nothing is added, not even under "undefined".
-      Reflect.deleteProperty(Symbol, 'dispose');
-      addDisposeSymbol(Resource.prototype);
-      expect(Reflect.ownKeys(Resource.prototype)).toEqual(['constructor', 'dispose']);
-
-      const symbol = Symbol('Symbol.dispose');
-      Object.defineProperty(Symbol, 'dispose', { value: symbol, configurable: true });
-      addDisposeSymbol(Resource.prototype);
-      const resource = new Resource();
-      (resource as unknown as Record<symbol, () => void>)[symbol]();
-      expect(resource.disposed).toBe(1);
-    } finally {
-      if (saved) Object.defineProperty(Symbol, 'dispose', saved);
-      else Reflect.deleteProperty(Symbol, 'dispose');
-    }
+    supportUsing(Resource.prototype);
+    // Where the realm has no Symbol.dispose (a vm context on Node 18 to 22), Node's registered one.
+    const key = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('nodejs.dispose');
+    const resource = new Resource();
+    (resource as unknown as Record<symbol, () => void>)[key]();
+    expect(resource.disposed).toBe(1);
+    expect(Reflect.ownKeys(Resource.prototype)).toEqual(['constructor', 'dispose', key]);
     expect(Reflect.ownKeys(Callee.prototype)).not.toContain('undefined');
+    expect(typeof (Callee.prototype as unknown as Record<symbol, unknown>)[key]).toBe('function');
   });
 });
 

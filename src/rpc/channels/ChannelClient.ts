@@ -1,5 +1,5 @@
 import type { Event } from '../../common/event';
-import type { Disposable } from '../../common/lifecycle';
+import { supportUsing, type Disposable } from '../../common/lifecycle';
 import { ConnectionClosedError } from '../errors';
 import type { RpcProtocol } from '../RpcProtocol';
 import { CONTROL_TARGET, INITIALIZE } from './ChannelServer';
@@ -11,6 +11,8 @@ import type { IChannel } from './types';
  * has not registered yet waits there instead.
  */
 export class ChannelClient implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private initialized = false;
   private readonly initializedWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private readonly subscriptions: Disposable[];
@@ -57,3 +59,5 @@ export class ChannelClient implements Disposable {
     this.failWaiters(new ConnectionClosedError(undefined, 'Waiting for the other side'));
   }
 }
+
+supportUsing(ChannelClient.prototype);

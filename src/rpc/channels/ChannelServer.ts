@@ -1,5 +1,5 @@
 import type { Disposable } from '../../common/lifecycle';
-import { DisposableStore } from '../../common/lifecycle';
+import { DisposableStore, supportUsing } from '../../common/lifecycle';
 import { currentCallSignal } from '../protocol/cancellation';
 import type { RpcProtocol } from '../RpcProtocol';
 import type { IServerChannel } from './types';
@@ -14,6 +14,8 @@ export const INITIALIZE = 'initialize';
  * ServiceNotFoundError. On creation it tells the other side it is ready (the initialize handshake).
  */
 export class ChannelServer<TContext = string> implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly registrations = new DisposableStore();
 
   constructor(
@@ -39,3 +41,5 @@ export class ChannelServer<TContext = string> implements Disposable {
     this.registrations.dispose();
   }
 }
+
+supportUsing(ChannelServer.prototype);

@@ -1,6 +1,6 @@
 import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
 import type { Event } from '../../common/event';
-import type { Disposable } from '../../common/lifecycle';
+import { supportUsing, type Disposable } from '../../common/lifecycle';
 import { RpcProtocol, type RpcProtocolOptions } from '../RpcProtocol';
 import { ChannelClient } from './ChannelClient';
 import { ChannelServer } from './ChannelServer';
@@ -10,6 +10,8 @@ import { ChannelServer } from './ChannelServer';
  * and the other side's (channelClient), over one RpcProtocol.
  */
 export class Connection<TContext = string> implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   readonly protocol: RpcProtocol;
   readonly channelServer: ChannelServer<TContext>;
   readonly channelClient: ChannelClient;
@@ -42,3 +44,5 @@ export class Connection<TContext = string> implements Disposable {
     this.protocol.dispose();
   }
 }
+
+supportUsing(Connection.prototype);

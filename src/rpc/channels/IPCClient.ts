@@ -5,7 +5,7 @@ import { IPCChannel } from '../../channel/IPCChannel';
 import { connect, type ChannelAddress, type ConnectOptions } from '../../channel/net';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
 import type { Event } from '../../common/event';
-import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../../common/lifecycle';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import type { MessagePort } from 'worker_threads';
 import { ValueCodec } from '../codec';
@@ -115,6 +115,8 @@ class AfterHandshakeChannel extends AbstractChannel {
  * its own to the server, over one connection.
  */
 export class IPCClient<TContext = string> implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly connection: Connection<TContext>;
   /** Resolves when the server has accepted this client; rejects with HandshakeError if it refused. */
   readonly ready: Promise<void>;
@@ -188,3 +190,5 @@ export class IPCClient<TContext = string> implements Disposable {
     this.connection.dispose();
   }
 }
+
+supportUsing(IPCClient.prototype);

@@ -4,9 +4,10 @@ import type { MessagePort } from 'worker_threads';
 import type { Channel } from '../../channel/Channel';
 import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from '../../channel/fork';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
+import type { ModulePath } from '../../channel/modulePath';
 import { listen, type ChannelAddress, type ChannelListener, type ListenOptions } from '../../channel/net';
 import { Emitter, type Event } from '../../common/event';
-import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable, supportAwaitUsing, supportUsing } from '../../common/lifecycle';
 import { reportTo, warnUnhandled } from '../../common/warn';
 import { ValueCodec } from '../codec';
 import type { RpcProtocolOptions } from '../RpcProtocol';
@@ -46,12 +47,17 @@ const defaultContextKey = (ctx: unknown) =>
  * worker threads, or any Channel given to accept().
  */
 export class IPCServer<TContext = string> implements IConnectionHub<TContext>, Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
+  /** close(), for `await using`. */
+  declare readonly [Symbol.asyncDispose]: () => Promise<void>;
   private readonly live = new Map<string, Connection<TContext>>();
   private readonly channels = new Map<string, IServerChannel<TContext>>();
   // The emitters, channel registrations and listeners: released last on dispose, after the connections have gone
   // (so onDidRemoveConnection hears each one). Declared before the emitters, which register with it as they are made.
   private readonly store = new DisposableStore();
   private readonly pendingHandshakes = new Set<Channel>();
+  private readonly listeners = new Set<ChannelListener>();
   private readonly codec: ValueCodec;
   private readonly contextKey: (ctx: TContext) => string;
   private disposed = false;
@@ -192,9 +198,12 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     });
   }
 
-  /** Forks a worker (see forkWithChannel) that connects back with IPCClient.fromParent(ctx). */
+  /**
+   * Forks a worker (see forkWithChannel) that connects back with IPCClient.fromParent(ctx). `modulePath` is a
+   * `file:` URL or a path; a relative path is resolved against the child's working directory (see ModulePath).
+   */
   fork(
-    modulePath: string,
+    modulePath: ModulePath,
     args: readonly string[] = [],
     options: ForkWithChannelOptions = {},
   ): ForkedWorker & { connection: Promise<Connection<TContext>> } {
@@ -205,13 +214,14 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     const worker = forkWithChannel(modulePath, args, { ...options, env });
     const connection = this.accept(worker.channel);
     connection.catch(() => {}); // reported through onError; a caller that awaits it sees the rejection too
-    return { ...worker, connection };
+    return Object.assign(worker, { connection });
   }
 
   /** Accepts clients on a Unix socket path, Windows named pipe or TCP port; the listener is the server's. */
   async listen(address: ChannelAddress, options?: ListenOptions): Promise<ChannelListener> {
     const listener = await listen(address, options);
     this.store.add(listener);
+    this.listeners.add(listener);
     listener.onDidConnect((channel) => void this.accept(channel).catch(() => {}));
     return listener;
   }
@@ -221,7 +231,10 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     return this.accept(new MessagePortChannel(port));
   }
 
-  /** Closes every connection and listener. */
+  /**
+   * Closes every connection and listener, at once: what `using` calls. The listening sockets' addresses are free
+   * when it returns; the connections' last bytes may still be on their way out.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -229,6 +242,16 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     this.pendingHandshakes.clear();
     for (const connection of [...this.live.values()]) connection.dispose();
     this.store.dispose();
+  }
+
+  /**
+   * dispose(), then waits until every socket this server listened on or accepted has closed (their last bytes
+   * written): what `await using` calls. Children from fork() are not waited for: each is its ForkedWorker's.
+   */
+  async close(): Promise<void> {
+    const listeners = [...this.listeners];
+    this.dispose();
+    await Promise.all(listeners.map((listener) => listener.close()));
   }
 
   private keyOf(ctx: TContext): string {
@@ -304,3 +327,6 @@ function routedEvent<TContext, E>(
   });
   return emitter.event;
 }
+
+supportUsing(IPCServer.prototype);
+supportAwaitUsing(IPCServer.prototype);

@@ -1,5 +1,6 @@
 import { Emitter, Event } from './event';
 import { Disposable, type IDisposable } from './lifecycle';
+import { supportUsing } from '../../common/lifecycle';
 
 /** VS Code's cancellation token: a flag and an event. fdpipe's core takes an AbortSignal; see signals.ts. */
 export interface CancellationToken {
@@ -74,6 +75,8 @@ class MutableToken implements CancellationToken {
 
 /** Makes a token and cancels it; a parent token's cancellation cancels it too. */
 export class CancellationTokenSource {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private tokenValue: CancellationToken | undefined;
   private readonly parentListener: IDisposable;
 
@@ -99,3 +102,5 @@ export class CancellationTokenSource {
     else if (this.tokenValue instanceof MutableToken) this.tokenValue.dispose();
   }
 }
+
+supportUsing(CancellationTokenSource.prototype);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'events';
 import { Emitter as CoreEmitter } from '../../common/event';
 import { onUnexpectedError } from './errors';
 import { Disposable, DisposableStore, toDisposable, type IDisposable } from './lifecycle';
+import { supportUsing } from '../../common/lifecycle';
 
 /**
  * VS Code's event: subscribe a listener, optionally called with `thisArgs` as `this`, optionally handing the
@@ -29,6 +30,8 @@ function addTo(subscription: IDisposable, disposables: IDisposable[] | Disposabl
 
 /** VS Code's Emitter, over fdpipe's: the listener bookkeeping is fdpipe's, the hooks and `thisArgs` VS Code's. */
 export class Emitter<T> implements IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly inner: CoreEmitter<T>;
   private disposed = false;
   private eventFn: Event<T> | undefined;
@@ -78,6 +81,8 @@ export class Emitter<T> implements IDisposable {
 
 /** An event whose source can be swapped: listeners stay, the input changes (for channels known later). */
 export class Relay<T> implements IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private listening = false;
   private inputEvent: Event<T> = Event.None;
   private inputSubscription: IDisposable = Disposable.None;
@@ -110,6 +115,8 @@ export class Relay<T> implements IDisposable {
 
 /** Merges a changing set of events into one. */
 export class EventMultiplexer<T> implements IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly emitter: Emitter<T>;
   private hasListeners = false;
   private readonly events: Array<{ event: Event<T>; listener: IDisposable | null }> = [];
@@ -253,3 +260,7 @@ export namespace Event {
     return emitter.event;
   }
 }
+
+supportUsing(Emitter.prototype);
+supportUsing(Relay.prototype);
+supportUsing(EventMultiplexer.prototype);

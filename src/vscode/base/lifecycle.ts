@@ -1,4 +1,4 @@
-import type { Disposable as CoreDisposable } from '../../common/lifecycle';
+import { supportUsing, type Disposable as CoreDisposable } from '../../common/lifecycle';
 
 /** VS Code's name for something that releases a resource when disposed; the same shape as fdpipe's Disposable. */
 export interface IDisposable extends CoreDisposable {
@@ -58,6 +58,8 @@ function isIterable<T>(thing: unknown): thing is Iterable<T> {
  * disposed already disposes the newcomer at once: a late registration cannot outlive its owner.
  */
 export class DisposableStore implements IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly toDispose = new Set<IDisposable>();
   private disposed = false;
 
@@ -99,6 +101,8 @@ export class DisposableStore implements IDisposable {
 
 /** A base class for objects that own disposables: `_register` hands them over, `dispose` releases them all. */
 export abstract class Disposable implements IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   static readonly None: IDisposable = Object.freeze({ dispose() {} });
 
   protected readonly _store = new DisposableStore();
@@ -111,3 +115,6 @@ export abstract class Disposable implements IDisposable {
     this._store.dispose();
   }
 }
+
+supportUsing(DisposableStore.prototype);
+supportUsing(Disposable.prototype);

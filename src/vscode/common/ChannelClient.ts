@@ -5,9 +5,12 @@ import { toFaceChannel, type ChannelLifetime } from './channelAdapters';
 import { logCallsMade } from './ipcLogging';
 import { MessagePassingLink } from './MessagePassingLink';
 import type { IChannel, IChannelClient, IIPCLogger, IMessagePassingProtocol } from './types';
+import { supportUsing } from '../../common/lifecycle';
 
 /** Gives the channels the other side's ChannelServer registered. */
 export class ChannelClient implements IChannelClient, IDisposable, ChannelLifetime {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly link: MessagePassingLink;
   private readonly core: CoreChannelClient;
   private disposed = false;
@@ -48,3 +51,5 @@ export class ChannelClient implements IChannelClient, IDisposable, ChannelLifeti
     this.link.release();
   }
 }
+
+supportUsing(ChannelClient.prototype);

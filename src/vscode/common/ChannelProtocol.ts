@@ -3,12 +3,15 @@ import { Emitter, Event } from '../base/event';
 import { VSBuffer } from '../base/buffer';
 import type { IDisposable } from '../base/lifecycle';
 import type { ClientConnectionEvent, IMessagePassingProtocol } from './types';
+import { supportUsing } from '../../common/lifecycle';
 
 /**
  * An fdpipe Channel (fd 4 to a forked child, a socket, a MessagePort) as VS Code's IMessagePassingProtocol,
  * so VS Code-style IPCServer/IPCClient run over it. The protocol owns the channel: dispose() closes it.
  */
 export class ChannelProtocol implements IMessagePassingProtocol, IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly messageEmitter = new Emitter<VSBuffer>();
   private readonly closeEmitter = new Emitter<ChannelCloseEvent>();
   private readonly subscriptions: IDisposable[];
@@ -72,3 +75,5 @@ export class ChannelProtocol implements IMessagePassingProtocol, IDisposable {
     this.closeEmitter.dispose();
   }
 }
+
+supportUsing(ChannelProtocol.prototype);

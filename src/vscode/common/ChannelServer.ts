@@ -4,12 +4,15 @@ import { toCoreServerChannel } from './channelAdapters';
 import { logCallsServed } from './ipcLogging';
 import { MessagePassingLink } from './MessagePassingLink';
 import type { IChannelServer, IIPCLogger, IMessagePassingProtocol, IServerChannel } from './types';
+import { supportUsing } from '../../common/lifecycle';
 
 /**
  * Serves named channels over a protocol, passing each call this side's context. Calls for a channel not
  * registered yet wait for it up to `timeoutDelay` ms (default 1000), then fail.
  */
 export class ChannelServer<TContext = string> implements IChannelServer<TContext>, IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly link: MessagePassingLink;
   private readonly core: CoreChannelServer<TContext>;
   private readonly registrations = new Map<string, IDisposable>();
@@ -43,3 +46,5 @@ export class ChannelServer<TContext = string> implements IChannelServer<TContext
     this.link.release();
   }
 }
+
+supportUsing(ChannelServer.prototype);

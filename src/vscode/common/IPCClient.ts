@@ -6,12 +6,15 @@ import { ChannelServer } from './ChannelServer';
 import { contextMessage } from './contextMessage';
 import { MessagePassingLink } from './MessagePassingLink';
 import type { IChannel, IChannelClient, IChannelServer, IIPCLogger, IMessagePassingProtocol, IServerChannel } from './types';
+import { supportUsing } from '../../common/lifecycle';
 
 /**
  * Both a channel client and a channel server over one protocol. It introduces itself with `ctx` in its first
  * message; its other side is an IPCServer, or another IPCClient (peer to peer).
  */
 export class IPCClient<TContext = string> implements IChannelClient, IChannelServer<TContext>, IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly channelClient: ChannelClient;
   private readonly channelServer: ChannelServer<TContext>;
   private readonly link: MessagePassingLink;
@@ -45,3 +48,5 @@ export class IPCClient<TContext = string> implements IChannelClient, IChannelSer
     this.errorEmitter.dispose();
   }
 }
+
+supportUsing(IPCClient.prototype);

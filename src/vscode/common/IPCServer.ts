@@ -19,6 +19,7 @@ import type {
   IRoutingChannelClient,
   IServerChannel,
 } from './types';
+import { supportUsing } from '../../common/lifecycle';
 
 /** A router answered with a client that is not (or no longer) connected to this server. */
 export class UnknownClientError extends Error {
@@ -32,6 +33,8 @@ export class UnknownClientError extends Error {
 export class IPCServer<TContext = string>
   implements IChannelServer<TContext>, IRoutingChannelClient<TContext>, IConnectionHub<TContext>, IDisposable
 {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly channels = new Map<string, IServerChannel<TContext>>();
   // Keyed by what routers hand back, so a routed client finds its connection without a cast.
   private readonly live = new Map<Client<TContext>, { connection: Connection<TContext>; link: MessagePassingLink }>();
@@ -208,3 +211,5 @@ export class IPCServer<TContext = string>
     this.errorEmitter.dispose();
   }
 }
+
+supportUsing(IPCServer.prototype);

@@ -1,5 +1,6 @@
 import type { ForkOptions } from 'child_process';
 import { forkWithChannel, type ForkedWorker } from '../../channel/fork';
+import type { ModulePath } from '../../channel/modulePath';
 import { CancellationToken, CancellationTokenSource } from '../base/cancellation';
 import { CancellationError } from '../base/errors';
 import { Emitter, Event } from '../base/event';
@@ -8,6 +9,7 @@ import { ChannelClient } from '../common/ChannelClient';
 import { ChannelProtocol } from '../common/ChannelProtocol';
 import type { IChannel, IChannelClient } from '../common/types';
 import { IdleTimer } from './IdleTimer';
+import { supportUsing } from '../../common/lifecycle';
 
 export interface IIPCOptions {
   /** A name for the server, used in warnings. */
@@ -54,6 +56,8 @@ export interface ProcessExitEvent {
  * and the next call forks a new one.
  */
 export class Client implements IChannelClient, IDisposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private idleTimer: IdleTimer | undefined;
   private readonly activeRequests = new Set<IDisposable>();
   private worker: ForkedWorker | null = null;
@@ -63,8 +67,12 @@ export class Client implements IChannelClient, IDisposable {
   private readonly exitEmitter = new Emitter<ProcessExitEvent>();
   readonly onDidProcessExit: Event<ProcessExitEvent> = this.exitEmitter.event;
 
+  /**
+   * @param modulePath the child's module: a `file:` URL (`new URL('./child.js', import.meta.url)`) or a path; a
+   *   relative path is resolved against this process's working directory, as VS Code's is.
+   */
   constructor(
-    private readonly modulePath: string,
+    private readonly modulePath: ModulePath,
     private readonly options: IIPCOptions,
   ) {
     this.idleTimer = new IdleTimer(options.timeout || 60000);
@@ -201,3 +209,5 @@ export class Client implements IChannelClient, IDisposable {
     this.activeRequests.clear();
   }
 }
+
+supportUsing(Client.prototype);

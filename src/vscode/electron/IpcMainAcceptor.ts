@@ -1,5 +1,5 @@
 import { Emitter, type Event } from '../../common/event';
-import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
+import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../../common/lifecycle';
 import { reportTo, warnUnhandled } from '../../common/warn';
 import { describeValue, receivedBytes } from './bytes';
 import { claimEndpoint } from './claims';
@@ -31,6 +31,8 @@ interface Live {
  * acceptor per ipcMain and set of channel names; it owns its listeners on ipcMain and every channel it opened.
  */
 export class IpcMainAcceptor implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly live = new Map<number, Live>();
   private readonly store = new DisposableStore();
   private readonly names: IpcChannelNames;
@@ -160,3 +162,4 @@ export class IpcMainAcceptor implements Disposable {
   }
 }
 
+supportUsing(IpcMainAcceptor.prototype);

@@ -3,6 +3,7 @@ import { VSBuffer } from '../base/buffer';
 import { onUnexpectedError } from '../base/errors';
 import type { IDisposable } from '../base/lifecycle';
 import { SocketCloseEventType, type ISocket, type SocketCloseEvent, type SocketDiagnosticsEventType } from './socket';
+import { supportUsing } from '../../common/lifecycle';
 
 /**
  * How long to wait for 'close' once the other side has ended, before destroying the socket: a Unix socket does
@@ -21,6 +22,8 @@ function isBrokenPipe(error: unknown): boolean {
 
 /** A Node socket as an ISocket. Writing after either side has ended is a no-op; EPIPE is expected and ignored. */
 export class NodeSocket implements ISocket {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private canWrite = true;
   private endTimer: NodeJS.Timeout | undefined;
   private readonly errorListener = (error: Error) => {
@@ -108,3 +111,5 @@ export class NodeSocket implements ISocket {
     });
   }
 }
+
+supportUsing(NodeSocket.prototype);
