@@ -4,7 +4,9 @@ import { Writable } from 'stream';
 import fc from 'fast-check';
 import {
   BinaryMessagePipe,
+  ChannelMultiplexer,
   FrameDecoder,
+  RpcPeer,
   IPCChannel,
   MalformedFrameError,
   MessageTooLargeError,
@@ -14,7 +16,7 @@ import {
 import { FrameWriter } from '../src/pipe/FrameWriter';
 import { expectSameMessages, pattern } from './helpers/bytes';
 import { killAll } from './helpers/processes';
-import { createMemoryDuplexPair } from './helpers/streams';
+import { createMemoryDuplexPair, createUnixSocketPair } from './helpers/streams';
 import { next, until } from './helpers/wait';
 
 const KiB = 1024;
@@ -98,6 +100,36 @@ describe('fragments on the wire', () => {
       'next 1',
       'next 2',
       'next 0',
+    ]);
+  });
+
+  it('holds a message sent in order until every large message before it is complete', () => {
+    const written: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(Buffer.from(chunk));
+        callback();
+      },
+    });
+    const writer = new FrameWriter(sink, () => {}, 8 * KiB);
+    writer.enqueueMessage(numbered(0, 20 * KiB));
+    writer.enqueueMessage(Buffer.alloc(1, 1), true); // in order: after message 0
+    writer.enqueueMessage(Buffer.alloc(2, 2)); // may pass message 0
+    writer.createWriteBuffer((frame) => writer.enqueueFrame(frame, true)).writeRaw(numbered(1, 10 * KiB)).commit();
+    writer.createWriteBuffer((frame) => writer.enqueueFrame(frame, true)).writeRaw(Buffer.alloc(3, 3)).commit();
+    writer.enqueueMessage(numbered(2, 9 * KiB)); // not in order: starts at once, alongside message 0
+    writer.flush();
+    expect(frameHeaders(Buffer.concat(written))).toEqual([
+      'whole 2',
+      'start 0',
+      'start 1',
+      'next 0',
+      'next 1',
+      'next 0',
+      'whole 1', // message 0 is complete
+      'start 2', // the held large message now starts
+      'next 2',
+      'whole 3', // and the message held behind it waits for it
     ]);
   });
 
@@ -288,6 +320,57 @@ describe('BinaryMessagePipe with fragments', () => {
     expect([...received].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
     // Never more than the mark plus the one message that crossed it.
     expect(maxPending).toBeLessThanOrEqual(highWaterMark + messageSize);
+  });
+});
+
+describe('messages that must not pass a large one', () => {
+  const disposers: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const dispose of disposers.splice(0)) await dispose();
+  });
+
+  async function channelPair() {
+    const pair = await createUnixSocketPair();
+    const left = new IPCChannel(pair.a, { fragmentSize: 64 * KiB });
+    const right = new IPCChannel(pair.b, { fragmentSize: 64 * KiB });
+    disposers.push(async () => {
+      left.close();
+      right.close();
+      await pair.dispose();
+    });
+    return { left, right };
+  }
+
+  it("a sub-channel's close arrives after its last large message", async () => {
+    const { left, right } = await channelPair();
+    const muxLeft = new ChannelMultiplexer(left);
+    const muxRight = new ChannelMultiplexer(right);
+    const opened = next(muxRight.onDidOpenChannel);
+    const sub = await muxLeft.open('bulk');
+    const { channel: remote } = await opened;
+    const events: string[] = [];
+    remote.onMessage((read) => events.push(`message ${read().remaining}`));
+    const closed = next(remote.onClose);
+    remote.onClose(() => events.push('close'));
+    sub.getWriteBuffer().writeRaw(Buffer.alloc(2 * MiB, 5)).commit();
+    sub.close();
+    await closed;
+    expect(events).toEqual([`message ${2 * MiB}`, 'close']);
+  });
+
+  it("an RPC reply sent just before its protocol is disposed is not passed by the goodbye", async () => {
+    const { left, right } = await channelPair();
+    const server = new RpcPeer(right);
+    server.expose('svc', {
+      big: () => {
+        // Dispose once the reply has been committed: the goodbye follows it.
+        setImmediate(() => server.dispose());
+        return new Uint8Array(2 * MiB).fill(7);
+      },
+    });
+    const client = new RpcPeer(left).proxy<{ big(): Uint8Array }>('svc');
+    const result = await client.big();
+    expect(result.byteLength).toBe(2 * MiB);
   });
 });
 

@@ -6,7 +6,7 @@ import { reportTo, warnUnhandled } from '../common/warn';
 import { Uint8ArrayReadBuffer } from '../buffer/Uint8ArrayReadBuffer';
 import { MessageWriteBuffer } from '../buffer/MessageWriteBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
+import type { Channel, ChannelCloseEvent, ReadBufferProvider, WriteOptions } from './Channel';
 import { ChannelClosedError } from './errors';
 
 /**
@@ -53,7 +53,7 @@ export abstract class AbstractChannel implements Channel {
     return false;
   }
 
-  abstract getWriteBuffer(): WriteBuffer;
+  abstract getWriteBuffer(options?: WriteOptions): WriteBuffer;
 
   /**
    * A write buffer whose commit() hands the finished message to `deliver`: for channels that move whole messages

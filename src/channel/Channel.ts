@@ -25,6 +25,17 @@ export interface ChannelCloseEvent {
   stderrTail?: string;
 }
 
+/** How a message is sent. */
+export interface WriteOptions {
+  /**
+   * Deliver it after every message committed before it on this channel. By default a message may pass a larger
+   * one that is still under way (a pipe sends large messages in fragments, and small ones between them); a message
+   * that ends something the earlier ones belong to — a close after its data, a goodbye after the replies — sets
+   * this. Channels that never reorder ignore it.
+   */
+  inOrder?: boolean;
+}
+
 /** Gives a fresh reader over one message, so several listeners can each read it from the start. */
 export type ReadBufferProvider = () => ReadBuffer;
 
@@ -45,7 +56,7 @@ export interface Channel extends Disposable {
    * one exception: a multiplexer sub-channel's buffer committed after only that sub-channel closed still goes out
    * (its base is open) and is dropped by the other side, which knows the sub-channel is gone.
    */
-  getWriteBuffer(): WriteBuffer;
+  getWriteBuffer(options?: WriteOptions): WriteBuffer;
   /**
    * Present on channels that read messages as frames off a stream and can refuse a large one before allocating
    * for it. Until called again with undefined, an incoming message over `maxBytes` is reported on onError as

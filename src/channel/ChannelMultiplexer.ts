@@ -4,7 +4,7 @@ import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
-import type { Channel, ChannelCloseEvent } from './Channel';
+import type { Channel, ChannelCloseEvent, WriteOptions } from './Channel';
 import { ChannelClosedError } from './errors';
 
 // Every message on the base channel starts with a varint. 0 means a control message: a uint8 op, then its fields.
@@ -93,8 +93,8 @@ export class ChannelMultiplexer implements Disposable {
   }
 
   /** @internal */
-  writeBufferFor(ref: number): WriteBuffer {
-    return this.base.getWriteBuffer().writeLength(ref + 1);
+  writeBufferFor(ref: number, options?: WriteOptions): WriteBuffer {
+    return this.base.getWriteBuffer(options).writeLength(ref + 1);
   }
 
   /** @internal Called by a sub-channel closing on this side. */
@@ -106,15 +106,16 @@ export class ChannelMultiplexer implements Disposable {
   /** Tells the other side a sub-channel closed; a base channel on its way out has nobody left to tell. */
   private sendClose(ref: number): void {
     try {
-      this.control(OP_CLOSE).writeLength(ref).commit();
+      // In order: the close must not pass the sub-channel's last data (a large message still under way).
+      this.control(OP_CLOSE, { inOrder: true }).writeLength(ref).commit();
     } catch {
       // The base channel is closing: its own close reaches every sub-channel.
     }
   }
 
   /** A control message of `op`, its fields still to write. */
-  private control(op: number): WriteBuffer {
-    return this.base.getWriteBuffer().writeLength(CONTROL).writeUint8(op);
+  private control(op: number, options?: WriteOptions): WriteBuffer {
+    return this.base.getWriteBuffer(options).writeLength(CONTROL).writeUint8(op);
   }
 
   /** @internal */
@@ -232,9 +233,9 @@ class SubChannel extends AbstractChannel {
     return this.mux.baseNeedsDrain;
   }
 
-  getWriteBuffer(): WriteBuffer {
+  getWriteBuffer(options?: WriteOptions): WriteBuffer {
     if (this.isClosed) throw new ChannelClosedError(`Sub-channel '${this.name}' is closed`);
-    return this.mux.writeBufferFor(this.ref);
+    return this.mux.writeBufferFor(this.ref, options);
   }
 
   protected doClose(): void {

@@ -7,7 +7,7 @@ import { toDisposable, type Disposable } from '../common/lifecycle';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../pipe/BinaryMessagePipe';
 import { AbstractChannel } from './AbstractChannel';
-import type { ChannelCloseEvent } from './Channel';
+import type { ChannelCloseEvent, WriteOptions } from './Channel';
 import { ChannelClosedError, NoChannelPipeError } from './errors';
 import { OutputTail } from './OutputTail';
 
@@ -84,12 +84,12 @@ export class IPCChannel extends AbstractChannel {
     return this.pipe.needsDrain;
   }
 
-  getWriteBuffer(): WriteBuffer {
+  getWriteBuffer(options?: WriteOptions): WriteBuffer {
     // While onClose waits for the child's exit status, the pipe is already gone: a message that says why.
     if (this.pipe.isClosed && !this.isClosed) {
       throw new ChannelClosedError('The channel is closed: the other side closed it or went away');
     }
-    return this.pipe.getWriteBuffer();
+    return this.pipe.getWriteBuffer(options);
   }
 
   /** The pipe reads each frame's length first, so a frame over the limit is refused before anything is allocated. */

@@ -1,4 +1,4 @@
-export type { Channel, ChannelCloseEvent, ReadBufferProvider } from './Channel';
+export type { Channel, ChannelCloseEvent, ReadBufferProvider, WriteOptions } from './Channel';
 export { AbstractChannel } from './AbstractChannel';
 export { IPCChannel, CHANNEL_FD, type IPCChannelOptions } from './IPCChannel';
 export {

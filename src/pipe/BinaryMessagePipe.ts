@@ -27,6 +27,15 @@ export interface BinaryMessagePipeOptions {
   fragmentSize?: number;
 }
 
+/** How send() and getWriteBuffer() send a message. */
+export interface SendOptions {
+  /**
+   * Deliver it after every message sent before it. By default a message may pass a larger one that is still under
+   * way in fragments; one that ends what the earlier ones belong to (a close, a goodbye) sets this.
+   */
+  inOrder?: boolean;
+}
+
 /**
  * Why a pipe closed: `local` — close() was called here; `end` — the peer ended its side or went away (a reset or
  * broken pipe, then `error` holds it);
@@ -198,9 +207,9 @@ export class BinaryMessagePipe implements Disposable {
    * unchanged until the pipe has drained. Returns false when the producer should wait for onDrain.
    * @throws MessageTooLargeError over maxMessageSize (nothing is written), PipeClosedError after close.
    */
-  send(message: Uint8Array): boolean {
+  send(message: Uint8Array, options?: SendOptions): boolean {
     this.checkSendable(message.byteLength);
-    this.writer.enqueueMessage(message);
+    this.writer.enqueueMessage(message, options?.inOrder === true);
     return this.afterSend();
   }
 
@@ -208,9 +217,9 @@ export class BinaryMessagePipe implements Disposable {
    * A buffer for one message whose commit() sends it. Room for the frame header is kept in front of the message,
    * so the committed bytes go out as they are, with no copy.
    */
-  getWriteBuffer(): WriteBuffer {
+  getWriteBuffer(options?: SendOptions): WriteBuffer {
     if (this.closeEvent) throw this.closedError();
-    return this.writer.createWriteBuffer(this.sendFrame);
+    return this.writer.createWriteBuffer(options?.inOrder === true ? this.sendFrameInOrder : this.sendFrame);
   }
 
   /** Ends the stream after what was sent is written; onClose fires here at once with reason `local`. */
@@ -226,6 +235,12 @@ export class BinaryMessagePipe implements Disposable {
   private readonly sendFrame = (frame: FrameWriteBuffer) => {
     this.checkSendable(frame.size);
     this.writer.enqueueFrame(frame);
+    this.afterSend();
+  };
+
+  private readonly sendFrameInOrder = (frame: FrameWriteBuffer) => {
+    this.checkSendable(frame.size);
+    this.writer.enqueueFrame(frame, true);
     this.afterSend();
   };
 

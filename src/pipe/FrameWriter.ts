@@ -93,12 +93,19 @@ export class FrameWriter {
     return this.tenant;
   }
 
-  /** Queues a frame committed by a buffer from createWriteBuffer(). */
-  enqueueFrame(frame: FrameWriteBuffer): void {
+  /**
+   * Queues a frame committed by a buffer from createWriteBuffer(). `inOrder`: it goes out only after every large
+   * message queued before it is complete, so it passes none of them.
+   */
+  enqueueFrame(frame: FrameWriteBuffer, inOrder = false): void {
     // A frame that left the slab was not the tenant any more: the one that is keeps borrowing.
     if (frame === this.tenant) this.tenant = undefined;
     this.schedule();
     frame.writeHeader();
+    if (inOrder && !this.fragments.isEmpty) {
+      this.holdFrame(frame);
+      return;
+    }
     // Built in place from slabUsed, it stays where it is: the common case, kept apart from the others so it is short.
     if (frame.inSlab && frame.references === undefined && frame.end - frame.start <= this.fragmentSize) {
       this.slabUsed = frame.end;
@@ -107,6 +114,23 @@ export class FrameWriter {
     } else {
       this.enqueueInPieces(frame);
     }
+  }
+
+  /** A frame sent in order behind large messages under way: held, as views of its bytes, until they are done. */
+  private holdFrame(frame: FrameWriteBuffer): void {
+    const chunks = frame.chunks();
+    const large = frame.size > this.fragmentSize;
+    if (large) {
+      const body = chunks[0].subarray(FRAME_HEADER_SIZE);
+      if (body.byteLength > 0) chunks[0] = body;
+      else chunks.shift();
+    }
+    if (frame.inSlab) {
+      this.queueSlabFrames();
+      this.slabUsed = frame.end;
+      this.slabQueued = frame.end;
+    }
+    this.fragments.hold(chunks, large ? frame.size : FRAME_HEADER_SIZE + frame.size, large);
   }
 
   /** A frame for fragments: its message's bytes (the header left out) go to the fragment queue as views. */
@@ -139,9 +163,19 @@ export class FrameWriter {
   }
 
   /** Queues a message given as it is: copied into the slab when small, referenced when large. */
-  enqueueMessage(message: Uint8Array): void {
+  enqueueMessage(message: Uint8Array, inOrder = false): void {
     const size = message.byteLength;
-    if (size > this.fragmentSize) {
+    if (inOrder && !this.fragments.isEmpty) {
+      if (size > this.fragmentSize) {
+        this.fragments.hold([message], size, true);
+      } else {
+        // The caller may reuse a small message's bytes once send() returns: the held frame is a copy.
+        const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size);
+        frame.writeUInt32BE(size, 0);
+        frame.set(message, FRAME_HEADER_SIZE);
+        this.fragments.hold([frame], frame.length, false);
+      }
+    } else if (size > this.fragmentSize) {
       this.fragments.add(size, [message]);
     } else if (size < COPY_BELOW) {
       this.tenant?.leaveSlab();

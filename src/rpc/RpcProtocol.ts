@@ -215,7 +215,7 @@ export class RpcProtocol implements Disposable {
     if (this.link.closed) return;
     // Tell the other side, so its calls to us reject now instead of waiting for replies nobody will send.
     if (!this.channel.isClosed) {
-      this.link.trySend(() => this.channel.getWriteBuffer().writeUint8(MessageType.Goodbye).commit());
+      this.link.trySend(() => this.channel.getWriteBuffer({ inOrder: true }).writeUint8(MessageType.Goodbye).commit());
     }
     this.shutDown({ kind: 'local', reason: 'the RPC protocol was disposed' });
   }
