@@ -372,3 +372,32 @@ describe('streams outside an RPC message', () => {
     expect(source.produced).toBe(0);
   });
 });
+
+describe('typed proxies read a stream straight from the call', () => {
+  test('for await over the call itself, typed by the method’s item type', async () => {
+    const { svc } = connect();
+    const seen: number[] = [];
+    for await (const value of svc.count(4)) {
+      const typed: number = value; // Remote<Svc>['count'] yields numbers
+      seen.push(typed);
+    }
+    expect(seen).toEqual([0, 1, 2, 3]);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of svc.chunks(2, 8)) chunks.push(chunk);
+    expect(chunks.map((chunk) => chunk.byteLength)).toEqual([8, 8]);
+  });
+
+  test('breaking out of the loop over the call stops the producer', async () => {
+    const { svc, state } = connect();
+    for await (const value of svc.endless()) if (value === 3) break;
+    await until(() => state.endless.finished);
+  });
+
+  test('a call that returns no stream fails the loop with StreamError; awaiting it still works', async () => {
+    const { client, server } = connect();
+    server.protocol.registerTarget('plain', { call: () => 42 });
+    const plain = client.proxy<{ value(): AsyncIterable<number> }>('plain');
+    await expect(collect(plain.value())).rejects.toBeInstanceOf(StreamError);
+    expect(await plain.value()).toBe(42);
+  });
+});

@@ -6,7 +6,7 @@ import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from '../channel/AbstractChannel';
 import type { EndpointListener } from '../channel/MessageEndpointChannel';
 import { toDisposable, type Disposable } from '../common/lifecycle';
-import type { ValueCodec } from '../rpc/codec';
+import type { StreamScope, ValueCodec } from '../rpc/codec';
 import { ConnectionClosedError, RpcProtocolError } from '../rpc/errors';
 import { FLAG_CANCELLABLE } from '../rpc/protocol/cancellation';
 import { HANDLER_TARGET, MessageType, readArgs, writeArgs } from '../rpc/protocol/wire';
@@ -27,6 +27,18 @@ import {
 } from './packets';
 
 const ENDPOINT_GONE = Symbol('endpoint gone');
+
+/** The core's messages are read here to become packets, which have no way to carry a stream: it is refused. */
+const NO_STREAMS: StreamScope = {
+  sendStream() {
+    throw new RpcProtocolError('event-invoke packets cannot carry streams');
+  },
+  receiveStream() {
+    throw new RpcProtocolError(
+      'event-invoke packets cannot carry streams: pass streams over an fdpipe channel (fd 4, new IPCChannel()) instead',
+    );
+  },
+};
 
 /**
  * The RPC core over an event-invoke endpoint. This is a Channel like any other to the RpcProtocol above it; at its
@@ -112,7 +124,7 @@ export class PacketChannel extends AbstractChannel {
     if (target !== HANDLER_TARGET) {
       throw new RpcProtocolError(`event-invoke packets call registered functions, not the service '${target}'`);
     }
-    const args = readArgs(this.codec, reader);
+    const args = readArgs(this.codec, reader, NO_STREAMS);
     // Kept before the send: a channel that delivers at once must find the call.
     const seq = this.sent.add({ id, name, cancellable });
     try {
@@ -128,7 +140,7 @@ export class PacketChannel extends AbstractChannel {
     const call = this.served.get(id);
     if (!call) return; // cancelled meanwhile: the core would not have answered it
     const encoded = reader.sliceAtReadPosition();
-    const value = this.codec.decode(new Uint8ArrayReadBuffer(encoded));
+    const value = this.codec.decode(new Uint8ArrayReadBuffer(encoded), NO_STREAMS);
     // Forgotten only once sent: when the send throws (a value Node cannot serialize), the core answers the same
     // call again with the reason.
     this.post(

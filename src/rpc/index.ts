@@ -12,6 +12,7 @@ export {
 } from './RpcProtocol';
 export { RemoteStream } from './protocol/streams/RemoteStream';
 export { DEFAULT_STREAM_WINDOW } from './protocol/streams/window';
+export type { RemoteCall, RemoteResult, StreamingCall, StreamItem } from './streamTypes';
 export { RpcPeer } from './RpcPeer';
 export { createServiceProxy, ServiceTarget, type Remote, type ProxyOptions } from './services';
 export {

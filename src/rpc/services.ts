@@ -2,6 +2,8 @@ import { EventEmitter } from 'events';
 import { Duplex, Readable, Stream, Transform, Writable } from 'stream';
 import type { Event } from '../common/event';
 import { MethodNotFoundError } from './errors';
+import { iterableCall } from './protocol/streams/iterableCall';
+import type { RemoteCall } from './streamTypes';
 import type { RpcProtocol, RpcTarget } from './RpcProtocol';
 
 /** `onSomething`: a service member of that name is an event, never a callable method. */
@@ -93,12 +95,14 @@ type RemoteMember<K extends string, V> = K extends `on${Capitalize<string>}`
     ? Event<E>
     : never
   : V extends (...args: infer A) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
+    ? (...args: A) => RemoteCall<R>
     : never;
 
 /**
  * The other side's view of a service T: each method returns a promise of its result, each `onX: Event<E>` stays
- * an event you can listen to, and other members are left out. Put `signal?: AbortSignal` last in a method's
+ * an event you can listen to, and other members are left out. A method that returns a stream (an async generator,
+ * AsyncIterable, Readable or ReadableStream) returns a StreamingCall: `for await` it directly, or await the
+ * RemoteStream. Put `signal?: AbortSignal` last in a method's
  * parameters to make it cancellable.
  */
 export type Remote<T> = {
@@ -134,9 +138,11 @@ export function createMemberProxy<T>(
           ? listen(property)
           : (...args: unknown[]) => {
               const last = args[args.length - 1];
-              return last instanceof AbortSignal
-                ? call(property, args.slice(0, -1), last)
-                : call(property, args, undefined);
+              return iterableCall(
+                last instanceof AbortSignal
+                  ? call(property, args.slice(0, -1), last)
+                  : call(property, args, undefined),
+              );
             };
         members.set(property, member);
       }

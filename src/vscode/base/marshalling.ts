@@ -1,3 +1,4 @@
+import { RemoteStream } from '../../rpc/protocol/streams/RemoteStream';
 import { toDisposable, type IDisposable } from './lifecycle';
 
 /** The `$mid` of a marshalled object: what it was before it became JSON. Only the ids revived here are listed. */
@@ -44,6 +45,8 @@ function isMarshalled(obj: object): obj is MarshalledObject & Record<string, unk
 function reviveValue(obj: unknown, depth: number): unknown {
   if (!obj || typeof obj !== 'object' || depth > 200) return obj;
   if (ArrayBuffer.isView(obj) || obj instanceof Date || obj instanceof RegExp) return obj;
+  // A stream's items arrive later, as they are; the stream itself is no marshalled object.
+  if (obj instanceof RemoteStream) return obj;
   if (isMarshalled(obj)) {
     const reviver = revivers.get(obj.$mid);
     if (reviver) return reviver(obj);

@@ -3,6 +3,7 @@ import { ErrorNoTelemetry } from '../base/errors';
 import { Event } from '../base/event';
 import type { DisposableStore } from '../base/lifecycle';
 import { revive } from '../base/marshalling';
+import { iterableCall } from '../../rpc/protocol/streams/iterableCall';
 import { findOwnMember } from '../../rpc/services';
 import type { IChannel, IServerChannel } from './types';
 
@@ -77,12 +78,14 @@ export namespace ProxyChannel {
         if (options?.properties?.has(propKey)) return options.properties.get(propKey);
         if (propertyIsDynamicEvent(propKey)) return (arg: unknown) => channel.listen(propKey, arg);
         if (propertyIsEvent(propKey)) return channel.listen(propKey);
-        return async (...args: unknown[]) => {
+        const call = async (args: unknown[]) => {
           const context = options?.context;
           const methodArgs = context === undefined || context === null ? args : [context, ...args];
           const result = await channel.call(propKey, methodArgs);
           return disableMarshalling ? result : revive(result);
         };
+        // A method that returns a stream can be read with for await straight from the call.
+        return (...args: unknown[]) => iterableCall(call(args));
       },
     });
   }
