@@ -401,3 +401,64 @@ describe('typed proxies read a stream straight from the call', () => {
     expect(await plain.value()).toBe(42);
   });
 });
+
+describe('the wire, driven by hand', () => {
+  /** A protocol on one end; raw messages on the other, with what the protocol sent decoded enough to answer. */
+  function handDriven(options: RpcProtocolOptions = {}) {
+    const [raw, end] = InMemoryChannel.createPair();
+    const client = new RpcPeer(end, options).protocol;
+    const sent: number[][] = [];
+    raw.onMessage((provider) => {
+      const reader = provider();
+      const message: number[] = [];
+      while (reader.remaining > 0) message.push(reader.readUint8());
+      sent.push(message);
+    });
+    const send = (...bytes: number[]) => {
+      const buffer = raw.getWriteBuffer();
+      for (const byte of bytes) buffer.writeUint8(byte);
+      buffer.commit();
+    };
+    const errors: Error[] = [];
+    client.onError((error) => errors.push(error));
+    return { client, sent, send, errors };
+  }
+  // Message types and the codec's stream tag, as PROTOCOL.md lists them.
+  const REPLY = 2;
+  const DATA = 13;
+  const END = 14;
+  const STREAM_TAG = 0xd9;
+
+  async function openStream(options: RpcProtocolOptions = {}) {
+    const driven = handDriven(options);
+    const call = driven.client.request('svc', 'm', []);
+    await until(() => driven.sent.length === 1);
+    const requestId = driven.sent[0][1];
+    driven.send(REPLY, requestId, STREAM_TAG, 1);
+    const stream = (await call) as RemoteStream<number>;
+    return { ...driven, stream };
+  }
+
+  test('messages of a stream that arrive out of turn are read in order', async () => {
+    const { stream, send, sent } = await openStream();
+    const first = stream.next();
+    await until(() => sent.length === 2); // the credit
+    expect(sent[1][0]).toBe(12);
+    send(DATA, 1, 1, 1, 1, 20); // seq 1: item 20
+    send(END, 1, 2); // seq 2: the end
+    send(DATA, 1, 0, 2, 2, 10, 11); // seq 0: items 10, 11
+    expect(await first).toEqual({ done: false, value: 10 });
+    expect(await collect(stream)).toEqual([11, 20]);
+  });
+
+  test('a producer that sends past the granted window is cut off with StreamError', async () => {
+    const { stream, send, sent, errors } = await openStream({ streamWindow: { items: 2, bytes: 1000 } });
+    const reading = outcome(collect(stream));
+    await until(() => sent.length === 2);
+    send(DATA, 1, 0, 3, 3, 1, 2, 3);
+    expect((await reading as { error: unknown }).error).toBeInstanceOf(StreamError);
+    expect(errors[0]).toBeInstanceOf(StreamError);
+    // And it was told to stop.
+    await until(() => sent.some((message) => message[0] === 16));
+  });
+});

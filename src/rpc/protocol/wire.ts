@@ -35,11 +35,15 @@ export const enum MessageType {
   // incoming streams and Credit and Cancel to its outgoing ones.
   /** consumer → producer: varint stream id, varint items, varint bytes: that much more may be sent */
   StreamCredit = 12,
-  /** producer → consumer: varint stream id, varint item count, varint bytes (the producer's count), the items */
+  /**
+   * producer → consumer: varint stream id, varint seq, varint item count, varint bytes (the producer's count), the
+   * items. seq numbers a stream's Data, End and Error messages from 0: a transport may let a small message pass a
+   * large one, and the consumer puts them back in order.
+   */
   StreamData = 13,
-  /** producer → consumer: varint stream id: no more items */
+  /** producer → consumer: varint stream id, varint seq: no more items */
   StreamEnd = 14,
-  /** producer → consumer: varint stream id, value (why the stream failed) */
+  /** producer → consumer: varint stream id, varint seq, value (why the stream failed) */
   StreamError = 15,
   /** consumer → producer: varint stream id: stop, nothing more is wanted */
   StreamCancel = 16,

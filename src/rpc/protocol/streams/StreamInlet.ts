@@ -13,6 +13,12 @@ interface Waiter {
   reject(reason: unknown): void;
 }
 
+interface Early {
+  items: unknown[] | undefined;
+  bytes: number;
+  failure: { error: unknown } | undefined;
+}
+
 const DONE: IteratorResult<unknown> = Object.freeze({ done: true, value: undefined });
 const OPEN = 0;
 /** The producer finished or failed: what is queued is still read, then the ending. */
@@ -43,6 +49,9 @@ export class StreamInlet {
   private failure: { error: unknown } | undefined;
   private readonly waiters: Waiter[] = [];
   private releaseSignal: (() => void) | undefined;
+  /** The seq of the producer's next message in order, and those that came before their turn. */
+  private nextSeq = 0;
+  private early: Map<number, Early> | undefined;
 
   constructor(
     readonly id: number,
@@ -69,8 +78,44 @@ export class StreamInlet {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
-  /** Items that arrived; `bytes` is what the producer counted them as. Returns a violation, if the producer broke the window. */
-  push(items: unknown[], bytes: number): StreamError | undefined {
+  /**
+   * The producer's message number `seq`: items (`bytes` as the producer counted them), or its end (no items; with
+   * `failure` if it failed). Messages that came before their turn wait for the ones before them. Returns a
+   * violation when the producer broke the rules.
+   */
+  receive(seq: number, items: unknown[] | undefined, bytes: number, failure?: { error: unknown }): StreamError | undefined {
+    if (this.state !== OPEN) return undefined;
+    if (seq !== this.nextSeq) {
+      const early = (this.early ??= new Map());
+      // Every early message is within the credit granted (each holds an item or ends the stream), so a producer
+      // cannot make this side hold more than the window by sending out of order.
+      if (seq < this.nextSeq || early.has(seq) || early.size >= this.window.items) {
+        return new StreamError(`The other side sent message ${seq} of stream ${this.id} out of turn: the stream was ended`);
+      }
+      early.set(seq, { items, bytes, failure });
+      return undefined;
+    }
+    let violation = this.inTurn(items, bytes, failure);
+    while (!violation && this.early?.size && this.state === OPEN) {
+      const next = this.early.get(this.nextSeq);
+      if (!next) break;
+      this.early.delete(this.nextSeq);
+      violation = this.inTurn(next.items, next.bytes, next.failure);
+    }
+    return violation;
+  }
+
+  private inTurn(items: unknown[] | undefined, bytes: number, failure: { error: unknown } | undefined): StreamError | undefined {
+    this.nextSeq++;
+    if (items === undefined) {
+      this.end(failure);
+      return undefined;
+    }
+    return this.push(items, bytes);
+  }
+
+  /** Items that arrived in order. */
+  private push(items: unknown[], bytes: number): StreamError | undefined {
     if (this.state !== OPEN) return undefined;
     if (items.length > this.creditItems || (this.creditBytes <= 0 && items.length > 0)) {
       return new StreamError(
@@ -92,7 +137,7 @@ export class StreamInlet {
   }
 
   /** The producer has no more items: what is queued is read first. */
-  end(error?: { error: unknown }): void {
+  private end(error?: { error: unknown }): void {
     if (this.state !== OPEN) return;
     this.state = DRAINING;
     this.failure = error;
@@ -117,6 +162,7 @@ export class StreamInlet {
     this.failure = failure;
     this.batches.length = 0;
     this.batchBytes.length = 0;
+    this.early = undefined;
     this.head = 0;
     this.bufferedItemCount = this.bufferedByteCount = 0;
     this.finish();

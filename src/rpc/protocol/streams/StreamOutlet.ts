@@ -7,9 +7,10 @@ import { BATCH_BYTES, BATCH_ITEMS, DIRECT_BYTES } from './window';
 /** What a stream's producing end needs from its connection. */
 export interface OutletHost {
   /** Writes a StreamData message: the header, then `writeItems` the items. */
-  sendData(id: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void;
-  sendEnd(id: number): void;
-  sendError(id: number, error: unknown): void;
+  /** `seq` numbers a stream's messages from 0, so its reader can put them back in order (see Streams). */
+  sendData(id: number, seq: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void;
+  sendEnd(id: number, seq: number): void;
+  sendError(id: number, seq: number, error: unknown): void;
   /** Encodes one item, as the connection's codec does for a message (streams inside it included). */
   encodeItem(buffer: WriteBuffer, value: unknown): void;
   /** The stream has ended here: its id is let go. */
@@ -44,6 +45,8 @@ export class StreamOutlet {
   private batchItems = 0;
   private batchBytes = 0;
   private releaseSignal: (() => void) | undefined;
+  /** The next message's number. */
+  private seq = 0;
 
   constructor(
     readonly id: number,
@@ -77,7 +80,7 @@ export class StreamOutlet {
   abort(reason: unknown): void {
     if (this.done) return;
     this.finish();
-    this.host.sendError(this.id, reason);
+    this.host.sendError(this.id, this.seq++, reason);
     this.closeSource();
   }
 
@@ -116,7 +119,7 @@ export class StreamOutlet {
         if (result.done) {
           this.flush();
           this.finish();
-          this.host.sendEnd(this.id);
+          this.host.sendEnd(this.id, this.seq++);
           return;
         }
         this.stage(result.value);
@@ -176,7 +179,7 @@ export class StreamOutlet {
     const offsets = this.chunkOffsets;
     const host = this.host;
     try {
-      host.sendData(this.id, this.batchItems, this.batchBytes, (buffer) => {
+      host.sendData(this.id, this.seq++, this.batchItems, this.batchBytes, (buffer) => {
         let at = 0;
         for (let i = 0; i < chunks.length; i++) {
           if (offsets[i] > at) buffer.writeRaw(staged!.subarray(at, offsets[i]));
@@ -200,7 +203,7 @@ export class StreamOutlet {
   /** The source failed (or an item could not be encoded): the consumer gets the error after what was sent. */
   private fail(error: unknown, closeSource: boolean): void {
     this.finish();
-    this.host.sendError(this.id, error);
+    this.host.sendError(this.id, this.seq++, error);
     if (closeSource) this.closeSource();
   }
 

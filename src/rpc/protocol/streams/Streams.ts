@@ -128,6 +128,7 @@ export class Streams implements StreamScope, InletHost, OutletHost {
 
   onData(reader: ReadBuffer): void {
     const id = reader.readLength();
+    const seq = reader.readLength();
     const count = reader.readLength();
     const bytes = reader.readLength();
     const inlet = this.inlets.get(id);
@@ -153,16 +154,19 @@ export class Streams implements StreamScope, InletHost, OutletHost {
     const violation =
       actual > bytes + 8 * count
         ? new StreamError(`stream ${id} counted ${bytes} bytes for items of ${actual}: the stream was ended`)
-        : inlet.push(items, bytes);
+        : inlet.receive(seq, items, bytes);
     if (violation) this.breakStream(inlet, violation);
   }
 
   onEnd(reader: ReadBuffer): void {
-    this.inlets.get(reader.readLength())?.end();
+    const inlet = this.inlets.get(reader.readLength());
+    const violation = inlet?.receive(reader.readLength(), undefined, 0);
+    if (violation) this.breakStream(inlet!, violation);
   }
 
   onError(reader: ReadBuffer): void {
     const id = reader.readLength();
+    const seq = reader.readLength();
     const inlet = this.inlets.get(id);
     if (!inlet) return;
     let reason: unknown;
@@ -176,7 +180,8 @@ export class Streams implements StreamScope, InletHost, OutletHost {
     } catch {
       // A hostile error object: delivered as it came.
     }
-    inlet.end({ error: reason });
+    const violation = inlet.receive(seq, undefined, 0, { error: reason });
+    if (violation) this.breakStream(inlet, violation);
   }
 
   onCancel(reader: ReadBuffer): void {
@@ -216,29 +221,31 @@ export class Streams implements StreamScope, InletHost, OutletHost {
     link.trySend(() => link.channel.getWriteBuffer().writeUint8(MessageType.StreamCancel).writeLength(id).commit());
   }
 
-  sendData(id: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void {
+  sendData(id: number, seq: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void {
     const link = this.link;
     if (link.closed) return;
     link.trySend(() => {
       const buffer = link.channel.getWriteBuffer();
-      buffer.writeUint8(MessageType.StreamData).writeLength(id).writeLength(count).writeLength(bytes);
+      buffer.writeUint8(MessageType.StreamData).writeLength(id).writeLength(seq).writeLength(count).writeLength(bytes);
       writeItems(buffer);
       buffer.commit();
     });
   }
 
-  sendEnd(id: number): void {
+  sendEnd(id: number, seq: number): void {
     const link = this.link;
     if (link.closed) return;
-    link.trySend(() => link.channel.getWriteBuffer().writeUint8(MessageType.StreamEnd).writeLength(id).commit());
+    link.trySend(() =>
+      link.channel.getWriteBuffer().writeUint8(MessageType.StreamEnd).writeLength(id).writeLength(seq).commit(),
+    );
   }
 
-  sendError(id: number, error: unknown): void {
+  sendError(id: number, seq: number, error: unknown): void {
     const link = this.link;
     if (link.closed) return;
     const send = (reason: unknown) => {
       const buffer = link.channel.getWriteBuffer();
-      buffer.writeUint8(MessageType.StreamError).writeLength(id);
+      buffer.writeUint8(MessageType.StreamError).writeLength(id).writeLength(seq);
       link.codec.encode(buffer, reason);
       buffer.commit();
     };
