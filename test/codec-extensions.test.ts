@@ -183,7 +183,8 @@ describe('extensions', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(DecodeError);
-    expect((thrown as DecodeError).message).toMatch(/^decoding failed: TypeError: Invalid URL/);
+    // Node 18 names the code in the text: "TypeError [ERR_INVALID_URL]: Invalid URL".
+    expect((thrown as DecodeError).message).toMatch(/^decoding failed: TypeError( \[ERR_INVALID_URL\])?: Invalid URL/);
     expect((thrown as DecodeError).cause).toBeDefined();
     // Truncated extension data is a truncated message like any other.
     expect(() => decodeBytes(codec, bytes.subarray(0, 6))).toThrow(DecodeError);
