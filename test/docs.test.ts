@@ -49,7 +49,7 @@ describe('the benchmark chart', () => {
     suites: Record<string, { rows: Array<{ impl: string; baselineImpl: string; ratio: number; higherIsBetter: boolean }> }>;
   };
 
-  test('bench/results/latest.svg is the drawing of bench/results/latest.json', () => {
+  test('bench/results/latest.svg is the drawing of bench/results/latest.json (if not: node bench/chart.js)', () => {
     expect(read('bench/results/latest.svg')).toBe(renderChart(results));
   });
 

@@ -1,6 +1,6 @@
 /**
  * Something that holds a resource (a listener, a timer, a socket) and releases it when disposed. fdpipe's own
- * classes also take `using` (see {@link supportUsing}); this shape asks only for dispose(), so any object with one
+ * classes also take `using` (see `supportUsing` below); this shape asks only for dispose(), so any object with one
  * can be handed to fdpipe.
  */
 export interface Disposable {
