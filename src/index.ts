@@ -4,3 +4,4 @@ export * from './pipe';
 export * from './channel';
 export * from './rpc';
 export * from './event-invoke';
+export * from './pool';

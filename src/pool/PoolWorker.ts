@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'child_process';
+import type { Socket } from 'net';
+import { join } from 'path';
+import { IPCChannel } from '../channel/IPCChannel';
+import { RpcProtocol } from '../rpc/RpcProtocol';
+import type { WorkerExit, WorkerStopCause } from './errors';
+import type { ResolvedPoolOptions } from './options';
+import { StderrTail } from './StderrTail';
+import { POOL_TARGET, type BootstrapConfig } from './wire';
+
+// Run from the TypeScript sources (as under ts-jest), the pool forks the compiled bootstrap: a child cannot run
+// TypeScript without a loader.
+const BOOTSTRAP = __filename.endsWith('.ts')
+  ? join(__dirname, '..', '..', 'dist', 'pool', 'bootstrap.js')
+  : join(__dirname, 'bootstrap.js');
+
+/** After a worker is asked to leave (its channel closed), how long it gets before it is killed. */
+const EXIT_GRACE_MS = 2000;
+/** After a worker exits, how long to wait for the rest of its stderr. */
+const STDERR_GRACE_MS = 200;
+
+/** What a worker tells its pool. */
+export interface WorkerHost {
+  workerReady(worker: PoolWorker): void;
+  workerOverMemory(worker: PoolWorker): void;
+  /** The worker's channel closed: it is gone, or going; its pending tasks are rejecting. */
+  workerGone(worker: PoolWorker): void;
+  reportError(error: Error): void;
+}
+
+/** One worker process: the child, its channel on fd 4, the RPC protocol over it, and its tasks' count. */
+export class PoolWorker {
+  readonly child: ChildProcess;
+  readonly protocol: RpcProtocol;
+  private readonly channel: IPCChannel;
+  private readonly stderr = new StderrTail();
+  /** Resolves once the process has exited and its stderr is read. */
+  readonly exited: Promise<WorkerExit>;
+  /** Tasks given to this worker that have not come back, cancelled ones included. */
+  active = 0;
+  /** The module has loaded. */
+  ready = false;
+  /** False once the pool stops giving it tasks (recycling, closing, killed). */
+  accepting = true;
+  /** Set when the pool killed the worker, so its tasks' errors can say why. */
+  stopCause: WorkerStopCause | undefined;
+  /** Killed by close({ force: true }). */
+  forced = false;
+  /** When it last became idle (performance.now()). */
+  idleSince = 0;
+  /** When the heartbeat waiting for an answer was sent, if one is. */
+  pingSentAt: number | undefined;
+  unresponsiveReported = false;
+  private referenced = true;
+  private gone = false;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    host: WorkerHost,
+    modulePath: string,
+    options: ResolvedPoolOptions,
+  ) {
+    const config: BootstrapConfig = { module: modulePath, maxMemory: options.maxMemory };
+    this.child = spawn(process.execPath, [...options.execArgv, BOOTSTRAP, JSON.stringify(config)], {
+      env: options.env,
+      stdio: ['ignore', options.stdout, 'pipe', 'ignore', 'pipe'],
+      windowsHide: true,
+    });
+    const child = this.child;
+    // A child that could not start reports it on 'error' and then 'exit' (or 'close'): the exit settles its tasks.
+    child.on('error', (error) => host.reportError(error));
+    const forward = options.stderr === 'inherit';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr.push(chunk);
+      if (forward) process.stderr.write(chunk);
+    });
+    child.stderr?.on('error', () => {});
+    this.exited = this.watchExit();
+
+    this.channel = new IPCChannel(child, { exitGraceMs: 0 });
+    this.channel.onError((error) => {
+      if (!this.gone) host.reportError(error);
+    });
+    this.protocol = new RpcProtocol(this.channel);
+    this.protocol.onError((error) => host.reportError(error));
+    this.protocol.registerTarget(POOL_TARGET, {
+      call: (method) => {
+        if (method === 'ready') {
+          this.ready = true;
+          host.workerReady(this);
+        } else if (method === 'overMemory') {
+          host.workerOverMemory(this);
+        }
+        // 'loadFailed': every task is answered with the module's error; the worker stays, so nothing loops.
+        return undefined;
+      },
+    });
+    this.channel.onClose(() => {
+      this.gone = true;
+      this.accepting = false;
+      host.workerGone(this);
+    });
+    this.unref();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get isGone(): boolean {
+    return this.gone;
+  }
+
+  /** A worker with tasks keeps the parent's event loop alive; an idle one does not. */
+  ref(): void {
+    if (this.referenced) return;
+    this.referenced = true;
+    this.child.ref();
+    (this.child.stdio[4] as Socket | null)?.ref();
+    (this.child.stderr as Socket | null)?.ref();
+  }
+
+  unref(): void {
+    if (!this.referenced) return;
+    this.referenced = false;
+    this.child.unref();
+    (this.child.stdio[4] as Socket | null)?.unref();
+    (this.child.stderr as Socket | null)?.unref();
+  }
+
+  /** Asks the worker to leave: its channel closes, on which the bootstrap exits; killed if it lingers. */
+  shutDown(): void {
+    this.accepting = false;
+    if (!this.channel.isClosed) this.channel.close();
+    if (this.killTimer === undefined && this.isRunning) {
+      this.killTimer = setTimeout(() => this.child.kill('SIGKILL'), EXIT_GRACE_MS);
+    }
+  }
+
+  /** Kills the worker at once; its pending tasks reject and can tell why from stopCause. */
+  kill(cause?: WorkerStopCause): void {
+    this.accepting = false;
+    this.stopCause ??= cause;
+    if (this.isRunning) this.child.kill('SIGKILL');
+  }
+
+  private get isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private watchExit(): Promise<WorkerExit> {
+    const child = this.child;
+    return new Promise<WorkerExit>((resolve) => {
+      let exitCode: number | null = null;
+      let signal: NodeJS.Signals | null = null;
+      let exitedYet = false;
+      let stderrDone = child.stderr === null;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        if (!exitedYet || !stderrDone) return;
+        if (timer !== undefined) clearTimeout(timer);
+        if (this.killTimer !== undefined) clearTimeout(this.killTimer);
+        // The process is gone: whatever is left of the channel goes with it.
+        if (!this.channel.isClosed) this.channel.close();
+        resolve({ pid: child.pid, exitCode, signal, stderrTail: this.stderr.toString(), wasReady: this.ready });
+      };
+      child.stderr?.once('close', () => {
+        stderrDone = true;
+        finish();
+      });
+      // A process that could not be started at all never exits: its 'error' stands for the exit.
+      child.once('error', () => {
+        if (child.pid !== undefined || exitedYet) return;
+        exitedYet = stderrDone = true;
+        finish();
+      });
+      child.once('exit', (code, sig) => {
+        exitCode = code;
+        signal = sig;
+        exitedYet = true;
+        if (!stderrDone) timer = setTimeout(() => ((stderrDone = true), finish()), STDERR_GRACE_MS);
+        finish();
+      });
+    });
+  }
+}
