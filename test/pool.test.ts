@@ -73,6 +73,17 @@ describe('WorkerPool', () => {
     expect(missing.message).toMatch(/exports no function 'nope' \(it exports: add, echo/);
   });
 
+  test('streams pass through the pool: an AsyncIterable as a result and as an argument', async () => {
+    const p = pool({ maxWorkers: 2 });
+    const counted: number[] = [];
+    for await (const n of await p.run<AsyncIterable<number>>('count', [5])) counted.push(n);
+    expect(counted).toEqual([0, 1, 2, 3, 4]);
+    async function* numbers() {
+      for (let i = 1; i <= 100; i++) yield i;
+    }
+    expect(await p.run('sum', [numbers()])).toBe(5050);
+  });
+
   test('ES modules by path or URL, a default export object, and TypeScript through a --require hook', async () => {
     const esm = pool({ maxWorkers: 1 }, pathToFileURL(join(__dirname, 'fixtures', 'pool-worker.mjs')));
     expect(await esm.run('add', [1, 2])).toBe(3);

@@ -1,18 +1,14 @@
 import { spawn, type ChildProcess } from 'child_process';
 import type { Socket } from 'net';
-import { join } from 'path';
 import { IPCChannel } from '../channel/IPCChannel';
 import { RpcProtocol } from '../rpc/RpcProtocol';
+import { bootstrapPath } from './bootstrapPath';
 import type { WorkerExit, WorkerStopCause } from './errors';
 import type { ResolvedPoolOptions } from './options';
 import { StderrTail } from './StderrTail';
 import { POOL_TARGET, type BootstrapConfig } from './wire';
 
-// Run from the TypeScript sources (as under ts-jest), the pool forks the compiled bootstrap: a child cannot run
-// TypeScript without a loader.
-const BOOTSTRAP = __filename.endsWith('.ts')
-  ? join(__dirname, '..', '..', 'dist', 'pool', 'bootstrap.js')
-  : join(__dirname, 'bootstrap.js');
+const BOOTSTRAP = bootstrapPath();
 
 /** After a worker is asked to leave (its channel closed), how long it gets before it is killed. */
 const EXIT_GRACE_MS = 2000;

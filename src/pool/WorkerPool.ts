@@ -1,5 +1,5 @@
 import { existsSync } from 'fs';
-import { resolve as resolvePath } from 'path';
+import { resolve as resolvePath, sep } from 'path';
 import { performance } from 'perf_hooks';
 import { fileURLToPath } from 'url';
 import { Emitter, type Event } from '../common/event';
@@ -578,12 +578,12 @@ function resolveModule(module: string | URL): string {
     throw new TypeError(`WorkerPool: the module must be a path or a file: URL, got ${String(module)}`);
   }
   const path = resolvePath(module);
-  try {
-    return require.resolve(path);
-  } catch {
+  // The worker's require() finds the file as Node would (an extension left out, a folder's index).
+  if (!['', '.js', '.cjs', '.mjs', '.ts', `${sep}index.js`].some((suffix) => existsSync(path + suffix))) {
     throw new TypeError(
       `WorkerPool: there is no module at ${path}. Give an absolute path (require.resolve('./worker.js') or ` +
         "new URL('./worker.mjs', import.meta.url)); a relative one is taken from the current directory.",
     );
   }
+  return path;
 }
