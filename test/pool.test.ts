@@ -196,7 +196,8 @@ describe('WorkerPool', () => {
   });
 
   test('cancellation fires the signal in the worker; a queued aborted task never starts', async () => {
-    const p = pool({ maxWorkers: 1, concurrentTasksPerWorker: 1 });
+    // A generous cancelGrace: the worker stops on its own, however loaded the machine.
+    const p = pool({ maxWorkers: 1, concurrentTasksPerWorker: 1, cancelGrace: 30_000 });
     const controller = new AbortController();
     const running = p.run('waitForAbort', ['first'], { signal: controller.signal });
     const queuedController = new AbortController();
@@ -218,7 +219,7 @@ describe('WorkerPool', () => {
   });
 
   test('through the proxy, a signal as the last argument cancels the task', async () => {
-    const p = pool({ maxWorkers: 1 });
+    const p = pool({ maxWorkers: 1, cancelGrace: 30_000 });
     const remote = p.proxy<PoolWorkerModule>();
     const controller = new AbortController();
     const call = remote.waitForAbort('via-proxy', controller.signal);
@@ -264,7 +265,7 @@ describe('WorkerPool', () => {
   });
 
   test('a full queue rejects with QueueFullError', async () => {
-    const p = pool({ maxWorkers: 1, concurrentTasksPerWorker: 1, maxQueue: 2 });
+    const p = pool({ maxWorkers: 1, concurrentTasksPerWorker: 1, maxQueue: 2, cancelGrace: 30_000 });
     const controller = new AbortController();
     const tasks = [
       p.run('waitForAbort', ['hold'], { signal: controller.signal }),
