@@ -317,9 +317,14 @@ describe('WorkerPool', () => {
     expect(error).toBeInstanceOf(PoolClosedError);
     expect(error.message).toMatch(/closed with \{ force: true \} while it ran/);
     expect(isRunning(pid)).toBe(false);
+    const q = pool({ maxWorkers: 1 });
+    const qPid = await q.run<number>('pid');
+    await q[Symbol.asyncDispose]();
+    expect(q.isClosed).toBe(true);
+    expect(isRunning(qPid)).toBe(false);
   });
 
-  test('await using: Symbol.asyncDispose closes the pool (in a real Node, which has the symbol; Jest has not)', async () => {
+  test('await using: Symbol.asyncDispose closes the pool in a real Node process', async () => {
     const child = fork(join(__dirname, 'fixtures', 'pool-dispose.js'), [WORKER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     children.add(child);
     const report = await new Promise<{ disposable: boolean; pid: number; closed: boolean }>((resolve) =>

@@ -3,6 +3,7 @@ import { resolve as resolvePath, sep } from 'path';
 import { performance } from 'perf_hooks';
 import { fileURLToPath } from 'url';
 import { Emitter, type Event } from '../common/event';
+import { supportAwaitUsing } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import { ConnectionClosedError } from '../rpc/errors';
 import { createMemberProxy, type Remote } from '../rpc/services';
@@ -62,6 +63,8 @@ const MAX_START_FAILURES = 3;
  *     await pool.close();
  */
 export class WorkerPool implements WorkerHost {
+  /** close(), for `await using`. */
+  declare readonly [Symbol.asyncDispose]: () => Promise<void>;
   private readonly options: ResolvedPoolOptions;
   /** What the bootstrap loads: an absolute path or a file: URL. */
   readonly module: string;
@@ -540,22 +543,7 @@ export class WorkerPool implements WorkerHost {
   }
 }
 
-export interface WorkerPool {
-  /** close(), for `await using`; present where the runtime has Symbol.asyncDispose. */
-  [Symbol.asyncDispose](): Promise<void>;
-}
-{
-  const symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose;
-  if (typeof symbol === 'symbol') {
-    Object.defineProperty(WorkerPool.prototype, symbol, {
-      value: function (this: WorkerPool) {
-        return this.close();
-      },
-      writable: true,
-      configurable: true,
-    });
-  }
-}
+supportAwaitUsing(WorkerPool.prototype);
 
 /** A worker's error of ours gets its class back: the codec keeps only the core's error classes. */
 function ownError(error: unknown): unknown {
