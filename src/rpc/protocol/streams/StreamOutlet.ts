@@ -1,7 +1,7 @@
 import { Readable } from 'stream';
-import { Uint8ArrayWriteBuffer } from '../../../buffer/Uint8ArrayWriteBuffer';
 import type { WriteBuffer } from '../../../buffer/WriteBuffer';
 import { AbortError } from '../../errors';
+import { StagingBuffer } from './StagingBuffer';
 import { BATCH_BYTES, BATCH_ITEMS, DIRECT_BYTES } from './window';
 
 /** What a stream's producing end needs from its connection. */
@@ -19,7 +19,10 @@ export interface OutletHost {
   reportError(error: unknown): void;
 }
 
-/** Staging memory below this is reused from batch to batch: a transport copies a run of bytes this short. */
+/**
+ * Staging memory up to this is reused from batch to batch: a transport copies a run of bytes this short (larger
+ * ones it may keep by reference until they are sent).
+ */
 const REUSABLE_STAGING = 64 * 1024 - 1;
 const INITIAL_STAGING = 16 * 1024;
 
@@ -38,8 +41,7 @@ export class StreamOutlet {
   private flushScheduled = false;
   // The batch being built: staged bytes, and between them large chunks by reference (each after the staged
   // bytes up to its offset).
-  private memory: Buffer | undefined;
-  private staging: Uint8ArrayWriteBuffer | undefined;
+  private staging: StagingBuffer | undefined;
   private readonly chunks: Uint8Array[] = [];
   private readonly chunkOffsets: number[] = [];
   private batchItems = 0;
@@ -136,13 +138,13 @@ export class StreamOutlet {
   private stage(value: unknown): void {
     let bytes: number;
     if (value instanceof Uint8Array && value.byteLength >= DIRECT_BYTES) {
-      this.chunkOffsets.push(this.staging ? this.staging.getCurrentContents().byteLength : 0);
+      this.chunkOffsets.push(this.staging ? this.staging.length : 0);
       this.chunks.push(value);
       // Tag, length varint, bytes: an upper bound on what the codec writes.
       bytes = value.byteLength + 6;
     } else {
-      const staging = (this.staging ??= new Uint8ArrayWriteBuffer((this.memory ??= Buffer.allocUnsafe(INITIAL_STAGING))));
-      const before = staging.getCurrentContents().byteLength;
+      const staging = (this.staging ??= new StagingBuffer(Buffer.allocUnsafe(INITIAL_STAGING)));
+      const before = staging.length;
       try {
         this.host.encodeItem(staging, value);
       } catch (error) {
@@ -150,7 +152,7 @@ export class StreamOutlet {
         this.flush(before);
         throw error;
       }
-      bytes = staging.getCurrentContents().byteLength - before;
+      bytes = staging.length - before;
     }
     this.batchItems++;
     this.batchBytes += bytes;
@@ -173,7 +175,7 @@ export class StreamOutlet {
   /** Sends the batch; `stagedEnd` cuts the staged bytes there (an item that failed to encode). */
   private flush(stagedEnd?: number): void {
     if (this.batchItems === 0) return;
-    const staged = this.staging?.getCurrentContents();
+    const staged = this.staging?.contents();
     const end = stagedEnd ?? staged?.byteLength ?? 0;
     const chunks = this.chunks;
     const offsets = this.chunkOffsets;
@@ -191,12 +193,7 @@ export class StreamOutlet {
     } finally {
       chunks.length = offsets.length = 0;
       this.batchItems = this.batchBytes = 0;
-      if (this.staging) {
-        // Grown past the memory it was given: keep the larger memory if a transport still copies runs that long.
-        const grown = staged!.buffer !== this.memory!.buffer && staged!.byteOffset === 0;
-        if (grown && staged!.buffer.byteLength <= REUSABLE_STAGING) this.memory = Buffer.from(staged!.buffer);
-        this.staging = undefined;
-      }
+      this.staging?.reset(REUSABLE_STAGING);
     }
   }
 
@@ -212,7 +209,7 @@ export class StreamOutlet {
     this.releaseSignal?.();
     this.releaseSignal = undefined;
     this.chunks.length = this.chunkOffsets.length = 0;
-    this.staging = this.memory = undefined;
+    this.staging = undefined;
     this.host.forgetOutlet(this.id);
     const wake = this.wake;
     this.wake = undefined;

@@ -32,7 +32,8 @@ function readResult(this: Promise<unknown>): AsyncIterator<unknown> {
     return inner;
   };
   return {
-    next: async () => (await open()).next(),
+    // Straight to the stream once it is there: one promise per item, not three.
+    next: () => (inner ? inner.next() : open().then((iterator) => iterator.next())),
     return: async () => {
       left = true;
       if (!inner) {
