@@ -255,11 +255,18 @@ describe('RpcProtocol cancellation and timeouts', () => {
   });
 
   test('a connection-wide timeout applies to every call', async () => {
-    const [a, b] = protocolPair({ timeout: 20 });
-    b.setRequestHandler((m) => (m === 'quick' ? 'ok' : new Promise(() => {})));
-    expect(await a.sendRequest('quick')).toBe('ok');
-    const result = await outcome(a.sendRequest('stuck'));
-    expect((result as any).error).toBeInstanceOf(TimeoutError);
+    // Fake clocks: on a loaded machine a real 20 ms can pass before even the quick reply is back.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const [a, b] = protocolPair({ timeout: 20 });
+      b.setRequestHandler((m) => (m === 'quick' ? 'ok' : new Promise(() => {})));
+      expect(await a.sendRequest('quick')).toBe('ok');
+      const result = outcome(a.sendRequest('stuck'));
+      jest.advanceTimersByTime(20);
+      expect(((await result) as any).error).toBeInstanceOf(TimeoutError);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('without a signal or timeout the callee gets exactly the arguments sent, and no call signal', async () => {
