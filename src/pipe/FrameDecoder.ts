@@ -51,6 +51,8 @@ export class FrameDecoder {
   private fragmentLeft = -1;
   private fragmentId = 0;
   private fragmentOf: PartialMessage | undefined;
+  /** Bytes of fragmented messages under way whose buffers were allocated before their bytes came. */
+  private reservedEarly = 0;
   private stopped = false;
 
   constructor(
@@ -72,6 +74,7 @@ export class FrameDecoder {
     this.messages = new Map();
     this.fragmentOf = undefined;
     this.fragmentLeft = -1;
+    this.reservedEarly = 0;
     // Nothing is held any more: partialFrame and pendingBytes say so.
     this.bodySize = -1;
     this.bodyFilled = 0;
@@ -186,7 +189,11 @@ export class FrameDecoder {
             `${MAX_MESSAGES_IN_PROGRESS} are accepted`,
         );
       }
-      message = new PartialMessage(total);
+      // As for a whole frame, a message up to ALLOCATE_AT_ONCE_UP_TO gets its buffer at once — but what all the
+      // messages under way reserve so stays within that bound too, however many a peer starts.
+      const early = this.reservedEarly + total <= ALLOCATE_AT_ONCE_UP_TO;
+      if (early) this.reservedEarly += total;
+      message = new PartialMessage(total, early);
       this.messages.set(id, message);
     } else if (message === undefined) {
       return this.malformed('unknown-message', id, `a fragment of message ${id}, which was never started`);
@@ -221,6 +228,7 @@ export class FrameDecoder {
     this.fragmentLeft = -1;
     if (!message.isComplete) return;
     this.messages.delete(this.fragmentId);
+    if (message.early) this.reservedEarly -= message.total;
     this.onFrame(message.take());
   }
 

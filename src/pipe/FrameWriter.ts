@@ -15,6 +15,11 @@ const COPY_BELOW = 16 * 1024;
  * reader): past this the writer yields, so timers and incoming messages are not held up by a long write loop.
  */
 const TURN_BUDGET = 1024 * 1024;
+/**
+ * Fragments the stream may hold not yet handed to the OS before the writer waits: enough that the OS never runs
+ * dry while the writer is woken for the next one, few enough that a small message waits behind little.
+ */
+const AHEAD = 2;
 
 /**
  * Queues outgoing frames and writes them to the stream once per tick.
@@ -240,7 +245,7 @@ export class FrameWriter {
   private pump(): void {
     const stream = this.stream;
     while (!this.stopped && !this.fragments.isEmpty) {
-      if (stream.writableLength >= this.fragmentSize || this.turnBytes >= TURN_BUDGET) return;
+      if (stream.writableLength >= AHEAD * this.fragmentSize || this.turnBytes >= TURN_BUDGET) return;
       if (this.turnBytes === 0) setImmediate(this.newTurn);
       this.turnBytes += this.fragments.writeNext(stream, this.fragmentSize, this.wake);
     }

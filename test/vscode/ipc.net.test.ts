@@ -1,6 +1,7 @@
 import { EventEmitter } from 'events';
 import { createServer, type Socket } from 'net';
 import { MessageTooLargeError } from '../../src/common/errors';
+import { MalformedFrameError } from '../../src/pipe/errors';
 import { CancellationError, Event, VSBuffer, type IServerChannel } from '../../src/vscode';
 import {
   Client,
@@ -116,6 +117,34 @@ describe('vscode face: Protocol over a socket', () => {
     const client = Client.fromSocket(socket, 'fake');
     expect(() => client.dispose()).not.toThrow();
     expect(fake.destroyCount).toBe(1);
+  });
+
+  test("reads a pipe peer's fragmented messages whole, and reports a broken fragment sequence", async () => {
+    const [a, b] = fakeWire(64 * 1024);
+    const right = new Protocol(new NodeSocket(b));
+    const messages: VSBuffer[] = [];
+    right.onMessage((m) => messages.push(m));
+    const error = new Promise<Error>((resolve) => right.onError(resolve));
+    // What a BinaryMessagePipe writes for a 600 KiB message (fragments of 256 KiB) with a small one in between.
+    const big = Buffer.alloc(600 * 1024, 3);
+    const fragment = (first: boolean, from: number, to: number) => {
+      const header = Buffer.alloc(first ? 16 : 12);
+      header.writeUInt32BE(first ? 0xfffffffe : 0xfffffffd, 0);
+      header.writeUInt32BE(9, 4);
+      if (first) header.writeUInt32BE(big.length, 8);
+      header.writeUInt32BE(to - from, first ? 12 : 8);
+      return Buffer.concat([header, big.subarray(from, to)]);
+    };
+    const small = Buffer.from([0, 0, 0, 2, 1, 2]);
+    const stray = Buffer.from([0xff, 0xff, 0xff, 0xfd, 0, 0, 0, 1, 0, 0, 0, 0]);
+    const left = new NodeSocket(a);
+    left.write(VSBuffer.wrap(Buffer.concat([fragment(true, 0, 262144), small, fragment(false, 262144, 524288)])));
+    left.write(VSBuffer.wrap(Buffer.concat([fragment(false, 524288, big.length), stray])));
+    const failure = await error;
+    expect(failure).toBeInstanceOf(MalformedFrameError);
+    expect(messages.map((m) => m.byteLength)).toEqual([2, big.length]);
+    expect(Buffer.from(messages[1].buffer).equals(big)).toBe(true);
+    right.dispose();
   });
 
   test('a message over the limit is reported, and reading stops', async () => {

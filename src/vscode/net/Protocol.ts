@@ -14,6 +14,9 @@ const COPY_LIMIT = 64 * 1024;
 /**
  * Messages over a socket, framed as fdpipe's pipe frames them (a 4-byte big-endian length, then the bytes;
  * not VS Code's 13-byte header, see PROTOCOL.md). It never ends or destroys the socket: that stays its owner's.
+ *
+ * It reads fdpipe's fragment frames (PROTOCOL.md) as a pipe does, so a pipe peer's large messages arrive whole, and
+ * a broken fragment sequence is reported on onError and stops reading; it sends every message whole.
  */
 export class Protocol extends Disposable implements IMessagePassingProtocol {
   private readonly decoder: FrameDecoder;
@@ -24,7 +27,10 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
   readonly onMessage: Event<VSBuffer> = this.messageEmitter.event;
   /** Fires when the socket closes. */
   readonly onDidDispose: Event<void> = this.disposeEmitter.event;
-  /** An incoming message over `maxMessageSize`: reading stops. Unheard, it becomes a process warning. */
+  /**
+   * An incoming message over `maxMessageSize`, or a broken fragment sequence: reading stops. Unheard, it becomes a
+   * process warning.
+   */
   readonly onError: Event<Error> = this.errorEmitter.event;
 
   constructor(
@@ -38,6 +44,10 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
       (size) => {
         reading.dispose();
         reportError(this.errorEmitter, new MessageTooLargeError('incoming', size, maxMessageSize));
+      },
+      (error) => {
+        reading.dispose();
+        reportError(this.errorEmitter, error);
       },
     );
     const reading = this._register(socket.onData((data) => this.decoder.push(data.buffer)));
