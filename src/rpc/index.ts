@@ -13,6 +13,7 @@ export {
 export { RemoteStream } from './protocol/streams/RemoteStream';
 export { DEFAULT_STREAM_WINDOW } from './protocol/streams/window';
 export type { RemoteCall, RemoteResult, StreamingCall, StreamItem } from './streamTypes';
+export type { CodecExtensionTypes, NotSendable, Received, Sendable, SendableParameters } from './valueTypes';
 export { RpcPeer } from './RpcPeer';
 export { createServiceProxy, ServiceTarget, type Remote, type ProxyOptions } from './services';
 export {

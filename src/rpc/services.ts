@@ -3,7 +3,8 @@ import { Duplex, Readable, Stream, Transform, Writable } from 'stream';
 import type { Event } from '../common/event';
 import { MethodNotFoundError } from './errors';
 import { iterableCall } from './protocol/streams/iterableCall';
-import type { RemoteCall } from './streamTypes';
+import type { StreamingCall, StreamItem } from './streamTypes';
+import type { NotSendable, Received, SendableParameters } from './valueTypes';
 import type { RpcProtocol, RpcTarget } from './RpcProtocol';
 
 /** `onSomething`: a service member of that name is an event, never a callable method. */
@@ -92,11 +93,24 @@ export class ServiceTarget implements RpcTarget {
 
 type RemoteMember<K extends string, V> = K extends `on${Capitalize<string>}`
   ? V extends Event<infer E>
-    ? Event<E>
+    ? Event<Received<E>>
     : never
   : V extends (...args: infer A) => infer R
-    ? (...args: A) => RemoteCall<R>
+    ? RemoteMethod<A, R>
     : never;
+
+/**
+ * A method as the caller sees it: arguments that can cross, the result as it arrives. One whose result cannot
+ * cross at all (a function, a symbol…) is NotSendable rather than callable: calling it would only ever fail.
+ */
+type RemoteMethod<A extends unknown[], R> = [Awaited<R>] extends [AsyncIterable<unknown>]
+  ? (...args: SendableParameters<A>) => StreamingCall<Received<StreamItem<Awaited<R>>>>
+  : [ResultProblem<Received<Awaited<R>>>] extends [never]
+    ? (...args: SendableParameters<A>) => Promise<Received<Awaited<R>>>
+    : NotSendable<`the result of this method: ${ResultProblem<Received<Awaited<R>>>}`>;
+
+/** Why a received result cannot be had at all; never when it can (any, never and unknown included). */
+type ResultProblem<T> = 0 extends 1 & T ? never : [T] extends [never] ? never : [T] extends [NotSendable<infer Why>] ? Why : never;
 
 /**
  * The other side's view of a service T: each method returns a promise of its result, each `onX: Event<E>` stays
