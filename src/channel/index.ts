@@ -21,4 +21,20 @@ export {
   type PostingEndpoint,
 } from './MessageEndpointChannel';
 export { MessagePortChannel } from './MessagePortChannel';
-export { listen, connect, ChannelListener, type ChannelAddress, type ListenOptions, type ConnectOptions } from './net';
+export {
+  listen,
+  connect,
+  listenPersistent,
+  connectPersistent,
+  dialSocket,
+  isLoopbackHost,
+  ChannelListener,
+  SessionListener,
+  InsecureListenError,
+  type ChannelAddress,
+  type ListenOptions,
+  type ConnectOptions,
+  type PersistentListenOptions,
+  type PersistentConnectOptions,
+} from './net';
+export * from './session';

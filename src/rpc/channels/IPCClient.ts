@@ -2,9 +2,11 @@ import { AbstractChannel } from '../../channel/AbstractChannel';
 import { debug, debugEnabled } from '../../common/debug';
 import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
 import { IPCChannel } from '../../channel/IPCChannel';
-import { connect, type ChannelAddress, type ConnectOptions } from '../../channel/net';
+import { connect, connectPersistent, type ChannelAddress, type ConnectOptions } from '../../channel/net';
+import type { ClientSessionOptions } from '../../channel/session/ClientSession';
+import { SessionChannel, type SessionHealthEvent } from '../../channel/session/SessionChannel';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
-import type { Event } from '../../common/event';
+import { Event } from '../../common/event';
 import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../../common/lifecycle';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import type { MessagePort } from 'worker_threads';
@@ -22,6 +24,15 @@ export interface IPCClientOptions {
   handshakeTimeout?: number;
   /** Options for the connection's RpcProtocol. */
   rpc?: RpcProtocolOptions;
+}
+
+/** IPCClient.connect()'s options: the client's, the socket's, and whether to keep a session across drops. */
+export interface IPCConnectOptions extends IPCClientOptions, ConnectOptions {
+  /**
+   * Keep the connection through dropped sockets: reconnect (with backoff) and resume, calls and events in flight
+   * carried over. The server must listen with { persistent: true }. Options tune it (reconnect, keepAliveMs…).
+   */
+  persistent?: boolean | ClientSessionOptions;
 }
 
 /**
@@ -122,15 +133,23 @@ export class IPCClient<TContext = string> implements Disposable {
   readonly ready: Promise<void>;
   /** Fires once, when the connection closes (the server went away, refused us, or dispose()). */
   readonly onDidClose: Event<ChannelCloseEvent>;
+  /**
+   * A persistent connection's health: the socket lost and back, the server unresponsive (silent while this side
+   * was free to listen). Never fires on other connections.
+   */
+  readonly onDidChangeHealth: Event<SessionHealthEvent>;
 
   /** Connects to an IPCServer listening on a Unix socket path, named pipe or TCP port; resolves once accepted. */
   static async connect<TContext>(
     address: ChannelAddress,
     ctx: TContext,
-    options: IPCClientOptions & ConnectOptions = {},
+    options: IPCConnectOptions = {},
   ): Promise<IPCClient<TContext>> {
-    const { token, rpc, handshakeTimeout, ...connectOptions } = options;
-    const client = new IPCClient(await connect(address, connectOptions), ctx, { token, rpc, handshakeTimeout });
+    const { token, rpc, handshakeTimeout, persistent, ...connectOptions } = options;
+    const channel = persistent
+      ? await connectPersistent(address, { ...connectOptions, ...(persistent === true ? {} : persistent) })
+      : await connect(address, connectOptions);
+    const client = new IPCClient(channel, ctx, { token, rpc, handshakeTimeout });
     try {
       await client.ready;
     } catch (error) {
@@ -170,6 +189,7 @@ export class IPCClient<TContext = string> implements Disposable {
     this.ready = gated.welcomed;
     this.connection = new Connection(gated, ctx, { ...options.rpc, codec });
     this.onDidClose = this.connection.onDidClose;
+    this.onDidChangeHealth = channel instanceof SessionChannel ? channel.onDidChangeHealth : Event.None;
   }
 
   get isClosed(): boolean {

@@ -5,7 +5,15 @@ import type { Channel } from '../../channel/Channel';
 import { forkWithChannel, type ForkedWorker, type ForkWithChannelOptions } from '../../channel/fork';
 import { MessagePortChannel } from '../../channel/MessagePortChannel';
 import type { ModulePath } from '../../channel/modulePath';
-import { listen, type ChannelAddress, type ChannelListener, type ListenOptions } from '../../channel/net';
+import {
+  listen,
+  listenPersistent,
+  type ChannelAddress,
+  type ChannelListener,
+  type ListenOptions,
+  type SessionListener,
+} from '../../channel/net';
+import type { SessionAcceptorOptions } from '../../channel/session/SessionAcceptor';
 import { Emitter, type Event } from '../../common/event';
 import { DisposableStore, toDisposable, type Disposable, supportAwaitUsing, supportUsing } from '../../common/lifecycle';
 import { reportTo, warnUnhandled } from '../../common/warn';
@@ -19,6 +27,15 @@ import type { IChannel, IServerChannel } from './types';
 
 /** The environment variable through which IPCServer.fork hands its token to a child. */
 export const TOKEN_ENV = 'FDPIPE_TOKEN';
+
+/** IPCServer.listen()'s options: a socket's, and whether its clients keep sessions across dropped sockets. */
+export interface IPCListenOptions extends ListenOptions {
+  /**
+   * Clients connect with IPCClient.connect(…, { persistent: true }) and keep their connection through dropped
+   * sockets: calls, replies and events in flight are carried over. Options tune the sessions (graceMs, keepAliveMs…).
+   */
+  persistent?: boolean | SessionAcceptorOptions;
+}
 
 export interface IPCServerOptions<TContext> {
   /** A shared secret every client must present in its hello; connections without it are closed. */
@@ -57,7 +74,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
   // (so onDidRemoveConnection hears each one). Declared before the emitters, which register with it as they are made.
   private readonly store = new DisposableStore();
   private readonly pendingHandshakes = new Set<Channel>();
-  private readonly listeners = new Set<ChannelListener>();
+  private readonly listeners = new Set<ChannelListener | SessionListener>();
   private readonly codec: ValueCodec;
   private readonly contextKey: (ctx: TContext) => string;
   private disposed = false;
@@ -217,9 +234,27 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     return Object.assign(worker, { connection });
   }
 
-  /** Accepts clients on a Unix socket path, Windows named pipe or TCP port; the listener is the server's. */
-  async listen(address: ChannelAddress, options?: ListenOptions): Promise<ChannelListener> {
-    const listener = await listen(address, options);
+  /**
+   * Accepts clients on a Unix socket path, Windows named pipe or TCP port; the listener is the server's. A TCP port
+   * on an address other machines can reach wants `tls`, a token, or `insecure: true`.
+   */
+  listen(address: ChannelAddress, options: IPCListenOptions & { persistent: true | SessionAcceptorOptions }): Promise<SessionListener>;
+  listen(address: ChannelAddress, options?: IPCListenOptions & { persistent?: false }): Promise<ChannelListener>;
+  listen(address: ChannelAddress, options?: IPCListenOptions): Promise<ChannelListener | SessionListener>;
+  async listen(address: ChannelAddress, options: IPCListenOptions = {}): Promise<ChannelListener | SessionListener> {
+    const { persistent, ...listenOptions } = options;
+    // A token keeps strangers out as TLS would (though only TLS keeps the traffic private).
+    const socketOptions = { ...listenOptions, insecure: listenOptions.insecure || this.options.token !== undefined };
+    if (persistent) {
+      const sessions = persistent === true ? {} : persistent;
+      const listener = await listenPersistent(address, { ...socketOptions, ...sessions });
+      this.store.add(listener);
+      this.listeners.add(listener);
+      listener.onDidConnect((session) => void this.accept(session).catch(() => {}));
+      listener.acceptor.onError((error) => this.reportError(error));
+      return listener;
+    }
+    const listener = await listen(address, socketOptions);
     this.store.add(listener);
     this.listeners.add(listener);
     listener.onDidConnect((channel) => void this.accept(channel).catch(() => {}));

@@ -1,0 +1,366 @@
+import type { Duplex } from 'stream';
+import { Emitter, type Event } from '../../common/event';
+import { MessageTooLargeError } from '../../common/errors';
+import { DisposableStore, toDisposable } from '../../common/lifecycle';
+import { warnUnhandled } from '../../common/warn';
+import type { WriteBuffer } from '../../buffer/WriteBuffer';
+import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../../pipe/BinaryMessagePipe';
+import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from '../../pipe/frame';
+import { AbstractChannel } from '../AbstractChannel';
+import type { ChannelCloseEvent } from '../Channel';
+import { ChannelClosedError } from '../errors';
+import { SessionOverflowError, SessionProtocolError } from './errors';
+import { ReplayQueue } from './ReplayQueue';
+import { SessionWriteBuffer } from './SessionWriteBuffer';
+import { SilenceClock } from './SilenceClock';
+import { ACK, ackFrame, BYE, DATA, readAck, readText, textFrame } from './wire';
+
+/**
+ * - `healthy`: a socket is attached and the peer has been heard from lately.
+ * - `unresponsive`: a socket is attached, but the peer has said nothing for unresponsiveMs of the time this side
+ *   was free to listen (so a busy loop here never makes the peer unresponsive).
+ * - `disconnected`: no socket; the client is reconnecting, the server is waiting for it to come back. Messages
+ *   sent meanwhile are kept and go out when it does.
+ */
+export type SessionHealth = 'healthy' | 'unresponsive' | 'disconnected';
+
+export interface SessionHealthEvent {
+  readonly health: SessionHealth;
+  readonly previous: SessionHealth;
+  /** Why, in words: what dropped the socket, or how long the peer has been silent. */
+  readonly reason: string;
+}
+
+export interface SessionOptions extends BinaryMessagePipeOptions {
+  /** How often each side tells the other what it has received (an ACK frame), which is also the keep-alive. Default 2000 ms. */
+  keepAliveMs?: number;
+  /** Silence after which the peer is reported unresponsive (onDidChangeHealth). Default 6000 ms. */
+  unresponsiveMs?: number;
+  /** Silence after which the socket is taken for dead and dropped; the client then reconnects. Default 20000 ms. */
+  socketTimeoutMs?: number;
+  /** Bytes sent but not acknowledged that the session may hold for replay; past it, it fails. Default 256 MiB. */
+  maxReplayBytes?: number;
+  /** How long a new socket may take to open or resume the session. Default 5000 ms. */
+  handshakeTimeoutMs?: number;
+}
+
+/** A socket attached to a session, with the pipe that frames it. */
+export interface SessionLink {
+  readonly pipe: BinaryMessagePipe;
+  readonly stream: Duplex;
+}
+
+// A receiver acknowledges after this many messages or bytes, whichever comes first, and at least once a tick: that
+// keeps what the sender holds for replay to about one round trip's worth, and lets a sender whose replay window
+// (4 × highWaterMark) is small go on without waiting for a tick.
+const ACK_EVERY_MESSAGES = 256;
+const ACK_EVERY_BYTES = 16 * 1024;
+
+/** A pipe for a session's frames: one byte longer than the session's largest message, for the frame type. */
+export function sessionPipe(stream: Duplex, options: BinaryMessagePipeOptions): BinaryMessagePipe {
+  const maxMessageSize = Math.min((options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE) + 1, MAX_FRAME_PAYLOAD);
+  return new BinaryMessagePipe(stream, { highWaterMark: options.highWaterMark, maxMessageSize });
+}
+
+/**
+ * A channel that outlives its sockets: one side of a persistent session. Every message is kept until the peer
+ * acknowledges it; when the socket drops, the session waits for a new one (the client dials it, the server is
+ * handed it) and then each side sends again exactly what the other has not received, so the channel above sees
+ * every message once, in order, and stays open through any number of drops. It closes when either side closes
+ * it, or when the session is given up (reconnection attempts spent, the server's grace over, a protocol error).
+ */
+export abstract class SessionChannel extends AbstractChannel {
+  /** The session's id (hex), the same on both sides. */
+  readonly id: string;
+  readonly maxMessageSize: number;
+  protected readonly keepAliveMs: number;
+  private readonly unresponsiveMs: number;
+  private readonly socketTimeoutMs: number;
+  private readonly maxReplayBytes: number;
+  private readonly replayHighWaterMark: number;
+  private readonly tickMs: number;
+
+  private link: SessionLink | undefined;
+  private linkStore: DisposableStore | undefined;
+  private readonly replay = new ReplayQueue();
+  private receivedCount = 0;
+  private ackedReceived = 0;
+  private bytesSinceAck = 0;
+  private lastAckAt = 0;
+  private incomingLimit: number | undefined;
+  private peerKeepAliveMs: number;
+  private healthState: SessionHealth = 'disconnected';
+  private readonly clock: SilenceClock;
+  private drainWanted = false;
+  private resumes = 0;
+
+  private readonly healthEmitter = this.register(new Emitter<SessionHealthEvent>({ onListenerError: warnUnhandled }));
+  /** The link's health as it changes: a socket lost or back, the peer silent or heard again. */
+  readonly onDidChangeHealth: Event<SessionHealthEvent> = this.healthEmitter.event;
+
+  protected constructor(
+    protected readonly idBytes: Buffer,
+    protected readonly secret: Buffer,
+    options: SessionOptions,
+    peerKeepAliveMs: number,
+  ) {
+    super();
+    this.id = idBytes.toString('hex');
+    this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.keepAliveMs = positive(options.keepAliveMs ?? 2000, 'keepAliveMs');
+    this.unresponsiveMs = positive(options.unresponsiveMs ?? 6000, 'unresponsiveMs');
+    this.socketTimeoutMs = positive(options.socketTimeoutMs ?? 20000, 'socketTimeoutMs');
+    this.maxReplayBytes = positive(options.maxReplayBytes ?? 256 * 1024 * 1024, 'maxReplayBytes');
+    this.replayHighWaterMark = 4 * (options.highWaterMark ?? 1024 * 1024);
+    this.peerKeepAliveMs = peerKeepAliveMs;
+    this.tickMs = Math.max(5, Math.min(1000, this.keepAliveMs / 2, this.unresponsiveMs / 4));
+    this.clock = new SilenceClock(this.tickMs);
+    const timer = setInterval(() => this.tick(), this.tickMs);
+    // The sockets keep the process alive while there is a session to serve; the ticking alone does not.
+    timer.unref?.();
+    this.register(toDisposable(() => clearInterval(timer)));
+  }
+
+  get health(): SessionHealth {
+    return this.healthState;
+  }
+
+  /** Whether a socket is attached right now. */
+  get isConnected(): boolean {
+    return this.link !== undefined;
+  }
+
+  /** How many times the session was resumed on a new socket. */
+  get resumeCount(): number {
+    return this.resumes;
+  }
+
+  /** Messages sent and not yet acknowledged by the peer: what a resume would send again. */
+  get unacknowledged(): number {
+    return this.replay.sent - this.replay.acked;
+  }
+
+  /** Messages received from the peer in this session. */
+  get received(): number {
+    return this.receivedCount;
+  }
+
+  override get needsDrain(): boolean {
+    return this.replay.bytes >= this.replayHighWaterMark || (this.link?.pipe.needsDrain ?? false);
+  }
+
+  getWriteBuffer(): WriteBuffer {
+    if (this.isClosed) throw new ChannelClosedError('The session is closed: no more messages can be sent on it');
+    return new SessionWriteBuffer(this.commitFrame);
+  }
+
+  /** The limit applies to every socket the session is resumed on, not only the one attached now. */
+  limitIncoming(maxBytes: number | undefined): void {
+    this.incomingLimit = maxBytes;
+    this.link?.pipe.limitIncoming(maxBytes === undefined ? undefined : maxBytes + 1);
+  }
+
+  private readonly commitFrame = (frame: Uint8Array): void => {
+    if (this.isClosed) throw new ChannelClosedError('The session closed before this message was committed');
+    const size = frame.byteLength - 1;
+    if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
+    this.replay.push(frame);
+    const link = this.link;
+    if (link && !link.pipe.send(frame)) this.drainWanted = true;
+    if (this.replay.bytes > this.maxReplayBytes) {
+      this.fail(
+        new SessionOverflowError(
+          `${this.replay.bytes} bytes were sent on session ${this.id} and not acknowledged, over maxReplayBytes ` +
+            `(${this.maxReplayBytes}): the peer is not reading. Raise maxReplayBytes, or wait for onDrain.`,
+        ),
+      );
+      return;
+    }
+    if (!this.drainWanted && this.replay.bytes >= this.replayHighWaterMark) this.drainWanted = true;
+  };
+
+  /**
+   * Puts a socket under the session, the handshake done: drops whatever the peer says it has, then sends again
+   * everything else, in order. A socket attached before (a half-open one the peer has given up on) is dropped.
+   */
+  protected attach(link: SessionLink, peerReceived: number, peerKeepAliveMs: number): void {
+    if (this.isClosed) {
+      link.stream.destroy();
+      return;
+    }
+    this.releaseLink('destroy');
+    if (!this.replay.acknowledge(peerReceived)) {
+      link.stream.destroy();
+      this.fail(
+        new SessionProtocolError(
+          `The peer says it received ${peerReceived} messages of session ${this.id}; ${this.replay.acked} to ` +
+            `${this.replay.sent} were possible`,
+        ),
+      );
+      return;
+    }
+    this.peerKeepAliveMs = peerKeepAliveMs;
+    const store = new DisposableStore();
+    this.link = link;
+    this.linkStore = store;
+    const { pipe } = link;
+    pipe.limitIncoming(this.incomingLimit === undefined ? undefined : this.incomingLimit + 1);
+    store.add(pipe.onMessage((frame) => this.onFrame(frame)));
+    store.add(pipe.onClose((event) => this.onLinkClose(link, event)));
+    store.add(pipe.onDrain(() => this.maybeDrain()));
+    store.add(
+      pipe.onError((error) => {
+        // Transport errors end in onClose and a reconnection; a frame over the limit is the peer breaking the rules.
+        if (error instanceof MessageTooLargeError) this.fail(error);
+      }),
+    );
+    this.clock.reset();
+    for (const frame of this.replay.unacknowledged()) pipe.send(frame);
+    this.sendAck();
+    this.setHealth('healthy', 'connected');
+    this.maybeDrain();
+  }
+
+  /** Called after attach() on a resumed session, so resumeCount counts resumes and not the first socket. */
+  protected countResume(): void {
+    this.resumes++;
+  }
+
+  /** The socket is gone and the session is not: the client reconnects, the server waits. */
+  protected abstract disconnected(reason: string): void;
+
+  /** Gives the session up with an error: it closes, its socket is destroyed, nothing more is replayed. */
+  protected fail(error: Error, kind: ChannelCloseEvent['kind'] = 'error'): void {
+    if (this.isClosed) return;
+    this.releaseLink('destroy');
+    this.replay.clear();
+    this.fireClose({ kind, reason: error.message, error });
+  }
+
+  /** Drops the attached socket (as on a timeout) and carries on as when it drops by itself. */
+  protected dropSocket(reason: string): void {
+    if (!this.link) return;
+    this.releaseLink('destroy');
+    this.lost(reason);
+  }
+
+  protected doClose(): void {
+    this.releaseLink('bye');
+    this.replay.clear();
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    this.clock.heard();
+    if (this.healthState === 'unresponsive') this.setHealth('healthy', 'the peer was heard again');
+    const type = frame[0];
+    if (type === DATA) {
+      this.receivedCount++;
+      this.bytesSinceAck += frame.byteLength;
+      this.fireMessage(frame.subarray(1));
+      if (this.receivedCount - this.ackedReceived >= ACK_EVERY_MESSAGES || this.bytesSinceAck >= ACK_EVERY_BYTES) {
+        this.sendAck();
+      }
+      return;
+    }
+    try {
+      if (type === ACK) {
+        const count = readAck(frame);
+        if (!this.replay.acknowledge(count)) {
+          throw new SessionProtocolError(
+            `The peer acknowledged ${count} messages; ${this.replay.acked} to ${this.replay.sent} were possible`,
+          );
+        }
+        this.maybeDrain();
+      } else if (type === BYE) {
+        const why = readText(frame);
+        this.releaseLink('end');
+        this.replay.clear();
+        this.fireClose({ kind: 'remote', reason: `the other side closed the session${why ? `: ${why}` : ''}` });
+      } else {
+        throw new SessionProtocolError(`A session frame of unknown type ${type}: the peer is not an fdpipe session`);
+      }
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private onLinkClose(link: SessionLink, event: PipeCloseEvent): void {
+    if (link !== this.link) return;
+    this.releaseLink('destroy');
+    const why = event.error ? `${event.reason}: ${event.error.message}` : event.reason;
+    this.lost(`the socket closed (${why})`);
+  }
+
+  private lost(reason: string): void {
+    if (this.isClosed) return;
+    this.setHealth('disconnected', reason);
+    this.disconnected(reason);
+  }
+
+  private tick(): void {
+    const silent = this.clock.tick();
+    const link = this.link;
+    if (!link || this.isClosed) return;
+    if (this.receivedCount > this.ackedReceived || Date.now() - this.lastAckAt >= this.keepAliveMs) this.sendAck();
+    // The peer cannot be heard more often than it sends keep-alives, whatever this side was configured with.
+    const unresponsiveAfter = Math.max(this.unresponsiveMs, 2 * this.peerKeepAliveMs + 2 * this.tickMs);
+    const timeoutAfter = Math.max(this.socketTimeoutMs, unresponsiveAfter + this.tickMs);
+    if (silent >= timeoutAfter) {
+      this.dropSocket(`the peer sent nothing for ${silent} ms (socketTimeoutMs ${this.socketTimeoutMs})`);
+    } else if (silent >= unresponsiveAfter && this.healthState === 'healthy') {
+      this.setHealth('unresponsive', `the peer has sent nothing for ${silent} ms`);
+    }
+  }
+
+  private sendAck(): void {
+    const link = this.link;
+    if (!link) return;
+    this.ackedReceived = this.receivedCount;
+    this.bytesSinceAck = 0;
+    this.lastAckAt = Date.now();
+    link.pipe.send(ackFrame(this.receivedCount));
+  }
+
+  private maybeDrain(): void {
+    if (!this.drainWanted || this.isClosed || this.needsDrain) return;
+    this.drainWanted = false;
+    this.fireDrain();
+  }
+
+  private setHealth(health: SessionHealth, reason: string): void {
+    const previous = this.healthState;
+    if (previous === health) return;
+    this.healthState = health;
+    this.healthEmitter.fire({ health, previous, reason });
+  }
+
+  /**
+   * Lets go of the attached socket: `bye` tells the peer the session is over and ends the socket once what was
+   * sent is written; `end` only ends it; `destroy` drops it at once.
+   */
+  private releaseLink(how: 'bye' | 'end' | 'destroy'): void {
+    const link = this.link;
+    if (!link) return;
+    this.link = undefined;
+    this.linkStore?.dispose();
+    this.linkStore = undefined;
+    if (how === 'destroy') {
+      link.stream.destroy();
+      return;
+    }
+    if (how === 'bye') {
+      try {
+        link.pipe.send(textFrame(BYE, 'closed on that side'));
+      } catch {
+        // The pipe is closing already; the peer learns of the end from the socket.
+      }
+    }
+    link.pipe.close();
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a positive number of ms or bytes, got ${value}`);
+  return value;
+}
+

@@ -1,0 +1,265 @@
+import {
+  connectSession,
+  Emitter,
+  IPCClient,
+  IPCServer,
+  SessionAcceptor,
+  SessionLostError,
+  type ClientSession,
+  type ServerSession,
+  type SessionAcceptorOptions,
+  type SessionHealthEvent,
+} from '../../src';
+import { FlakyLink, random } from '../helpers/flakyLink';
+
+// Fake timers and clock; nextTick and setImmediate stay real, so streams and the pipe's flushes run as usual.
+beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+afterEach(() => jest.useRealTimers());
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Moves the fake clock on in steps, letting the streams run between them. */
+async function run(ms: number, step = 1): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    jest.advanceTimersByTime(step);
+    await turn();
+  }
+}
+
+/** Moves the fake clock on `step` ms at a time until `condition` holds. */
+async function until(condition: () => boolean, what: string, step = 1, limitMs = 120_000): Promise<void> {
+  for (let t = 0; !condition(); t += step) {
+    if (t > limitMs) throw new Error(`Gave up waiting (in fake time) for ${what}`);
+    jest.advanceTimersByTime(step);
+    await turn();
+  }
+}
+
+interface Harness {
+  acceptor: SessionAcceptor;
+  links: FlakyLink[];
+  client: ClientSession;
+  server: ServerSession;
+  /** Whether dialing succeeds; false makes every reconnection attempt fail. */
+  reachable: { value: boolean };
+}
+
+async function open(latencyMs: number, options: SessionAcceptorOptions = {}, acceptor = new SessionAcceptor(options)): Promise<Harness> {
+  const links: FlakyLink[] = [];
+  const reachable = { value: true };
+  let server: ServerSession | undefined;
+  acceptor.onDidOpen((session) => (server = session));
+  const dial = () => {
+    if (!reachable.value) throw new Error('unreachable');
+    const link = new FlakyLink(latencyMs);
+    links.push(link);
+    acceptor.accept(link.b);
+    return link.a;
+  };
+  const connecting = connectSession(dial, { reconnect: { initialDelayMs: 5, maxDelayMs: 200 }, ...options });
+  let client: ClientSession | undefined;
+  connecting.then((c) => (client = c));
+  await until(() => client !== undefined && server !== undefined, 'the session to open');
+  return { acceptor, links, client: client!, server: server!, reachable };
+}
+
+const message = (side: string, n: number) => {
+  const body = Buffer.alloc(1 + (n % 97) * 13, n % 251);
+  return Buffer.concat([Buffer.from(`${side}${n}:`), body]);
+};
+
+describe('a session over an in-memory link with latency and cuts', () => {
+  test('every message arrives once, in order, both ways, through cuts at random bytes', async () => {
+    const seed = 20261201;
+    const next = random(seed);
+    const { client, server, links, acceptor } = await open(3);
+    const total = 1500;
+    const received: Record<'client' | 'server', number[]> = { client: [], server: [] };
+    const listen = (session: ClientSession | ServerSession, side: 'client' | 'server', from: string) =>
+      session.onMessage((read) => {
+        const text = Buffer.from(read().sliceAtReadPosition()).toString('latin1');
+        const n = Number(text.slice(from.length, text.indexOf(':')));
+        expect(Buffer.from(read().sliceAtReadPosition()).equals(message(from, n))).toBe(true);
+        received[side].push(n);
+      });
+    listen(client, 'client', 's');
+    listen(server, 'server', 'c');
+    let sent = 0;
+    while (sent < total) {
+      // A burst each way, then a cut somewhere in the next few KB of traffic.
+      const burst = 1 + Math.floor(next() * 40);
+      for (let i = 0; i < burst && sent < total; i++, sent++) {
+        client.getWriteBuffer().writeRaw(message('c', sent)).commit();
+        server.getWriteBuffer().writeRaw(message('s', sent)).commit();
+      }
+      const live = links[links.length - 1];
+      if (next() < 0.5 && !live.isCut) live.cutAfter(Math.floor(next() * 6000));
+      await run(1 + Math.floor(next() * 10));
+    }
+    await until(() => received.client.length === total && received.server.length === total, `all ${total} messages`);
+    await run(50);
+    const expected = Array.from({ length: total }, (_, i) => i);
+    expect(received.client).toEqual(expected);
+    expect(received.server).toEqual(expected);
+    expect(links.filter((link) => link.isCut).length).toBeGreaterThan(20);
+    expect(client.resumeCount).toBe(links.length - 1);
+    expect(client.isClosed || server.isClosed).toBe(false);
+    client.close();
+    await run(20);
+    expect(server.isClosed).toBe(true);
+    expect(acceptor.size).toBe(0);
+  });
+});
+
+describe('RPC over a session', () => {
+  test('pipelined calls and a subscription carry on through cuts: each call answered once', async () => {
+    const next = random(7);
+    const { client, server, links } = await open(2);
+    const ipcServer = new IPCServer<string>();
+    const ticks = new Emitter<number>();
+    const served = new Map<number, number>();
+    ipcServer.registerChannel('math', {
+      async call(_ctx, command, arg) {
+        const n = arg as number;
+        served.set(n, (served.get(n) ?? 0) + 1);
+        if (command === 'double') return n * 2;
+        throw new Error(`no command ${command}`);
+      },
+      listen: () => ticks.event as never,
+    });
+    void ipcServer.accept(server);
+    const ipcClient = new IPCClient(client, 'c1');
+    await until(() => ipcServer.connections.length === 1, 'the hello');
+    const heard: number[] = [];
+    ipcClient.getChannel('math').listen<number>('onTick')((n) => heard.push(n));
+    await run(20);
+    const answers = new Map<number, number>();
+    const calls: Promise<void>[] = [];
+    const total = 3000;
+    for (let n = 0; n < total; n++) {
+      calls.push(
+        ipcClient
+          .getChannel('math')
+          .call<number>('double', n)
+          .then((value) => {
+            expect(value).toBe(n * 2);
+            answers.set(n, (answers.get(n) ?? 0) + 1);
+          }),
+      );
+      if (n % 50 === 0) {
+        ticks.fire(n);
+        const live = links[links.length - 1];
+        if (!live.isCut) live.cutAfter(Math.floor(next() * 3000));
+        await run(1 + Math.floor(next() * 8));
+      }
+    }
+    let settled = false;
+    void Promise.all(calls).then(() => (settled = true));
+    await until(() => settled, 'every call to settle');
+    expect(answers.size).toBe(total);
+    expect([...answers.values()].every((count) => count === 1)).toBe(true);
+    expect([...served.values()].every((count) => count === 1)).toBe(true);
+    await run(20);
+    expect(heard).toEqual(Array.from({ length: total / 50 }, (_, i) => i * 50));
+    expect(links.filter((link) => link.isCut).length).toBeGreaterThan(20);
+    expect(ipcClient.isClosed).toBe(false);
+    ipcClient.dispose();
+    ipcServer.dispose();
+  });
+});
+
+describe('giving up, refusing and closing', () => {
+  test('a client that cannot reach the server gives up after its attempts; the server after its grace', async () => {
+    const { client, server, links, reachable } = await open(1, { graceMs: 30_000 });
+    const clientClose = new Promise((resolve) => client.onClose(resolve));
+    const serverClose = new Promise((resolve) => server.onClose(resolve));
+    const health: SessionHealthEvent[] = [];
+    client.onDidChangeHealth((event) => health.push(event));
+    reachable.value = false;
+    links[0].cut();
+    await until(() => client.isClosed, 'the client to give up', 5);
+    const closed = (await clientClose) as { kind: string; error: Error };
+    expect(closed.kind).toBe('remote');
+    expect(closed.error).toBeInstanceOf(SessionLostError);
+    expect(closed.error.message).toMatch(/after 15 attempts: unreachable/);
+    expect(health.map((e) => e.health)).toEqual(['disconnected']);
+    expect(server.isClosed).toBe(false);
+    await until(() => server.isClosed, 'the grace to run out', 250);
+    expect(((await serverClose) as { error: Error }).error.message).toMatch(/did not come back within 30000 ms/);
+  });
+
+  test('a server that no longer holds the session refuses it, and the client gives up at once', async () => {
+    const { client, acceptor } = await open(1);
+    // A restarted server: a new acceptor that never heard of the session.
+    acceptor.dispose();
+    const links: FlakyLink[] = [];
+    const fresh = new SessionAcceptor();
+    (client as unknown as { dial: () => unknown }).dial = () => {
+      const link = new FlakyLink(1);
+      links.push(link);
+      fresh.accept(link.b);
+      return link.a;
+    };
+    const closed = new Promise<{ kind: string; error?: Error }>((resolve) => client.onClose(resolve));
+    client.reconnect();
+    await until(() => client.isClosed, 'the refusal');
+    const event = await closed;
+    expect(event.error).toBeInstanceOf(SessionLostError);
+    expect(event.error?.message).toMatch(/refused to resume session [0-9a-f]{32}: no such session/);
+    expect(links).toHaveLength(1);
+  });
+
+  test('a resume with the right id and a wrong secret is refused', async () => {
+    const { client, server } = await open(1);
+    const secret = (client as unknown as { secret: Buffer }).secret;
+    secret[0] ^= 0xff;
+    const closed = new Promise<{ error?: Error }>((resolve) => client.onClose(resolve));
+    client.reconnect();
+    await until(() => client.isClosed, 'the refusal');
+    expect((await closed).error?.message).toMatch(/no such session/);
+    expect(server.isClosed).toBe(false);
+  });
+
+  test('close() on one side closes the other as remote, after the messages sent before it', async () => {
+    const { client, server } = await open(2);
+    const got: number[] = [];
+    server.onMessage((read) => got.push(read().readUint8()));
+    const closed = new Promise<{ kind: string; reason: string }>((resolve) => server.onClose(resolve));
+    for (let i = 0; i < 5; i++) client.getWriteBuffer().writeUint8(i).commit();
+    client.close();
+    await until(() => server.isClosed, 'the BYE');
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(await closed).toMatchObject({ kind: 'remote', reason: expect.stringMatching(/other side closed the session/) });
+    expect(() => client.getWriteBuffer()).toThrow(/closed/);
+  });
+});
+
+describe('keep-alive, health and the socket timeout', () => {
+  test('a silent peer turns unresponsive, its socket times out, and the session comes back healthy', async () => {
+    const { client, links } = await open(1, { keepAliveMs: 1000, unresponsiveMs: 4000, socketTimeoutMs: 10_000 });
+    const health: string[] = [];
+    client.onDidChangeHealth((event) => health.push(event.health));
+    await run(8000, 10);
+    expect(health).toEqual([]); // keep-alives flow both ways: an idle session stays healthy
+    links[0].stall();
+    await until(() => health.includes('unresponsive'), 'unresponsive', 10);
+    expect(client.isConnected).toBe(true);
+    await until(() => health.includes('healthy'), 'a new socket', 5);
+    expect(health).toEqual(['unresponsive', 'disconnected', 'healthy']);
+    expect(client.resumeCount).toBe(1);
+  });
+
+  test('a loop that was busy here does not make the peer unresponsive or time its socket out', async () => {
+    const { client, server } = await open(1, { keepAliveMs: 1000, unresponsiveMs: 4000, socketTimeoutMs: 10_000 });
+    const health: string[] = [];
+    client.onDidChangeHealth((event) => health.push(event.health));
+    server.onDidChangeHealth((event) => health.push(`server ${event.health}`));
+    await run(3000, 10);
+    // The whole process blocked for a minute: the clock jumps, and no timer ran meanwhile.
+    jest.setSystemTime(Date.now() + 60_000);
+    await run(3000, 10);
+    expect(health).toEqual([]);
+    expect(client.resumeCount).toBe(0);
+    expect(client.isConnected && server.isConnected).toBe(true);
+  });
+});
