@@ -150,11 +150,15 @@ export class IPCClient<TContext = string> implements Disposable {
       ? await connectPersistent(address, { ...connectOptions, ...(persistent === true ? {} : persistent) })
       : await connect(address, connectOptions);
     const client = new IPCClient(channel, ctx, { token, rpc, handshakeTimeout });
+    // A transport error before the welcome (a TLS alert, say) is what the rejection reports: not a warning too.
+    const quiet = client.connection.channel.onError(() => {});
     try {
       await client.ready;
     } catch (error) {
       client.dispose();
       throw error;
+    } finally {
+      quiet.dispose();
     }
     return client;
   }
