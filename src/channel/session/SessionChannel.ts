@@ -13,7 +13,7 @@ import { SessionOverflowError, SessionProtocolError } from './errors';
 import { ReplayQueue } from './ReplayQueue';
 import { SessionWriteBuffer } from './SessionWriteBuffer';
 import { SilenceClock } from './SilenceClock';
-import { ACK, ackFrame, BYE, DATA, readAck, readText, textFrame } from './wire';
+import { ACK, ackFrame, BYE, DATA, DATA_HEADER_SIZE, readAck, readText, textFrame } from './wire';
 
 /**
  * - `healthy`: a socket is attached and the peer has been heard from lately.
@@ -56,11 +56,16 @@ export interface SessionLink {
 const ACK_EVERY_MESSAGES = 256;
 const ACK_EVERY_BYTES = 16 * 1024;
 
-/** A pipe for a session's frames: one byte longer than the session's largest message, for the frame type. */
+/** A pipe for a session's frames: its largest message has room for the session's largest and a DATA header. */
 export function sessionPipe(stream: Duplex, options: BinaryMessagePipeOptions): BinaryMessagePipe {
-  const maxMessageSize = Math.min((options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE) + 1, MAX_FRAME_PAYLOAD);
-  return new BinaryMessagePipe(stream, { highWaterMark: options.highWaterMark, maxMessageSize });
+  const maxMessageSize = Math.min(
+    (options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE) + DATA_HEADER_SIZE,
+    MAX_FRAME_PAYLOAD,
+  );
+  return new BinaryMessagePipe(stream, { ...options, maxMessageSize });
 }
+
+const TWO_32 = 0x1_0000_0000;
 
 /**
  * A channel that outlives its sockets: one side of a persistent session. Every message is kept until the peer
@@ -83,7 +88,10 @@ export abstract class SessionChannel extends AbstractChannel {
   private link: SessionLink | undefined;
   private linkStore: DisposableStore | undefined;
   private readonly replay = new ReplayQueue();
+  /** Every message up to this number has been received. */
   private receivedCount = 0;
+  /** Messages numbered above receivedCount + 1 that came out of turn (passing a large one), delivered already. */
+  private readonly ahead = new Set<number>();
   private ackedReceived = 0;
   private bytesSinceAck = 0;
   private lastAckAt = 0;
@@ -140,7 +148,7 @@ export abstract class SessionChannel extends AbstractChannel {
     return this.replay.sent - this.replay.acked;
   }
 
-  /** Messages received from the peer in this session. */
+  /** The number of the message up to which every one from the peer has been received. */
   get received(): number {
     return this.receivedCount;
   }
@@ -157,13 +165,14 @@ export abstract class SessionChannel extends AbstractChannel {
   /** The limit applies to every socket the session is resumed on, not only the one attached now. */
   limitIncoming(maxBytes: number | undefined): void {
     this.incomingLimit = maxBytes;
-    this.link?.pipe.limitIncoming(maxBytes === undefined ? undefined : maxBytes + 1);
+    this.link?.pipe.limitIncoming(maxBytes === undefined ? undefined : maxBytes + DATA_HEADER_SIZE);
   }
 
-  private readonly commitFrame = (frame: Uint8Array): void => {
+  private readonly commitFrame = (frame: Buffer): void => {
     if (this.isClosed) throw new ChannelClosedError('The session closed before this message was committed');
-    const size = frame.byteLength - 1;
+    const size = frame.byteLength - DATA_HEADER_SIZE;
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
+    frame.writeUInt32BE((this.replay.sent + 1) % TWO_32, 1);
     this.replay.push(frame);
     const link = this.link;
     if (link && !link.pipe.send(frame)) this.drainWanted = true;
@@ -204,7 +213,7 @@ export abstract class SessionChannel extends AbstractChannel {
     this.link = link;
     this.linkStore = store;
     const { pipe } = link;
-    pipe.limitIncoming(this.incomingLimit === undefined ? undefined : this.incomingLimit + 1);
+    pipe.limitIncoming(this.incomingLimit === undefined ? undefined : this.incomingLimit + DATA_HEADER_SIZE);
     store.add(pipe.onMessage((frame) => this.onFrame(frame)));
     store.add(pipe.onClose((event) => this.onLinkClose(link, event)));
     store.add(pipe.onDrain(() => this.maybeDrain()));
@@ -254,12 +263,11 @@ export abstract class SessionChannel extends AbstractChannel {
     if (this.healthState === 'unresponsive') this.setHealth('healthy', 'the peer was heard again');
     const type = frame[0];
     if (type === DATA) {
-      this.receivedCount++;
-      this.bytesSinceAck += frame.byteLength;
-      this.fireMessage(frame.subarray(1));
-      if (this.receivedCount - this.ackedReceived >= ACK_EVERY_MESSAGES || this.bytesSinceAck >= ACK_EVERY_BYTES) {
-        this.sendAck();
+      if (frame.byteLength < DATA_HEADER_SIZE) {
+        this.fail(new SessionProtocolError('A DATA frame too short for its header: the peer is not an fdpipe session'));
+        return;
       }
+      this.onData(frame);
       return;
     }
     try {
@@ -281,6 +289,30 @@ export abstract class SessionChannel extends AbstractChannel {
       }
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Delivers a message the first time it comes; the copy a replay brings of one already here is dropped. */
+  private onData(frame: Uint8Array): void {
+    const seq = ((frame[1] << 24) | (frame[2] << 16) | (frame[3] << 8) | frame[4]) >>> 0;
+    const expected = this.receivedCount + 1;
+    // The full number from its low 32 bits: messages are never further out of turn than 2^31.
+    const distance = (seq - (expected % TWO_32) + TWO_32) % TWO_32;
+    if (distance >= TWO_32 / 2) return; // below what is held: a replayed copy
+    const number = expected + distance;
+    if (distance === 0) {
+      this.receivedCount = number;
+      if (this.ahead.size > 0) {
+        while (this.ahead.delete(this.receivedCount + 1)) this.receivedCount++;
+      }
+    } else {
+      if (this.ahead.has(number)) return;
+      this.ahead.add(number);
+    }
+    this.bytesSinceAck += frame.byteLength;
+    this.fireMessage(frame.subarray(DATA_HEADER_SIZE));
+    if (this.receivedCount - this.ackedReceived >= ACK_EVERY_MESSAGES || this.bytesSinceAck >= ACK_EVERY_BYTES) {
+      this.sendAck();
     }
   }
 

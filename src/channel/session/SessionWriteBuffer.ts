@@ -1,19 +1,19 @@
 import { AbstractWriteBuffer } from '../../buffer/AbstractWriteBuffer';
 import { BufferCommittedError } from '../../buffer/errors';
 import { DEFAULT_BUFFER_SIZE } from '../../buffer/Uint8ArrayWriteBuffer';
-import { DATA } from './wire';
+import { DATA, DATA_HEADER_SIZE } from './wire';
 
 /**
- * A message of a session, written after the DATA tag: commit() hands over the whole frame, tag included, which the
- * session keeps for replay and sends as it is.
+ * A message of a session, written after room for the DATA header: commit() hands over the whole frame, which the
+ * session numbers, keeps for replay and sends as it is.
  */
 export class SessionWriteBuffer extends AbstractWriteBuffer {
-  private declare readonly send: (frame: Uint8Array) => void;
+  private declare readonly send: (frame: Buffer) => void;
 
-  constructor(send: (frame: Uint8Array) => void) {
+  constructor(send: (frame: Buffer) => void) {
     const memory = Buffer.allocUnsafe(DEFAULT_BUFFER_SIZE);
     memory[0] = DATA;
-    super(memory, 1);
+    super(memory, DATA_HEADER_SIZE);
     this.send = send;
   }
 

@@ -1,25 +1,28 @@
-// The session layer's frames. Each is one frame of the BinaryMessagePipe under it (so it inherits the pipe's
-// length prefix and whatever the pipe does with large messages); the first byte says what the frame is.
+// The session layer's frames. Each is one message of the BinaryMessagePipe under it (so it inherits the pipe's
+// framing, and its fragments: a large DATA frame does not hold up small ones); the first byte says what it is.
 //
-//   DATA     0x01  message bytes                       one message of the channel above; numbered implicitly, 1, 2, …
-//   ACK      0x02  u64 received                        DATA frames received so far in the session (all sockets);
-//                                                      sent at least every keepAliveMs, so it is also the keep-alive
+//   DATA     0x01  u32 seq, message bytes              one message of the channel above; seq is the low 32 bits of
+//                                                      its number in the session (1, 2, …, across all sockets)
+//   ACK      0x02  u64 received                        the receiver holds every message up to this number; sent at
+//                                                      least every keepAliveMs, so it is also the keep-alive
 //   BYE      0x03  UTF-8 reason                        the sender closed the session for good
 //   OPEN     0x10  u8 version, u32 keepAliveMs, u8 0   client → server, first frame of a socket: a new session
 //            0x10  u8 version, u32 keepAliveMs, u8 1, 16 id, 16 secret, u64 received
-//                                                      … or: resume session `id`, having received `received`
+//                                                      … or: resume session `id`, holding all up to `received`
 //   OPENED   0x11  u8 version, u32 keepAliveMs, 16 id, 16 secret, u64 received
 //                                                      server → client, answer to OPEN
 //   REFUSED  0x12  UTF-8 reason                        server → client, answer to OPEN: no such session (any more)
 //
-// Numbers are big-endian; a u64 is written as two u32 (high, low) and never exceeds 2^53. After OPENED, each
-// side sends again, in order, every DATA frame the other has not received (counts from OPEN and OPENED), and
-// nothing else is replayed. Nothing in a DATA frame names its number: the pipe is ordered and loses no whole
-// frame within one socket, so counting is enough.
+// Numbers are big-endian; a u64 is written as two u32 (high, low) and never exceeds 2^53. After OPENED, each side
+// sends again, in order, every DATA frame numbered above the other's `received`. Since the pipe lets a small
+// message pass a large one under way, a receiver may hold messages above `received` too (out of turn); it
+// delivers each the first time it comes and drops the copy a replay brings.
 
 import { SessionProtocolError } from './errors';
 
 export const DATA = 0x01;
+/** A DATA frame's type and sequence number, before the message. */
+export const DATA_HEADER_SIZE = 5;
 export const ACK = 0x02;
 export const BYE = 0x03;
 export const OPEN = 0x10;
