@@ -149,3 +149,17 @@ test(`a ${TRANSFER_BYTES / 1024 / 1024} MiB transfer through ${TRANSFER_DROPS} d
   client.close();
   listener.dispose();
 });
+
+test('listeners, acceptors and sessions take `using` and `await using`', async () => {
+  let session: ClientSession | undefined;
+  let listener: SessionListener | undefined;
+  {
+    await using listening = await listenPersistent(join(dir, 'u.sock'));
+    listener = listening;
+    using client = await connectPersistent(join(dir, 'u.sock'));
+    session = client;
+    expect(session.isClosed).toBe(false);
+  }
+  expect(session.isClosed).toBe(true);
+  expect(listener.server.listening).toBe(false);
+});

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'crypto';
 import type { Duplex } from 'stream';
 import { Emitter, type Event } from '../../common/event';
-import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle';
+import { DisposableStore, supportUsing, toDisposable, type Disposable } from '../../common/lifecycle';
 import { reportTo, warnUnhandled } from '../../common/warn';
 import { openLink } from './openLink';
 import { SessionLostError } from './errors';
@@ -57,6 +57,8 @@ export class ServerSession extends SessionChannel {
  * only with the session's secret, which only its client was told.
  */
 export class SessionAcceptor implements Disposable {
+  /** dispose(), for `using`. */
+  declare readonly [Symbol.dispose]: () => void;
   private readonly sessions = new Map<string, ServerSession>();
   private readonly handshakes = new Set<Disposable>();
   // Declared before the emitters, which register with it as they are made.
@@ -141,3 +143,5 @@ export class SessionAcceptor implements Disposable {
   }
 }
 
+
+supportUsing(SessionAcceptor.prototype);
