@@ -92,6 +92,14 @@ export class IPCChannel extends AbstractChannel {
     return this.pipe.getWriteBuffer(options);
   }
 
+  /**
+   * Resolves once every message sent so far has been written to the OS: await it before process.exit(), which
+   * would otherwise cut off what the OS had not taken yet. Rejects with ChannelClosedError if the stream fails.
+   */
+  flush(): Promise<void> {
+    return this.pipe.flush();
+  }
+
   /** The pipe reads each frame's length first, so a frame over the limit is refused before anything is allocated. */
   limitIncoming(maxBytes: number | undefined): void {
     this.pipe.limitIncoming(maxBytes);

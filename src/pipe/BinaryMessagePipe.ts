@@ -203,6 +203,22 @@ export class BinaryMessagePipe implements Disposable {
   }
 
   /**
+   * Resolves once every message sent so far has been written to the OS, so that a process.exit() then loses none
+   * of them (await it before exiting); also after close(). Rejects with PipeClosedError if the stream fails or is
+   * destroyed first.
+   */
+  flush(): Promise<void> {
+    const failed =
+      this.closeEvent !== undefined && this.closeEvent.reason !== 'local' && this.closeEvent.reason !== 'end';
+    if (failed) return Promise.reject(this.closedError());
+    return this.writer.whenWritten().catch((error: Error) => {
+      const closed = this.closedError();
+      closed.message = `${closed.message} (a write failed before the messages sent were written: ${error.message})`;
+      throw closed;
+    });
+  }
+
+  /**
    * Sends one message. The bytes are copied when small; a large message is written by reference, so leave it
    * unchanged until the pipe has drained. Returns false when the producer should wait for onDrain.
    * @throws MessageTooLargeError over maxMessageSize (nothing is written), PipeClosedError after close.

@@ -1,4 +1,4 @@
-import type { Writable } from 'stream';
+import type { ChunkSink } from './WriteLog';
 import { FRAGMENT_NEXT, FRAGMENT_NEXT_HEADER_SIZE, FRAGMENT_START, FRAGMENT_START_HEADER_SIZE } from './frame';
 
 /** How many large messages share the pipe at once, round-robin; the others wait their turn in order. */
@@ -24,7 +24,7 @@ class LargeMessage {
   }
 
   /** Writes the next fragment of at most `size` bytes: a header, then views of the message's own chunks. */
-  writeFragment(stream: Writable, size: number, callback: () => void): number {
+  writeFragment(stream: ChunkSink, size: number, callback: () => void): number {
     const count = Math.min(size, this.total - this.sent);
     const first = this.sent === 0;
     const header = Buffer.allocUnsafe(first ? FRAGMENT_START_HEADER_SIZE : FRAGMENT_NEXT_HEADER_SIZE);
@@ -110,7 +110,7 @@ export class FragmentQueue {
   }
 
   /** Writes one fragment of the message whose turn it is; returns the bytes written, headers included. */
-  writeNext(stream: Writable, size: number, callback: () => void): number {
+  writeNext(stream: ChunkSink, size: number, callback: () => void): number {
     if (this.active.length === 0) return this.release(stream, callback);
     if (this.turn >= this.active.length) this.turn = 0;
     const message = this.active[this.turn];
@@ -130,7 +130,7 @@ export class FragmentQueue {
   }
 
   /** Sends the held messages whose turn has come: whole frames are written now, large ones join the queue. */
-  private release(stream: Writable, callback: () => void): number {
+  private release(stream: ChunkSink, callback: () => void): number {
     let written = 0;
     while (this.held.length > 0 && this.held[0].afterSeq < this.oldestSeq()) {
       const message = this.held.shift()!;

@@ -1,8 +1,10 @@
 import type { Writable } from 'stream';
 import { flushAtExit, flushed } from '../common/exitFlush';
+import { writeOutAtExit } from './exitWrite';
 import { DEFAULT_FRAGMENT_SIZE, FRAME_HEADER_SIZE } from './frame';
 import { FragmentQueue } from './FragmentQueue';
 import { FrameWriteBuffer } from './FrameWriteBuffer';
+import { WriteLog } from './WriteLog';
 
 /** Small frames are written into slabs of this size, one after another. */
 const SLAB_SIZE = 64 * 1024;
@@ -54,21 +56,31 @@ export class FrameWriter {
     this.scheduled = false;
     this.writeSmall();
     this.pump();
-    if (this.fragments.isEmpty) flushed(this.flushAll);
+    this.unhookExit();
     this.onFlushed();
   };
   /** Runs when the stream has handed a write to the OS: room for the next fragment. */
   private readonly wake = () => {
     if (this.fragments.isEmpty) return;
     this.pump();
-    if (this.fragments.isEmpty && !this.scheduled) flushed(this.flushAll);
+    this.unhookExit();
     this.onFlushed();
   };
   private readonly newTurn = () => {
     this.turnBytes = 0;
     this.wake();
   };
-  private readonly flushAll = () => this.flush();
+  /**
+   * At process exit: everything queued goes to the stream, and what the stream cannot write before the process
+   * ends is written to its descriptor synchronously (see exitWrite.ts). Hooked while anything is queued here or
+   * unconfirmed by the stream.
+   */
+  private readonly atExit = () => {
+    this.flush();
+    writeOutAtExit(this.out);
+  };
+  /** Every write goes through the log, which keeps the bytes until the stream has written them. */
+  private readonly out: WriteLog;
 
   /**
    * @param onFlushed runs after each scheduled flush and each step of a large message, when the stream may have
@@ -76,10 +88,12 @@ export class FrameWriter {
    * @param fragmentSize messages over this size go out in fragments of this size
    */
   constructor(
-    private readonly stream: Writable,
+    stream: Writable,
     private readonly onFlushed: () => void = () => {},
     readonly fragmentSize: number = DEFAULT_FRAGMENT_SIZE,
-  ) {}
+  ) {
+    this.out = new WriteLog(stream, () => this.unhookExit());
+  }
 
   /** Bytes accepted but not yet handed to the stream. */
   get pending(): number {
@@ -205,15 +219,25 @@ export class FrameWriter {
     this.queuedBytes = 0;
     this.slabQueued = this.slabUsed;
     this.fragments.clear();
-    flushed(this.flushAll);
+    this.unhookExit();
   }
 
   /** Hands everything queued to the stream now, the fragments of large messages too (at close, at exit). */
   flush(): void {
-    flushed(this.flushAll);
     this.writeSmall();
-    if (this.stopped) return;
-    while (!this.fragments.isEmpty) this.fragments.writeNext(this.stream, this.fragmentSize, this.wake);
+    if (!this.stopped) {
+      while (!this.fragments.isEmpty) this.fragments.writeNext(this.out, this.fragmentSize, this.wake);
+    }
+    this.unhookExit();
+  }
+
+  /**
+   * Hands everything queued to the stream, and resolves once the stream has written it all to the OS; rejects
+   * with the stream's error if a write fails first.
+   */
+  whenWritten(): Promise<void> {
+    this.flush();
+    return this.out.whenWritten();
   }
 
   private writeSmall(): void {
@@ -223,7 +247,7 @@ export class FrameWriter {
     if (queue.length === 0) return;
     this.queue = [];
     this.queuedBytes = 0;
-    const stream = this.stream;
+    const stream = this.out;
     // The callback tells a waiting large message when the stream has room again.
     if (queue.length === 1) {
       stream.write(queue[0], this.wake);
@@ -243,7 +267,7 @@ export class FrameWriter {
    * TURN_BUDGET bytes in one turn, the next turn does.
    */
   private pump(): void {
-    const stream = this.stream;
+    const stream = this.out;
     while (!this.stopped && !this.fragments.isEmpty) {
       if (stream.writableLength >= AHEAD * this.fragmentSize || this.turnBytes >= TURN_BUDGET) return;
       if (this.turnBytes === 0) setImmediate(this.newTurn);
@@ -255,7 +279,12 @@ export class FrameWriter {
     if (this.scheduled) return;
     this.scheduled = true;
     process.nextTick(this.tick);
-    flushAtExit(this.flushAll);
+    flushAtExit(this.atExit);
+  }
+
+  /** Nothing left that an exit could lose: no tick to come, no fragment waiting, the stream has confirmed all. */
+  private unhookExit(): void {
+    if (!this.scheduled && this.fragments.isEmpty && this.out.isEmpty) flushed(this.atExit);
   }
 
   /** Adds a chunk behind the slab frames committed before it, keeping the order of frames. */
