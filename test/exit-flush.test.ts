@@ -91,7 +91,7 @@ describe('messages committed right before process.exit()', () => {
     const stderr = stderrOf(child);
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
-    const match = /^fdpipe: (\d+) bytes of messages sent on fd \d+ were lost when the process exited \(the other side did not read them within 2000 ms\)\. Let the channel flush before exiting: await channel\.flush\(\), then call process\.exit\(\)\.$/m.exec(
+    const match = /^fdpipe: (\d+) bytes of messages sent on fd \d+ were lost when the process exited \(the other side took none of them for 1000 ms\)\. Let the channel flush before exiting: await channel\.flush\(\), then call process\.exit\(\)\.$/m.exec(
       stderr(),
     );
     expect(match).not.toBeNull();

@@ -7,12 +7,17 @@ import type { WriteLog } from './WriteLog';
 // not written yet are written straight to its descriptor, synchronously, waiting for a reader that is slow to make
 // room, up to a deadline. Whatever cannot be written is reported on stderr: a loss is never silent.
 
-/** How long an exiting process waits, in all, for its peers to take what it still has to write. */
-export const EXIT_WRITE_TIMEOUT_MS = 2000;
+/** How long an exiting process waits for a reader that takes nothing: it is stalled, gone, or in this process. */
+export const EXIT_STALL_MS = 1000;
+/** How long an exiting process waits in all, however steadily its readers take what it still has to write. */
+export const EXIT_WRITE_TIMEOUT_MS = 10000;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** One deadline for the whole exit, however many streams have something left. */
 let deadline: number | undefined;
+
+/** 'stalled' when the reader took nothing for EXIT_STALL_MS, 'late' at the overall deadline. */
+type Outcome = number | 'gone' | 'stalled' | 'late';
 
 /** Internals of a net.Socket this relies on, read with care: anything missing means "not known". */
 interface SocketInternals {
@@ -39,26 +44,32 @@ function descriptorOf(stream: Writable): number | undefined {
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
-/** Writes `chunks` to `fd` in order until done or the deadline; returns the bytes written, or 'gone'. */
-function writeAll(fd: number, chunks: readonly Uint8Array[]): number | 'gone' {
-  let written = 0;
+/**
+ * Writes `chunks` to `fd` in order; returns the byte count when all went, else why it stopped (the bytes written
+ * then are `written.count`).
+ */
+function writeAll(fd: number, chunks: readonly Uint8Array[], written: { count: number }): Outcome {
+  let lastProgress = Date.now();
   for (const chunk of chunks) {
     let offset = 0;
     while (offset < chunk.byteLength) {
       try {
         const n = writeSync(fd, chunk, offset, chunk.byteLength - offset);
         offset += n;
-        written += n;
+        written.count += n;
+        lastProgress = Date.now();
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') return 'gone';
-        if (Date.now() >= (deadline ??= Date.now() + EXIT_WRITE_TIMEOUT_MS)) return written;
+        const now = Date.now();
+        if (now - lastProgress >= EXIT_STALL_MS) return 'stalled';
+        if (now >= (deadline ??= now + EXIT_WRITE_TIMEOUT_MS)) return 'late';
         // The reader has not made room yet: sleep a millisecond rather than spin.
         Atomics.wait(sleeper, 0, 0, 1);
       }
     }
   }
-  return written;
+  return written.count;
 }
 
 function report(lost: number, where: string, why: string): void {
@@ -87,7 +98,12 @@ export function writeOutAtExit(log: WriteLog): void {
     report(stream.writableLength, where, 'the stream has no descriptor to write them to synchronously');
     return;
   }
-  const written = writeAll(fd, log.tail(unwritten));
-  if (written === 'gone' || written === unwritten) return;
-  report(unwritten - written, where, `the other side did not read them within ${EXIT_WRITE_TIMEOUT_MS} ms`);
+  const written = { count: 0 };
+  const outcome = writeAll(fd, log.tail(unwritten), written);
+  if (typeof outcome === 'number' || outcome === 'gone') return;
+  const why =
+    outcome === 'stalled'
+      ? `the other side took none of them for ${EXIT_STALL_MS} ms`
+      : `the other side had not taken them all after ${EXIT_WRITE_TIMEOUT_MS} ms`;
+  report(unwritten - written.count, where, why);
 }
