@@ -6,6 +6,7 @@
 //
 // - fd4          forkWithChannel: the child's `new IPCChannel()` on fd 4
 // - unix-socket  the parent listen()s on a Unix socket in a fresh temp dir, the child connect()s
+// - unix-session the same over a persistent session (listenPersistent here, connectPersistent in the child)
 // - message-port a worker_threads Worker; MessagePortChannel on both ends of a MessageChannel, the worker's port
 //                passed in workerData (and the transferList)
 // - ipc-server   an IPCServer listening on a Unix socket, the child an IPCClient serving ProxyChannel.fromService;
@@ -108,6 +109,24 @@ const PEERS = {
           return serviceClient(proxyOver(channel), { child, close: () => channel.close() });
         } finally {
           listener.dispose(); // one client: stop accepting (the accepted channel stays open)
+        }
+      }),
+  },
+  'unix-session': {
+    description:
+      'fdpipe RpcPeer typed proxy over a persistent session on a Unix socket: listenPersistent(path) here, ' +
+      'connectPersistent(path) in a forked child (acks, replay buffer, keep-alive; no drops)',
+    open: () =>
+      withSocketDir(async (address) => {
+        const listener = await fdpipe.listenPersistent(address);
+        try {
+          const connected = firstConnection(listener);
+          const child = forkWorker(WORKER, ['unix-session', address]);
+          await nextMessage(child, isReady);
+          const channel = await connected;
+          return serviceClient(proxyOver(channel), { child, close: () => channel.close() });
+        } finally {
+          listener.dispose();
         }
       }),
   },

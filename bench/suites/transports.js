@@ -5,6 +5,8 @@
 // - fd4           RpcPeer over forkWithChannel: the child's `new IPCChannel()` on fd 4. The baseline.
 // - unix-socket   RpcPeer over a Unix socket in a fresh temp dir (removed afterwards): listen(path) here,
 //                 connect(path) in a forked child.
+// - unix-session  the same over a persistent session (listenPersistent / connectPersistent): what acks, the replay
+//                 buffer and the keep-alive cost when nothing drops; its ratio to unix-socket is the session's cost.
 // - message-port  RpcPeer over MessagePortChannel on both ends of a MessageChannel, to a worker_threads Worker (the
 //                 port goes in workerData and the transferList).
 // - ipc-server    the channel-services face: an IPCServer listening on a Unix socket, an IPCClient in a forked
@@ -31,7 +33,7 @@ module.exports = rpcSuite({
   name: 'transports',
   description: 'fdpipe RPC (typed proxy) over fd 4, a Unix socket, a MessagePort and IPCServer/IPCClient, side by side',
   peers: PEERS,
-  implOrder: ['fd4', 'unix-socket', 'message-port', 'ipc-server'],
+  implOrder: ['fd4', 'unix-socket', 'unix-session', 'message-port', 'ipc-server'],
   baseline: 'fd4',
   scenarioIds: ['sequential', 'pipelined', 'echo-1MiB'],
   scenarioOptions: { slices: SLICES },

@@ -4,6 +4,7 @@
 // and says { cmd: 'ready' } to the parent (Node's IPC, or parentPort in a thread) once it is served.
 //   node rpc-fdpipe.js [fd4]                   RpcPeer over `new IPCChannel()` (fd 4, from forkWithChannel)
 //   node rpc-fdpipe.js unix-socket PATH        RpcPeer over connect(PATH)
+//   node rpc-fdpipe.js unix-session PATH       RpcPeer over connectPersistent(PATH): a session that survives drops
 //   node rpc-fdpipe.js ipc-client PATH CTX     IPCClient.connect(PATH, CTX) serving ProxyChannel.fromService
 //   new Worker(this file, { workerData: { port } })   RpcPeer over a MessagePortChannel on `port`
 
@@ -40,6 +41,9 @@ async function main() {
       break;
     case 'unix-socket':
       serve(await fdpipe.connect(address), exit);
+      break;
+    case 'unix-session':
+      serve(await fdpipe.connectPersistent(address), exit);
       break;
     case 'ipc-client': {
       const client = await fdpipe.IPCClient.connect(address, ctx);
