@@ -123,6 +123,15 @@ describe('WorkerPool', () => {
     expect(stats.waitTime.max).toBeGreaterThan(0);
   });
 
+  test('by default a worker holds as many tasks as its recent ones say: long tasks two at a time, the rest wait in the pool', async () => {
+    const p = pool({ maxWorkers: 1 });
+    // Each of these takes 5 ms or more in the worker.
+    for (let i = 0; i < 4; i++) await p.run('spin', [5]);
+    const tasks = Array.from({ length: 10 }, () => p.run('spin', [5]));
+    expect(p.stats).toMatchObject({ running: 2, queued: 8 });
+    expect(await Promise.all(tasks)).toEqual(new Array(10).fill('spun'));
+  });
+
   test('thousands of tasks across workers SIGKILLed at random: every task settles once, failures name the task', async () => {
     const p = pool({ maxWorkers: 3, concurrentTasksPerWorker: 8, retries: 50 });
     const total = 3000;

@@ -10,6 +10,11 @@ import { POOL_TARGET, type BootstrapConfig } from './wire';
 
 const BOOTSTRAP = bootstrapPath();
 
+/** An adaptive worker is given as many tasks as this many ms of its recent work per task. */
+const QUEUED_WORK_MS = 2;
+/** The weight of the newest sample in the service time's moving average. */
+const SMOOTHING = 1 / 16;
+
 /** After a worker is asked to leave (its channel closed), how long it gets before it is killed. */
 const EXIT_GRACE_MS = 2000;
 /** After a worker exits, how long to wait for the rest of its stderr. */
@@ -42,6 +47,13 @@ export class PoolWorker {
   stopCause: WorkerStopCause | undefined;
   /** Killed by close({ force: true }). */
   forced = false;
+  /** The most tasks to give it at once. */
+  cap: number;
+  /** Moving average of the time between its replies while it had work: what a task costs it, in ms. */
+  private serviceMs = 0;
+  private lastReplyAt = 0;
+  /** The last reply left it with tasks: the time to the next one is all work. */
+  private busyAfterReply = false;
   /** When it last became idle (performance.now()). */
   idleSince = 0;
   /** When the heartbeat waiting for an answer was sent, if one is. */
@@ -56,6 +68,7 @@ export class PoolWorker {
     modulePath: string,
     options: ResolvedPoolOptions,
   ) {
+    this.cap = options.concurrency;
     const config: BootstrapConfig = { module: modulePath, maxMemory: options.maxMemory };
     this.child = spawn(process.execPath, [...options.execArgv, BOOTSTRAP, JSON.stringify(config)], {
       env: options.env,
@@ -105,6 +118,20 @@ export class PoolWorker {
 
   get isGone(): boolean {
     return this.gone;
+  }
+
+  /**
+   * A task came back at `now` (performance.now()), started at `startedAt`; `active` tasks remain. Adapts the cap to
+   * about QUEUED_WORK_MS of work. Replies that come together (one read from the pipe) give gaps near zero after a
+   * long one, which average out to the time per task.
+   */
+  replied(now: number, startedAt: number, active: number, ceiling: number): void {
+    const sample = this.busyAfterReply ? now - this.lastReplyAt : now - startedAt;
+    this.lastReplyAt = now;
+    this.busyAfterReply = active > 0;
+    this.serviceMs += (sample - this.serviceMs) * SMOOTHING;
+    const cap = Math.ceil(QUEUED_WORK_MS / this.serviceMs);
+    this.cap = cap >= ceiling ? ceiling : cap > 2 ? cap : 2;
   }
 
   /** A worker with tasks keeps the parent's event loop alive; an idle one does not. */

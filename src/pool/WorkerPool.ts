@@ -215,14 +215,13 @@ export class WorkerPool implements WorkerHost {
    * in its pipe while it loads the module).
    */
   private pick(): PoolWorker | undefined {
-    const cap = this.options.concurrency;
     let best: PoolWorker | undefined;
     let anyIdle = false;
     for (const worker of this.workers) {
       if (!worker.accepting) continue;
       const active = worker.active;
       if (active === 0) anyIdle = true;
-      if (active >= cap) continue;
+      if (active >= worker.cap) continue;
       if (best === undefined || (worker.ready && !best.ready) || (worker.ready === best.ready && active < best.active)) {
         best = worker;
       }
@@ -260,9 +259,12 @@ export class WorkerPool implements WorkerHost {
 
   /** A worker gave a task back (settled, or cancelled and stopped). */
   private end(worker: PoolWorker, startedAt: number): void {
-    this.runTimes.record(performance.now() - startedAt);
+    const now = performance.now();
+    this.runTimes.record(now - startedAt);
     this.running--;
-    if (--worker.active === 0) {
+    const active = --worker.active;
+    if (this.options.adaptiveConcurrency) worker.replied(now, startedAt, active, this.options.concurrency);
+    if (active === 0) {
       worker.unref();
       if (!worker.accepting) this.retire(worker);
       else this.becameIdle(worker);

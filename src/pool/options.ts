@@ -13,8 +13,11 @@ export interface WorkerPoolOptions {
   /** Most tasks waiting for a worker; past it run() rejects with QueueFullError. Default Infinity. */
   maxQueue?: number;
   /**
-   * Tasks a worker is given at once. More than one keeps a worker busy between round trips, which is what tiny
-   * tasks need, and lets async tasks overlap; a task queued behind a long one in its worker waits for it. Default 32.
+   * Tasks a worker is given at once; the rest wait in the pool for the least busy worker. Several at once keep a
+   * worker busy between round trips, which tiny tasks need. Default: adaptive — as many as keep each worker busy for
+   * about 2 ms by the time its tasks have been taking, so tiny tasks go 32 at a time and a task of a millisecond or
+   * more 2 at a time (one running, one ready), and a long task never waits in a worker behind another while a
+   * worker is free. Set it for tasks that mostly wait (I/O) to run that many at once in each worker.
    */
   concurrentTasksPerWorker?: number;
   /**
@@ -50,7 +53,10 @@ export interface ResolvedPoolOptions {
   maxWorkers: number;
   idleTimeout: number;
   maxQueue: number;
+  /** The most tasks a worker holds. */
   concurrency: number;
+  /** concurrency is a ceiling that each worker's own cap adapts under (the option was not given). */
+  adaptiveConcurrency: boolean;
   maxMemory: number;
   isolateWorkers: boolean;
   env: NodeJS.ProcessEnv | undefined;
@@ -108,6 +114,7 @@ export function resolveOptions(options: WorkerPoolOptions): ResolvedPoolOptions 
     maxQueue: count('maxQueue', options.maxQueue, Infinity, 0),
     // An isolated worker runs one task: a second one would share it.
     concurrency: isolateWorkers ? 1 : count('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 32, 1),
+    adaptiveConcurrency: !isolateWorkers && options.concurrentTasksPerWorker === undefined,
     maxMemory: duration('maxMemory', options.maxMemory) ?? 0,
     isolateWorkers,
     env: options.env,
