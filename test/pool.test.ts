@@ -58,7 +58,7 @@ async function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: any
 }
 
 describe('WorkerPool', () => {
-  test('runs the exported functions of a CommonJS module, typed through proxy(), with values of every kind', async () => {
+  test('runs the exported functions of a CommonJS module, typed through proxy(), values of all kinds', async () => {
     const p = pool({ maxWorkers: 2 });
     const remote = p.proxy<PoolWorkerModule>();
     expect(await p.run('add', [2, 3])).toBe(5);
@@ -95,7 +95,7 @@ describe('WorkerPool', () => {
     expect(await ts.proxy<typeof import('./fixtures/pool-worker-ts')>().greet('pool')).toBe('hello pool');
   });
 
-  test('a module that fails to load rejects each task with WorkerModuleError, and the worker is not restarted', async () => {
+  test('a module that fails to load: each task rejects with WorkerModuleError, no restart', async () => {
     const p = pool({ maxWorkers: 1 }, join(__dirname, 'fixtures', 'pool-broken.js'));
     const error = (await settled(p.run('anything'))).error;
     expect(error).toBeInstanceOf(WorkerModuleError);
@@ -113,7 +113,8 @@ describe('WorkerPool', () => {
 
   test('spreads tasks over the workers, least busy first, and reports stats', async () => {
     const p = pool({ maxWorkers: 2, concurrentTasksPerWorker: 4 });
-    const results = await Promise.all(Array.from({ length: 400 }, (_, n) => p.run<{ n: number; pid: number }>('work', [n])));
+    const tasks = Array.from({ length: 400 }, (_, n) => p.run<{ n: number; pid: number }>('work', [n]));
+    const results = await Promise.all(tasks);
     expect(results.map((r) => r.n)).toEqual(Array.from({ length: 400 }, (_, n) => n));
     expect(new Set(results.map((r) => r.pid)).size).toBe(2);
     const stats = p.stats;
@@ -123,7 +124,7 @@ describe('WorkerPool', () => {
     expect(stats.waitTime.max).toBeGreaterThan(0);
   });
 
-  test('by default a worker holds as many tasks as its recent ones say: long tasks two at a time, the rest wait in the pool', async () => {
+  test('by default a worker holds as many tasks as its recent ones allow: long tasks two at a time', async () => {
     const p = pool({ maxWorkers: 1 });
     // Each of these takes 5 ms or more in the worker.
     for (let i = 0; i < 4; i++) await p.run('spin', [5]);
@@ -132,7 +133,7 @@ describe('WorkerPool', () => {
     expect(await Promise.all(tasks)).toEqual(new Array(10).fill('spun'));
   });
 
-  test('thousands of tasks across workers SIGKILLed at random: every task settles once, failures name the task', async () => {
+  test('thousands of tasks, workers SIGKILLed at random: every task settles once, failures name it', async () => {
     const p = pool({ maxWorkers: 3, concurrentTasksPerWorker: 8, retries: 50 });
     const total = 3000;
     const outcomes = new Array<number>(total).fill(0);
@@ -238,7 +239,7 @@ describe('WorkerPool', () => {
     expect(await remote.wasAborted('via-proxy')).toBe(true);
   });
 
-  test('a timeout cancels the task; a worker that ignores its signal is killed after cancelGrace and replaced', async () => {
+  test('a timeout cancels the task; a worker that ignores it is killed after cancelGrace, replaced', async () => {
     const p = pool({ maxWorkers: 1, cancelGrace: 50 });
     const firstPid = await p.run<number>('pid');
     const spinning = p.run('spin', [20_000], { timeout: 30 });
@@ -249,7 +250,9 @@ describe('WorkerPool', () => {
     expect(timedOut.message).toMatch(/did not settle within its timeout of 30 ms and was cancelled in its worker/);
     const lost = (await settled(neighbour)).error;
     expect(lost).toBeInstanceOf(WorkerExitedError);
-    expect(lost.message).toMatch(/the pool killed it because task 'spin' \(#2\) was cancelled and had not stopped within cancelGrace \(50 ms\)/);
+    expect(lost.message).toMatch(
+      /the pool killed it because task 'spin' \(#2\) was cancelled and had not stopped within cancelGrace \(50 ms\)/,
+    );
     const secondPid = await p.run<number>('pid');
     expect(secondPid).not.toBe(firstPid);
     expect(isRunning(firstPid)).toBe(false);
@@ -288,7 +291,7 @@ describe('WorkerPool', () => {
     expect((await Promise.allSettled(tasks)).map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
   });
 
-  test('close() under load lets running tasks finish, rejects queued ones, leaves no child and no warning', async () => {
+  test('close() under load: running tasks finish, queued ones reject, no child and no warning left', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on('warning', onWarning);
@@ -334,7 +337,8 @@ describe('WorkerPool', () => {
   });
 
   test('await using: Symbol.asyncDispose closes the pool in a real Node process', async () => {
-    const child = fork(join(__dirname, 'fixtures', 'pool-dispose.js'), [WORKER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const stdio = ['ignore', 'ignore', 'inherit', 'ipc'] as const;
+    const child = fork(join(__dirname, 'fixtures', 'pool-dispose.js'), [WORKER], { stdio: [...stdio] });
     children.add(child);
     const report = await new Promise<{ disposable: boolean; pid: number; closed: boolean }>((resolve) =>
       child.once('message', resolve as never),
@@ -368,7 +372,8 @@ describe('WorkerPool', () => {
   });
 
   test('the workers exit when the parent is SIGKILLed', async () => {
-    const parent = fork(join(__dirname, 'fixtures', 'pool-parent.js'), [WORKER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const stdio = ['ignore', 'ignore', 'inherit', 'ipc'] as const;
+    const parent = fork(join(__dirname, 'fixtures', 'pool-parent.js'), [WORKER], { stdio: [...stdio] });
     children.add(parent);
     const { pids } = await new Promise<{ pids: number[] }>((resolve) => parent.once('message', resolve as never));
     for (const pid of pids) strayPids.add(pid);

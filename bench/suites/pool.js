@@ -13,7 +13,8 @@
 // CPU-bound task (~1 ms of integer hashing) with 16 in flight (tasks/s), where the pools should be even: it shows
 // what each pool's own cost is against real work. Each (scenario, pool) is warmed up and calibrated to about one
 // budget; then every round measures every pool, rotating which goes first. Values are medians over rounds.
-// Targets (fdpipe): tiny tasks ≥ 10× every process pool and ≥ 3× every thread pool; 1 MiB echo ≥ 1.5× jest-worker.
+// Targets (fdpipe): tiny tasks ≥ 10× every process pool and ≥ 3× every thread pool; 1 MiB echo ≥ 1.5×
+// jest-worker.
 // About a minute at the runner's defaults.
 
 const fs = require('fs');
@@ -74,7 +75,8 @@ const POOLS = {
     description: `workerpool ${version('workerpool')}, workerType 'process', ${WORKERS} workers`,
     open() {
       const workerpool = require('workerpool');
-      const pool = workerpool.pool(TASKS_WORKERPOOL, { workerType: 'process', minWorkers: WORKERS, maxWorkers: WORKERS });
+      const options = { workerType: 'process', minWorkers: WORKERS, maxWorkers: WORKERS };
+      const pool = workerpool.pool(TASKS_WORKERPOOL, options);
       return {
         add: (a, b) => pool.exec('add', [a, b]),
         echo: (bytes) => pool.exec('echo', [bytes]),
@@ -140,7 +142,8 @@ function pipelined(call, total, window, check) {
 /** What an echo brought back, when it is not the bytes sent. */
 function echoProblem(sent, got) {
   if (!(got instanceof Uint8Array)) {
-    const kind = got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got === 'object' ? 'a plain object' : typeof got;
+    const kind =
+      got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got === 'object' ? 'a plain object' : typeof got;
     return `bytes come back as ${kind}`;
   }
   return Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(sent)) === 0
@@ -151,7 +154,8 @@ function echoProblem(sent, got) {
 function scenarios(budgetMs) {
   const payload = new Uint8Array(MiB).map((_, i) => (i * 31 + 7) & 0xff);
   const budget = budgetMs / 1000;
-  const calibrate = (min, max) => (count, seconds) => Math.min(max, Math.max(min, Math.round((count * budget) / seconds)));
+  const calibrate = (min, max) => (count, seconds) =>
+    Math.min(max, Math.max(min, Math.round((count * budget) / seconds)));
   return [
     {
       id: 'tiny',
@@ -234,7 +238,8 @@ async function run(opts) {
           problems[scenario.id][impl] = error.message;
         }
       }
-      log(`  calibrated ${scenario.id}: ${Object.entries(counts[scenario.id]).map(([i, n]) => `${i} ${n}`).join(', ')}`);
+      const sized = Object.entries(counts[scenario.id]).map(([i, n]) => `${i} ${n}`);
+      log(`  calibrated ${scenario.id}: ${sized.join(', ')}`);
     }
     const samples = Object.fromEntries(list.map((s) => [s.id, Object.fromEntries(impls.map((impl) => [impl, []]))]));
     for (let round = 0; round < opts.rounds; round++) {
@@ -244,7 +249,8 @@ async function run(opts) {
         for (const impl of order) {
           if (problems[scenario.id][impl] || counts[scenario.id][impl] === undefined) continue;
           try {
-            const value = await step(scenario.measure(pools.get(impl), counts[scenario.id][impl]), `${impl} ${scenario.id}`);
+            const measured = scenario.measure(pools.get(impl), counts[scenario.id][impl]);
+            const value = await step(measured, `${impl} ${scenario.id}`);
             samples[scenario.id][impl].push(value);
           } catch (error) {
             problems[scenario.id][impl] = error.message;

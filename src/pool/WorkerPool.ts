@@ -222,9 +222,9 @@ export class WorkerPool implements WorkerHost {
       const active = worker.active;
       if (active === 0) anyIdle = true;
       if (active >= worker.cap) continue;
-      if (best === undefined || (worker.ready && !best.ready) || (worker.ready === best.ready && active < best.active)) {
-        best = worker;
-      }
+      const better =
+        best === undefined || (worker.ready && !best.ready) || (worker.ready === best.ready && active < best.active);
+      if (better) best = worker;
     }
     // Workers on their way out do not count: they have no tasks left, and exit within moments.
     if (!anyIdle && this.workers.length < this.options.maxWorkers && !this.closing && this.mayStart()) {
@@ -300,7 +300,8 @@ export class WorkerPool implements WorkerHost {
       return;
     }
     if (signal) {
-      task.onAbort = () => this.cancel(task, new TaskAbortedError(task.label, task.state === TaskState.Running, signal.reason));
+      task.onAbort = () =>
+        this.cancel(task, new TaskAbortedError(task.label, task.state === TaskState.Running, signal.reason));
       signal.addEventListener('abort', task.onAbort, { once: true });
     }
     if (task.timeout !== undefined) {
@@ -375,7 +376,13 @@ export class WorkerPool implements WorkerHost {
     });
   }
 
-  private workerFailure(worker: PoolWorker, label: string, exit: WorkerExit, attempts: number, idempotent: boolean): Error {
+  private workerFailure(
+    worker: PoolWorker,
+    label: string,
+    exit: WorkerExit,
+    attempts: number,
+    idempotent: boolean,
+  ): Error {
     if (worker.forced) return new PoolClosedError(label, 'running');
     return new WorkerExitedError(label, exit, worker.stopCause, attempts, idempotent);
   }
@@ -384,7 +391,7 @@ export class WorkerPool implements WorkerHost {
     if (task.settle(false, error)) this.failed++;
   }
 
-  /** Abort or timeout: the task rejects now; a running one is cancelled in its worker, which has cancelGrace to stop. */
+  /** Abort or timeout: the task rejects now; a running one is cancelled in its worker, which gets cancelGrace. */
   private cancel(task: Task, reason: Error): void {
     const state = task.state;
     if (state === TaskState.Settled) return;
@@ -525,8 +532,8 @@ export class WorkerPool implements WorkerHost {
       else {
         process.emitWarning(
           `fdpipe WorkerPool: worker pid ${worker.pid} has not answered for ${Math.round(silentFor)} ms with ` +
-            `${worker.active} task(s)${replaced ? '; it was killed and is being replaced' : ''} (listen to onUnresponsive ` +
-            'to handle this)',
+            `${worker.active} task(s)${replaced ? '; it was killed and is being replaced' : ''} ` +
+            '(listen to onUnresponsive to handle this)',
         );
       }
     }

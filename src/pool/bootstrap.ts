@@ -25,7 +25,9 @@ const loading = loadTaskModule(config.module).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     loadError = new WorkerModuleError(`The worker could not load the pool's module ${config.module}: ${message}`);
-    if (error instanceof Error && error.stack) loadError.stack = `${loadError.name}: ${loadError.message}\n${error.stack}`;
+    if (error instanceof Error && error.stack) {
+      loadError.stack = `${loadError.name}: ${loadError.message}\n${error.stack}`;
+    }
     protocol.notify(POOL_TARGET, 'loadFailed', [loadError.message]);
   },
 );

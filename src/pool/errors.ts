@@ -34,9 +34,13 @@ function describeExit(exit: WorkerExit): string {
 function describeCause(cause: WorkerStopCause | undefined): string {
   if (!cause) return '';
   if (cause.kind === 'cancel-grace') {
-    return `; the pool killed it because ${cause.task} was cancelled and had not stopped within cancelGrace (${cause.cancelGrace} ms)`;
+    return (
+      `; the pool killed it because ${cause.task} was cancelled and had not stopped within cancelGrace ` +
+      `(${cause.cancelGrace} ms)`
+    );
   }
-  return `; the pool killed it because its event loop had not answered for ${Math.round(cause.silentFor)} ms (unresponsiveTimeout)`;
+  const silent = Math.round(cause.silentFor);
+  return `; the pool killed it because its event loop had not answered for ${silent} ms (unresponsiveTimeout)`;
 }
 
 /**

@@ -1,4 +1,10 @@
-export { WorkerPool, type RunOptions, type ProxyRunOptions, type CloseOptions, type UnresponsiveWorkerEvent } from './WorkerPool';
+export {
+  WorkerPool,
+  type RunOptions,
+  type ProxyRunOptions,
+  type CloseOptions,
+  type UnresponsiveWorkerEvent,
+} from './WorkerPool';
 export type { WorkerPoolOptions, WorkerOutput } from './options';
 export type { PoolStats, TimePercentiles } from './stats';
 export {

@@ -14,10 +14,10 @@ export interface WorkerPoolOptions {
   maxQueue?: number;
   /**
    * Tasks a worker is given at once; the rest wait in the pool for the least busy worker. Several at once keep a
-   * worker busy between round trips, which tiny tasks need. Default: adaptive — as many as keep each worker busy for
-   * about 2 ms by the time its tasks have been taking, so tiny tasks go 32 at a time and a task of a millisecond or
-   * more 2 at a time (one running, one ready), and a long task never waits in a worker behind another while a
-   * worker is free. Set it for tasks that mostly wait (I/O) to run that many at once in each worker.
+   * worker busy between round trips, which tiny tasks need. Default: adaptive — as many as keep each worker busy
+   * for about 2 ms by the time its tasks have been taking, so tiny tasks go up to 128 at a time and tasks of a
+   * millisecond or more 2 at a time (one running, one ready): a long task does not wait in a worker behind another
+   * while a worker is free. Set it for tasks that mostly wait (I/O) to run that many at once in each worker.
    */
   concurrentTasksPerWorker?: number;
   /**
@@ -29,7 +29,7 @@ export interface WorkerPoolOptions {
   isolateWorkers?: boolean;
   /** The workers' environment. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Node options for the workers (`--require ts-node/register`, `--max-old-space-size=…`). Default process.execArgv. */
+  /** Node options for the workers (`--require ts-node/register`, `--max-old-space-size=…`). Default: the parent's. */
   execArgv?: string[];
   /** Where the workers' stdout and stderr go: one value for both, or each. stdin is never shared. Default 'inherit'. */
   stdio?: WorkerOutput | { stdout?: WorkerOutput; stderr?: WorkerOutput };
@@ -113,7 +113,7 @@ export function resolveOptions(options: WorkerPoolOptions): ResolvedPoolOptions 
     idleTimeout: duration('idleTimeout', options.idleTimeout) ?? 10_000,
     maxQueue: count('maxQueue', options.maxQueue, Infinity, 0),
     // An isolated worker runs one task: a second one would share it.
-    concurrency: isolateWorkers ? 1 : count('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 32, 1),
+    concurrency: isolateWorkers ? 1 : count('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 128, 1),
     adaptiveConcurrency: !isolateWorkers && options.concurrentTasksPerWorker === undefined,
     maxMemory: duration('maxMemory', options.maxMemory) ?? 0,
     isolateWorkers,
