@@ -191,7 +191,7 @@ describe('WorkerPool', () => {
     expect(error.exitCode).toBe(3);
     expect(error.stderrTail).toContain('out of cheese');
     expect(error.message).toMatch(/The task 'crash' \(#1\) failed: its worker \(pid \d+\) exited with code 3\./);
-    expect(error.message).toContain("The worker's stderr ended with:\nout of cheese");
+    expect(error.message).toMatch(/The worker's stderr ended with:\nout of cheese$/);
     expect(await p.run('add', [1, 2])).toBe(3);
   });
 

@@ -65,14 +65,13 @@ export class WorkerExitedError extends Error {
   ) {
     const stderr = exit.stderrTail.trimEnd();
     const advice = idempotent
-      ? ` It ran ${attempts} time${attempts === 1 ? '' : 's'}, as many as the pool's retries allow.`
-      : ' It was not run again: mark a task idempotent (run(name, args, { idempotent: true })) and set the ' +
+      ? `It ran ${attempts} time${attempts === 1 ? '' : 's'}, as many as the pool's retries allow.`
+      : 'It was not run again: mark a task idempotent (run(name, args, { idempotent: true })) and set the ' +
         "pool's retries to have it retried on another worker.";
-    super(
-      `The ${task} failed: ${describeExit(exit)}${describeCause(stopCause)}.` +
-        (stderr ? ` The worker's stderr ended with:\n${stderr}\n` : " The worker wrote nothing to stderr.") +
-        advice,
-    );
+    const output = stderr
+      ? `${advice} The worker's stderr ended with:\n${stderr}`
+      : `The worker wrote nothing to stderr. ${advice}`;
+    super(`The ${task} failed: ${describeExit(exit)}${describeCause(stopCause)}. ${output}`);
     this.pid = exit.pid;
     this.exitCode = exit.exitCode;
     this.signal = exit.signal;
