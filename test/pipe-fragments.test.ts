@@ -7,6 +7,7 @@ import {
   ChannelMultiplexer,
   FrameDecoder,
   RpcPeer,
+  RpcProtocol,
   IPCChannel,
   MalformedFrameError,
   MessageTooLargeError,
@@ -371,6 +372,25 @@ describe('messages that must not pass a large one', () => {
     const client = new RpcPeer(left).proxy<{ big(): Uint8Array }>('svc');
     const result = await client.big();
     expect(result.byteLength).toBe(2 * MiB);
+  });
+
+  it('a cancel that passes its large request makes the callee drop the request, not run it', async () => {
+    const { left, right } = await channelPair();
+    const callee = new RpcProtocol(right);
+    const ran: number[] = [];
+    callee.setRequestHandler((_method, args) => ran.push((args[0] as Uint8Array).byteLength));
+    const caller = new RpcProtocol(left);
+    const controller = new AbortController();
+    const dropped = caller.sendRequest('take', [new Uint8Array(4 * MiB)], { signal: controller.signal });
+    // Next turn: the request is on its way in fragments; the cancel goes whole and passes it.
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await expect(dropped).rejects.toMatchObject({ name: 'AbortError' });
+    // A second large request, started later, completes after the first: by its reply the first has arrived.
+    await caller.sendRequest('take', [new Uint8Array(4 * MiB + 1)]);
+    expect(ran).toEqual([4 * MiB + 1]);
+    caller.dispose();
+    callee.dispose();
   });
 });
 

@@ -11,6 +11,9 @@ import type { ProtocolLink } from './ProtocolLink';
 import { ServiceWaiters } from './ServiceWaiters';
 import { describeTarget, MessageType, readArgs } from './wire';
 
+/** Cancels that came before their requests, remembered at most. */
+const MAX_EARLY_ENDS = 1024;
+
 /** What serves calls and events under one name on this side of a connection. */
 export interface RpcTarget {
   /**
@@ -59,6 +62,13 @@ export class Incoming {
   private readonly waiters: ServiceWaiters;
   // By the caller's id, which is unique among its open calls and subscriptions (the wire's rule since fdpipe/3).
   private readonly active = new Map<number, ServedRequest | ServedSubscription>();
+  /** The highest request id seen: a cancel above it came before its request. */
+  private highestId = 0;
+  /**
+   * Cancels that passed their request on the way (a large request travels in fragments, its cancel whole), by id:
+   * the request is dropped when it comes. Bounded: the oldest is forgotten first.
+   */
+  private readonly earlyEnds = new Set<number>();
   /** Bumped when the other side's protocol is gone: work it started before then is answered to nobody. */
   private generation = 0;
 
@@ -95,6 +105,12 @@ export class Incoming {
     } catch (error) {
       streams.settleInlets(mark, false);
       this.sendReply(id, error, true);
+      return;
+    }
+    if (id > this.highestId) this.highestId = id;
+    if (this.earlyEnds.delete(id)) {
+      // Its caller gave up before it arrived: nobody waits for a reply, and its streams stop.
+      streams.settleInlets(mark, false);
       return;
     }
     streams.settleInlets(mark, true);
@@ -149,6 +165,8 @@ export class Incoming {
 
   onSubscribe(reader: ReadBuffer): void {
     const id = reader.readLength();
+    // Subscriptions share the id space: an unsubscribe at or below this is a late one.
+    if (id > this.highestId) this.highestId = id;
     const targetName = reader.readString();
     const eventName = reader.readString();
     let args: unknown[];
@@ -186,7 +204,14 @@ export class Incoming {
   onEnd(reader: ReadBuffer): void {
     const id = reader.readLength();
     const entry = this.active.get(id);
-    if (!entry) return;
+    if (!entry) {
+      // Above every id seen, it passed its request; at or below, it came after the work ended (nothing to do).
+      if (id > this.highestId) {
+        if (this.earlyEnds.size >= MAX_EARLY_ENDS) this.earlyEnds.delete(this.earlyEnds.values().next().value!);
+        this.earlyEnds.add(id);
+      }
+      return;
+    }
     this.active.delete(id);
     entry.dispose();
   }
