@@ -176,9 +176,16 @@ describe('IPCServer with real clients', () => {
     await server.listen(socketPath);
     const refused = await outcome(IPCClient.connect(socketPath, 'intruder', { token: 'wrong' }));
     expect((refused as any).error).toBeInstanceOf(HandshakeError);
-    expect((refused as any).error.message).toContain('did not present the server token');
+    expect((refused as any).error.message).toContain('the server refused the connection: The client presented a wrong token');
+    expect((refused as any).error.message).toContain('FDPIPE_TOKEN');
     const noToken = await outcome(IPCClient.connect(socketPath, 'intruder'));
     expect((noToken as any).error).toBeInstanceOf(HandshakeError);
+    expect((noToken as any).error.message).toContain('The client presented no token, and this server requires one');
+    expect((noToken as any).error.message).toContain('IPCServer.fork() gets it in FDPIPE_TOKEN');
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringContaining('wrong token'),
+      expect.stringContaining('no token'),
+    ]);
     expect(errors.length).toBe(2);
     expect(server.connections).toHaveLength(0);
 

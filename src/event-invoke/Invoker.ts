@@ -1,5 +1,5 @@
 import { RpcProtocol } from '../rpc/RpcProtocol';
-import { AbortError, TimeoutError } from '../rpc/errors';
+import { TimeoutError } from '../rpc/errors';
 import { isRemoteError } from '../rpc/remoteError';
 import { warnUnhandled } from '../common/warn';
 import { spreadArguments } from './arguments';
@@ -110,7 +110,8 @@ supportUsing(Invoker.prototype);
 
 /** The core's rejection, in event-invoke's words where event-invoke has some. */
 function explain(error: unknown, name: string, signal: AbortSignal, timeout: number | undefined): unknown {
-  if (error instanceof AbortError && signal.reason === DESTROYED) return new InvokerDestroyedError(name);
+  // The core rejects an aborted call with the signal's reason.
+  if (error === DESTROYED && signal.reason === DESTROYED) return new InvokerDestroyedError(name);
   // A TimeoutError from the other side is that side's failure, passed on as it came.
   if (error instanceof TimeoutError && !isRemoteError(error) && timeout !== undefined) {
     return invokeTimeoutError(name, timeout);

@@ -49,7 +49,7 @@ export interface InvokeOptions {
    * Default, for an Invoker created without options: 3000.
    */
   timeout?: number;
-  /** Aborting it rejects the call with AbortError and tells an fdpipe callee to stop the work. */
+  /** Aborting it rejects the call with the signal's reason (as fetch() does) and tells an fdpipe callee to stop the work. */
   signal?: AbortSignal;
 }
 

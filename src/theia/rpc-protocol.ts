@@ -1,6 +1,6 @@
 import { Emitter, type Event } from '../common/event';
 import { warnUnhandled } from '../common/warn';
-import { MethodNotFoundError } from '../rpc/errors';
+import { AbortError, MethodNotFoundError } from '../rpc/errors';
 import type { ValueCodec } from '../rpc/codec';
 import { RpcProtocol as CoreRpcProtocol } from '../rpc/RpcProtocol';
 import { CancellationToken, tokenOf } from './cancellation';
@@ -95,8 +95,10 @@ export class RpcProtocol {
     // The caller names the result's type, as in Theia: nothing here can check it.
     if (!token) return this.core.sendRequest(method, args) as Promise<T>;
     const controller = new AbortController();
-    if (token.isCancellationRequested) controller.abort();
-    const listening = token.onCancellationRequested(() => controller.abort());
+    // The core rejects with the abort's reason: this face's callers get AbortError, as before.
+    const abort = () => controller.abort(new AbortError(method));
+    if (token.isCancellationRequested) abort();
+    const listening = token.onCancellationRequested(abort);
     this.cancellable.set(id, controller);
     const done = () => {
       listening.dispose();
@@ -119,7 +121,7 @@ export class RpcProtocol {
 
   /** Cancels the request Theia numbered `requestId`, if it was sent with a token and is still pending. */
   sendCancel(requestId: number): void {
-    this.cancellable.get(requestId)?.abort();
+    this.cancellable.get(requestId)?.abort(new AbortError(`request ${requestId}`));
   }
 
   /** Stops the protocol: pending calls reject, the other side is told; the channel stays open. */

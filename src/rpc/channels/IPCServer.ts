@@ -22,7 +22,7 @@ import type { RpcProtocolOptions } from '../RpcProtocol';
 import { Connection } from './Connection';
 import { HandshakeError, HELLO_LIMIT, readHello, sendReject, sendWelcome } from './handshake';
 import { multicastEvent } from './multicast';
-import { StaticRouter, type IClientRouter, type IConnectionHub } from './routers';
+import { NoMatchingClientError, StaticRouter, type IClientRouter, type IConnectionHub } from './routers';
 import type { IChannel, IServerChannel } from './types';
 
 /** The environment variable through which IPCServer.fork hands its token to a child. */
@@ -131,14 +131,21 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     const routing = typeof router === 'function' ? new StaticRouter(router) : router;
     const channel: IChannel = {
       call: async <R>(command: string, arg?: unknown, signal?: AbortSignal): Promise<R> => {
-        const connection = await routing.routeCall(this, command, arg);
+        let connection: Connection<TContext>;
+        try {
+          connection = await routing.routeCall(this, command, arg);
+        } catch (error) {
+          throw this.explainRouting(error, name, command);
+        }
         return connection.channelClient.getChannel(name).call<R>(command, arg, signal);
       },
       listen: <E>(event: string, arg?: unknown): Event<E> => {
         if (routing instanceof StaticRouter) {
           return multicastEvent(this, routing.filter, (c) => c.channelClient.getChannel(name).listen<E>(event, arg));
         }
-        return routedEvent<TContext, E>(this, routing, name, event, arg);
+        return routedEvent<TContext, E>(this, routing, name, event, arg, (error) =>
+          warnUnhandled(this.explainRouting(error, name, event)),
+        );
       },
     };
     return channel as T;
@@ -289,6 +296,12 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
     await Promise.all(listeners.map((listener) => listener.close()));
   }
 
+  /** A router's NoMatchingClientError, told with the channel, the call and the contexts connected now. */
+  private explainRouting(error: unknown, channel: string, command: string): unknown {
+    if (!(error instanceof NoMatchingClientError) || error.channel !== undefined) return error;
+    return NoMatchingClientError.explain(error, channel, command, this.connections.map((connection) => connection.ctx));
+  }
+
   private keyOf(ctx: TContext): string {
     try {
       return this.contextKey(ctx);
@@ -316,10 +329,20 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
   private checkToken(token: string): void {
     const expected = this.options.token;
     if (expected === undefined) return;
+    if (token === '') {
+      throw new HandshakeError(
+        `The client presented no token, and this server requires one: connection refused. A worker forked by ` +
+          `IPCServer.fork() gets it in ${TOKEN_ENV} (IPCClient.fromParent() reads it there); another client passes ` +
+          `the server's token as { token } to IPCClient.connect(), or sets ${TOKEN_ENV}`,
+      );
+    }
     const given = Buffer.from(token);
     const wanted = Buffer.from(expected);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
-      throw new HandshakeError('The client did not present the server token: connection refused');
+      throw new HandshakeError(
+        `The client presented a wrong token: connection refused. Give it the token this server was made with, as ` +
+          `{ token } or in ${TOKEN_ENV} (a worker forked by another IPCServer has that server's token)`,
+      );
     }
   }
 
@@ -339,6 +362,7 @@ function routedEvent<TContext, E>(
   name: string,
   event: string,
   arg: unknown,
+  onRoutingError: (error: unknown) => void,
 ): Event<E> {
   let subscription: Disposable | undefined;
   let generation = 0;
@@ -351,7 +375,7 @@ function routedEvent<TContext, E>(
           if (mine !== generation) return;
           subscription = connection.channelClient.getChannel(name).listen<E>(event, arg)((e) => emitter.fire(e));
         },
-        warnUnhandled,
+        onRoutingError,
       );
     },
     onLastListenerRemoved: () => {

@@ -17,6 +17,42 @@ export interface IClientRouter<TContext> {
 /** No connection matched the router within its wait. */
 export class NoMatchingClientError extends Error {
   override name = 'NoMatchingClientError';
+  /** Set when IPCServer.getChannel() routed: the channel, the call or event, and the contexts connected then. */
+  channel?: string;
+  command?: string;
+  connectedContexts?: readonly unknown[];
+
+  /**
+   * `error`, told with what the router could not know: which channel and call it routed, and who was connected.
+   * `error` itself becomes the cause.
+   */
+  static explain(error: NoMatchingClientError, channel: string, command: string, contexts: readonly unknown[]): NoMatchingClientError {
+    const shown = contexts.slice(0, 10).map(describeContext).join(', ');
+    const connected =
+      contexts.length === 0
+        ? 'no client is connected'
+        : `connected: ${shown}${contexts.length > 10 ? ` and ${contexts.length - 10} more` : ''}`;
+    const explained = new NoMatchingClientError(
+      `${error.message}, for '${command}' on channel '${channel}' (${connected}). Check the router's filter ` +
+        `against these contexts, or make sure the client has connected before calling`,
+      { cause: error },
+    );
+    explained.channel = channel;
+    explained.command = command;
+    explained.connectedContexts = contexts;
+    return explained;
+  }
+}
+
+function describeContext(ctx: unknown): string {
+  if (typeof ctx === 'string') return `'${ctx}'`;
+  let text: string;
+  try {
+    text = JSON.stringify(ctx) ?? String(ctx);
+  } catch {
+    text = String(ctx);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /**

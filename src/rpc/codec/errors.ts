@@ -30,6 +30,23 @@ export class EncodeError extends Error {
     error.stack = this.stack?.replace(this.message, error.message);
     return error;
   }
+
+  /** The RPC call whose arguments held the value (`math.add`), when it was found encoding one. */
+  call?: string;
+
+  /** The same error, told as part of the call `call`, with what to do when a function was passed. */
+  withCall(call: string): EncodeError {
+    const error = this.withRoot(this.root);
+    error.call = call;
+    const hint = this.reason.startsWith('cannot encode a function')
+      ? ': functions do not cross a connection; pass data, or expose the callback as a service on this side for ' +
+        'the other to call'
+      : '';
+    const message = `${error.message} of the call to ${call}${hint}`;
+    error.stack = error.stack?.replace(error.message, message);
+    error.message = message;
+    return error;
+  }
 }
 
 /**

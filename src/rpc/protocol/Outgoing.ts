@@ -4,7 +4,7 @@ import { CountingWriteBuffer } from '../../buffer/CountingWriteBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { Emitter, type Event } from '../../common/event';
 import type { Disposable } from '../../common/lifecycle';
-import { AbortError, ConnectionClosedError, RpcProtocolError } from '../errors';
+import { ConnectionClosedError, RpcProtocolError } from '../errors';
 import { toCallerRejection } from '../remoteError';
 import { requestFlags, watchCancellation } from './cancellation';
 import type { ObservedCall } from './observers';
@@ -12,7 +12,10 @@ import type { ProtocolLink } from './ProtocolLink';
 import { labelOf, MessageType, writeArgs } from './wire';
 
 export interface RequestOptions {
-  /** Aborting it rejects the call with AbortError and cancels the remote work. */
+  /**
+   * Aborting it rejects the call with the signal's reason, as fetch() does (`abort(reason)` rejects with `reason`;
+   * `abort()` with a DOMException named 'AbortError'), and cancels the remote work.
+   */
   signal?: AbortSignal;
   /** Milliseconds before the call rejects with TimeoutError and the remote work is cancelled. */
   timeout?: number;
@@ -115,7 +118,7 @@ export class Outgoing {
   ): Promise<unknown> {
     const link = this.link;
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new AbortError(labelOf(target, method), signal.reason));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const unusable = link.closed ?? link.peerGone;
     if (unusable) return Promise.reject(new ConnectionClosedError(unusable, `The call to ${labelOf(target, method)}`));
 
@@ -141,7 +144,7 @@ export class Outgoing {
           .writeUint8(requestFlags(signal, timeout))
           .writeString(target)
           .writeString(method);
-        writeArgs(link.codec, buffer, args, streams);
+        writeArgs(link.codec, buffer, args, streams, target, method);
         // In the map before the commit: a transport that delivers at once must find the call.
         this.open.set(id, call);
         if (observers) {
@@ -173,7 +176,7 @@ export class Outgoing {
     try {
       const buffer = link.channel.getWriteBuffer();
       buffer.writeUint8(MessageType.Notification).writeString(target).writeString(method);
-      writeArgs(link.codec, buffer, args, streams);
+      writeArgs(link.codec, buffer, args, streams, target, method);
       buffer.commit();
     } catch (error) {
       streams.settleOutlets(mark, false);
@@ -203,7 +206,7 @@ export class Outgoing {
             this.open.set(id, emitter);
             const buffer = link.channel.getWriteBuffer();
             buffer.writeUint8(MessageType.Subscribe).writeLength(id).writeString(target).writeString(event);
-            writeArgs(link.codec, buffer, args, streams);
+            writeArgs(link.codec, buffer, args, streams, target, event);
             buffer.commit();
             streams.settleOutlets(mark, true);
           },
@@ -272,7 +275,7 @@ export class Outgoing {
   }
 
   /** Rejects a call from this side (timeout, abort) and tells the callee to stop. */
-  private cancel(id: number, call: PendingCall, reason: Error): void {
+  private cancel(id: number, call: PendingCall, reason: unknown): void {
     if (this.open.get(id) !== call) return;
     this.open.delete(id);
     call.fail(reason);

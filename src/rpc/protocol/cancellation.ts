@@ -23,15 +23,15 @@ export function requestFlags(signal: AbortSignal | undefined, timeout: number | 
 }
 
 /**
- * Caller side: calls `cancel` with a TimeoutError after `timeout` ms or an AbortError when `signal` aborts,
- * whichever comes first, once. Disposing it (the call settled) releases the timer and the signal's listener.
+ * Caller side: calls `cancel` with a TimeoutError after `timeout` ms or with the signal's reason when `signal`
+ * aborts (what fetch() rejects with), whichever comes first, once. Disposing it (the call settled) releases the timer and the signal's listener.
  */
 export function watchCancellation(
   target: string,
   method: string,
   signal: AbortSignal | undefined,
   timeout: number | undefined,
-  cancel: (reason: Error) => void,
+  cancel: (reason: unknown) => void,
 ): Disposable {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -49,7 +49,7 @@ export function watchCancellation(
   if (signal) {
     onAbort = () => {
       release();
-      cancel(new AbortError(labelOf(target, method), signal.reason));
+      cancel(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
   }

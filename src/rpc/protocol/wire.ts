@@ -65,14 +65,24 @@ export function describeTarget(target: string): string {
   return target === HANDLER_TARGET ? 'request handler' : `service named '${target}'`;
 }
 
-export function writeArgs(codec: ValueCodec, buffer: WriteBuffer, args: readonly unknown[], scope?: StreamScope): void {
+/** `target` and `method`, when given, name the call in an EncodeError. */
+export function writeArgs(
+  codec: ValueCodec,
+  buffer: WriteBuffer,
+  args: readonly unknown[],
+  scope?: StreamScope,
+  target?: string,
+  method?: string,
+): void {
   buffer.writeLength(args.length);
   let i = 0;
   try {
     for (; i < args.length; i++) codec.encode(buffer, args[i], undefined, scope);
   } catch (error) {
-    // Name the argument in the path only when something failed: building it for every call would cost.
-    throw error instanceof EncodeError ? error.withRoot(`args[${i}]`) : error;
+    // Name the argument and the call only when something failed: building them for every call would cost.
+    if (!(error instanceof EncodeError)) throw error;
+    const named = error.withRoot(`args[${i}]`);
+    throw method === undefined ? named : named.withCall(labelOf(target ?? HANDLER_TARGET, method));
   }
 }
 

@@ -56,8 +56,10 @@ export function toFaceChannel(channel: CoreChannel, lifetime: ChannelLifetime): 
       if (lifetime.isDisposed || token.isCancellationRequested) return Promise.reject(new CancellationError());
       // One signal for both ways a call is cancelled: its token, and its owner's dispose().
       const controller = new AbortController();
-      const cancel: IDisposable = { dispose: () => controller.abort() };
-      const onToken = token.onCancellationRequested(() => controller.abort());
+      // The core rejects with the abort's reason: an AbortError, which becomes VS Code's CancellationError below.
+      const abort = () => controller.abort(new AbortError(command));
+      const cancel: IDisposable = { dispose: abort };
+      const onToken = token.onCancellationRequested(abort);
       lifetime.active.add(cancel);
       const release = () => {
         lifetime.active.delete(cancel);

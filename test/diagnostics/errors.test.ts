@@ -1,0 +1,103 @@
+import {
+  EncodeError,
+  HandshakeError,
+  InMemoryChannel,
+  IPCClient,
+  IPCServer,
+  NoMatchingClientError,
+  RpcPeer,
+  StaticRouter,
+} from '../../src';
+import { outcome } from '../helpers/rpc';
+
+function connect(server: IPCServer, ctx: string, token?: string): IPCClient {
+  const [serverSide, clientSide] = InMemoryChannel.createPair();
+  void server.accept(serverSide).catch(() => {});
+  return new IPCClient(clientSide, ctx, { token });
+}
+
+describe('errors that say what to do', () => {
+  test('a missing and a wrong token read differently, and both name FDPIPE_TOKEN', async () => {
+    const server = new IPCServer({ token: 'sesame' });
+    const refusals: Error[] = [];
+    server.onError((error) => refusals.push(error));
+    const saved = process.env.FDPIPE_TOKEN;
+    delete process.env.FDPIPE_TOKEN;
+    try {
+      const missing = await outcome(connect(server, 'a').ready);
+      const wrong = await outcome(connect(server, 'b', 'open-says-me').ready);
+      expect(!missing.ok && missing.error).toBeInstanceOf(HandshakeError);
+      expect(!wrong.ok && wrong.error).toBeInstanceOf(HandshakeError);
+      const missingMessage = (missing as { error: Error }).error.message;
+      const wrongMessage = (wrong as { error: Error }).error.message;
+      expect(missingMessage).toContain('presented no token');
+      expect(wrongMessage).toContain('presented a wrong token');
+      expect(missingMessage).toContain('FDPIPE_TOKEN');
+      expect(wrongMessage).toContain('FDPIPE_TOKEN');
+      expect(refusals.map((e) => e.message)).toEqual([
+        expect.stringContaining('no token'),
+        expect.stringContaining('wrong token'),
+      ]);
+      const good = connect(server, 'c', 'sesame');
+      await expect(good.ready).resolves.toBeUndefined();
+      good.dispose();
+    } finally {
+      if (saved !== undefined) process.env.FDPIPE_TOKEN = saved;
+      server.dispose();
+    }
+  });
+
+  test('NoMatchingClientError names the channel, the call and the connected contexts', async () => {
+    const server = new IPCServer();
+    server.onError(() => {});
+    const a = connect(server, 'renderer-1');
+    const b = connect(server, 'renderer-2');
+    await Promise.all([a.ready, b.ready]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const channel = server.getChannel('files', new StaticRouter((ctx) => ctx === 'renderer-3', 10));
+    const error = await channel.call('read', 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoMatchingClientError);
+    const noMatch = error as NoMatchingClientError;
+    expect(noMatch.message).toContain("for 'read' on channel 'files'");
+    expect(noMatch.message).toContain("connected: 'renderer-1', 'renderer-2'");
+    expect(noMatch.message).toContain("Check the router's filter");
+    expect(noMatch).toMatchObject({ channel: 'files', command: 'read', connectedContexts: ['renderer-1', 'renderer-2'] });
+    a.dispose();
+    b.dispose();
+    server.dispose();
+  });
+
+  test('an argument that cannot be encoded names the call, the argument and what to do', async () => {
+    const [x, y] = InMemoryChannel.createPair();
+    const caller = new RpcPeer(x);
+    const callee = new RpcPeer(y);
+    callee.expose('math', { apply: (_n: number, _f: unknown) => 0 });
+    const math = caller.proxy<{ apply(n: number, options: { onProgress: () => void }): number }>('math');
+    const error = await math.apply(1, { onProgress: function onProgress() {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EncodeError);
+    expect((error as EncodeError).message).toBe(
+      'cannot encode a function (onProgress) at args[1].onProgress of the call to math.apply: functions do not ' +
+        'cross a connection; pass data, or expose the callback as a service on this side for the other to call',
+    );
+    expect(error).toMatchObject({ path: 'args[1].onProgress', call: 'math.apply' });
+    caller.dispose();
+    callee.dispose();
+  });
+
+  test("an aborted call rejects with the signal's reason itself, before and after it was sent", async () => {
+    const [x, y] = InMemoryChannel.createPair();
+    const caller = new RpcPeer(x);
+    const callee = new RpcPeer(y);
+    callee.expose('svc', { wait: (_signal: AbortSignal) => new Promise(() => {}) });
+    const svc = caller.proxy<{ wait(signal?: AbortSignal): void }>('svc');
+    const reason = new Error('the user closed the dialog');
+    const controller = new AbortController();
+    const pending = svc.wait(controller.signal).catch((e: unknown) => e);
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    const already = AbortSignal.abort(reason);
+    expect(await svc.wait(already).catch((e: unknown) => e)).toBe(reason);
+    caller.dispose();
+    callee.dispose();
+  });
+});
