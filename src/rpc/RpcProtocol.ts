@@ -8,7 +8,7 @@ import { DecodeError, ValueCodec } from './codec';
 import { ChannelInUseError, RpcProtocolError } from './errors';
 import { Incoming, type NotificationEvent, type RpcTarget } from './protocol/Incoming';
 import { CallObservers, type RpcObserver } from './protocol/observers';
-import { Outgoing, type RequestOptions } from './protocol/Outgoing';
+import { Outgoing, type RemoteEvent, type RequestOptions } from './protocol/Outgoing';
 import { ProtocolLink } from './protocol/ProtocolLink';
 import { traceObserver } from './protocol/traceObserver';
 import { Streams } from './protocol/streams/Streams';
@@ -16,7 +16,7 @@ import { checkedWindow, type StreamWindow } from './protocol/streams/window';
 import { HANDLER_TARGET, MessageType } from './protocol/wire';
 
 export type { RpcTarget, NotificationEvent } from './protocol/Incoming';
-export type { RequestOptions } from './protocol/Outgoing';
+export type { RequestOptions, RemoteEvent } from './protocol/Outgoing';
 export type { RpcObserver, RpcCallInfo, RpcCallOutcome } from './protocol/observers';
 export type { StreamWindow } from './protocol/streams/window';
 
@@ -24,7 +24,10 @@ export interface RpcProtocolOptions {
   codec?: ValueCodec;
   /** Default timeout for every call on this connection, in ms. Default: none. */
   timeout?: number;
-  /** How long a request for a service not exposed yet waits for it before failing, in ms. Default 1000. */
+  /**
+   * How long a request for a service not exposed yet waits for it before failing, in ms. Default 1000. 0: a
+   * request for a name not exposed fails at once (when every service is exposed before the other side calls).
+   */
   serviceWaitTimeout?: number;
   /**
    * Keep the caller's stack with each call, so a remote error's stack ends with where it was called from.
@@ -164,7 +167,7 @@ export class RpcProtocol implements Disposable {
    * An event of the service exposed as `target`: the first listener subscribes over the wire, and disposing the
    * last one unsubscribes. Each call returns an independent event.
    */
-  listen<T = unknown>(target: string, event: string, args: readonly unknown[] = []): Event<T> {
+  listen<T = unknown>(target: string, event: string, args: readonly unknown[] = []): RemoteEvent<T> {
     return this.outgoing.listen<T>(target, event, args);
   }
 

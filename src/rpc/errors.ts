@@ -19,6 +19,8 @@ export class MethodNotFoundError extends Error {
 /** No service of that name was exposed on the remote side within the wait. */
 export class ServiceNotFoundError extends Error {
   override name = 'ServiceNotFoundError';
+  /** The services the remote side did expose, when it said (the message lists them too). */
+  exposed?: string[];
 }
 
 /** The call took longer than its timeout; the remote work was cancelled. */

@@ -3,6 +3,7 @@ export {
   RpcProtocol,
   type RpcTarget,
   type RequestOptions,
+  type RemoteEvent,
   type RpcProtocolOptions,
   type NotificationEvent,
   type RpcObserver,

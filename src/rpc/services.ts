@@ -1,11 +1,11 @@
 import { EventEmitter } from 'events';
 import { Duplex, Readable, Stream, Transform, Writable } from 'stream';
-import type { Event } from '../common/event';
+import { Event } from '../common/event';
 import { MethodNotFoundError } from './errors';
 import { iterableCall } from './protocol/streams/iterableCall';
 import type { StreamingCall, StreamItem } from './streamTypes';
 import type { NotSendable, Received, SendableParameters } from './valueTypes';
-import type { RpcProtocol, RpcTarget } from './RpcProtocol';
+import type { RemoteEvent, RpcProtocol, RpcTarget } from './RpcProtocol';
 
 /** `onSomething`: a service member of that name is an event, never a callable method. */
 export function isEventName(name: string): boolean {
@@ -78,12 +78,14 @@ export class ServiceTarget implements RpcTarget {
 
   listen(event: string): Event<unknown> {
     if (!isEventName(event)) {
-      throw new MethodNotFoundError(`The service '${this.name}' has no event '${event}': events are named onX`);
+      throw new MethodNotFoundError(
+        `The service '${this.name}' has no event '${event}': events are named onX${describeEvents(this.service)}`,
+      );
     }
     const descriptor = findOwnMember(this.service, event);
     const value = descriptor && ('value' in descriptor ? descriptor.value : descriptor.get?.call(this.service));
     if (typeof value !== 'function') {
-      throw new MethodNotFoundError(`The service '${this.name}' has no event '${event}'`);
+      throw new MethodNotFoundError(`The service '${this.name}' has no event '${event}'${describeEvents(this.service)}`);
     }
     // Bound, so an event written as a method (`onTick(listener) { return this.ticks.event(listener); }`) works.
     const service = this.service;
@@ -91,9 +93,23 @@ export class ServiceTarget implements RpcTarget {
   }
 }
 
+/** `(its events: 'onA', 'onB')`, for the message about an event it does not have; getters are not run. */
+function describeEvents(service: object): string {
+  const names = new Set<string>();
+  for (
+    let holder: object | null = service;
+    holder !== null && (holder === service || !isPlatformPrototype(holder));
+    holder = Object.getPrototypeOf(holder)
+  ) {
+    for (const name of Object.getOwnPropertyNames(holder)) if (isEventName(name)) names.add(name);
+  }
+  if (names.size === 0) return ' (it has no events)';
+  return ` (its events: ${[...names].slice(0, 20).map((n) => `'${n}'`).join(', ')})`;
+}
+
 type RemoteMember<K extends string, V> = K extends `on${Capitalize<string>}`
   ? V extends Event<infer E>
-    ? Event<Received<E>>
+    ? RemoteEvent<Received<E>>
     : never
   : V extends (...args: infer A) => infer R
     ? RemoteMethod<A, R>
@@ -114,10 +130,10 @@ type ResultProblem<T> = 0 extends 1 & T ? never : [T] extends [never] ? never : 
 
 /**
  * The other side's view of a service T: each method returns a promise of its result, each `onX: Event<E>` stays
- * an event you can listen to, and other members are left out. A method that returns a stream (an async generator,
- * AsyncIterable, Readable or ReadableStream) returns a StreamingCall: `for await` it directly, or await the
- * RemoteStream. Put `signal?: AbortSignal` last in a method's
- * parameters to make it cancellable.
+ * an event you can listen to (its `onError` hears why a subscription failed there), and other members are left
+ * out. A method that returns a stream (an async generator, AsyncIterable, Readable or ReadableStream) returns a
+ * StreamingCall: `for await` it directly, or await the RemoteStream. Put `signal?: AbortSignal` last in a
+ * method's parameters to make it cancellable.
  */
 export type Remote<T> = {
   readonly [K in keyof T as K extends string ? ([RemoteMember<K, T[K]>] extends [never] ? never : K) : never]:
@@ -149,7 +165,7 @@ export function createMemberProxy<T>(
       let member = members.get(property);
       if (member === undefined) {
         member = isEventName(property)
-          ? listen(property)
+          ? withOnError(listen(property))
           : (...args: unknown[]) => {
               const last = args[args.length - 1];
               return iterableCall(
@@ -167,6 +183,12 @@ export function createMemberProxy<T>(
     },
   };
   return new Proxy(Object.create(null) as object, handler) as Remote<T>;
+}
+
+/** An event that tells no failures (a channel's that is not one connection's) still has an `onError`. */
+function withOnError(event: Event<unknown>): Event<unknown> {
+  if (!('onError' in event)) Object.defineProperty(event, 'onError', { value: Event.None });
+  return event;
 }
 
 /** A typed stand-in for the service exposed as `name` on the other side of `protocol`. */

@@ -1,5 +1,9 @@
 import {
   EncodeError,
+  Emitter,
+  MethodNotFoundError,
+  ServiceNotFoundError,
+  type Event,
   HandshakeError,
   InMemoryChannel,
   IPCClient,
@@ -99,5 +103,80 @@ describe('errors that say what to do', () => {
     expect(await svc.wait(already).catch((e: unknown) => e)).toBe(reason);
     caller.dispose();
     callee.dispose();
+  });
+});
+
+describe('a name that is not there', () => {
+  function pair(options?: { serviceWaitTimeout?: number }): [RpcPeer, RpcPeer] {
+    const [x, y] = InMemoryChannel.createPair();
+    return [new RpcPeer(x), new RpcPeer(y, options)];
+  }
+
+  test('a misspelled service fails naming the services the other side exposes', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const [caller, callee] = pair();
+      callee.expose('math', { add: (a: number, b: number) => a + b });
+      callee.expose('files', {});
+      const call = caller.proxy<{ add(a: number, b: number): number }>('maths').add(1, 2).catch((e: unknown) => e);
+      await new Promise((resolve) => setImmediate(resolve));
+      jest.advanceTimersByTime(1000);
+      const error = (await call) as ServiceNotFoundError;
+      expect(error).toBeInstanceOf(ServiceNotFoundError);
+      expect(error.message).toBe(
+        "No service named 'maths' is exposed on the other side (waited 1000 ms): it exposes 'math', 'files'. Check " +
+          'the name; a service exposed there later than this needs a longer serviceWaitTimeout on that side',
+      );
+      expect(error.exposed).toEqual(['math', 'files']);
+      caller.dispose();
+      callee.dispose();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('with serviceWaitTimeout 0 it fails at once; a service exposed late is still waited for by default', async () => {
+    const [caller, callee] = pair({ serviceWaitTimeout: 0 });
+    callee.expose('math', {});
+    const error = (await caller.proxy<{ add(): number }>('maths').add().catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ServiceNotFoundError);
+    expect(error.message).toContain("No service named 'maths' is exposed on the other side: it exposes 'math'");
+
+    const [late, host] = pair();
+    const answer = late.proxy<{ ping(): string }>('later').ping();
+    await new Promise((resolve) => setImmediate(resolve));
+    host.expose('later', { ping: () => 'pong' });
+    await expect(answer).resolves.toBe('pong');
+    for (const peer of [caller, callee, late, host]) peer.dispose();
+  });
+
+  test("listening to an event that does not exist: the event's onError hears why, and nothing is printed", async () => {
+    const [caller, callee] = pair();
+    const callerErrors: Error[] = [];
+    const calleeErrors: Error[] = [];
+    caller.protocol.onError((e) => callerErrors.push(e));
+    callee.protocol.onError((e) => calleeErrors.push(e));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      callee.expose('clock', { onTick: new Emitter<number>().event });
+      const clock = caller.proxy<{ onTick: Event<number>; onTock: Event<number> }>('clock');
+      const failed = new Promise<Error>((resolve) => clock.onTock.onError(resolve));
+      const values: number[] = [];
+      clock.onTock((v) => values.push(v));
+      const error = await failed;
+      expect(error).toBeInstanceOf(MethodNotFoundError);
+      expect(error.message).toBe("The service 'clock' has no event 'onTock' (its events: 'onTick')");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(callerErrors).toEqual([]);
+      expect(calleeErrors).toEqual([]);
+      expect(warnings).toEqual([]);
+      expect(values).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      caller.dispose();
+      callee.dispose();
+    }
   });
 });

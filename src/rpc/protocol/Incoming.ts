@@ -77,7 +77,7 @@ export class Incoming {
     serviceWaitTimeout: number,
     private readonly announce: (notification: NotificationEvent) => void,
   ) {
-    this.waiters = new ServiceWaiters(serviceWaitTimeout);
+    this.waiters = new ServiceWaiters(serviceWaitTimeout, () => this.targets.keys());
   }
 
   /** Serves calls and events for `name`; requests that were waiting for it run now. */

@@ -11,6 +11,13 @@ import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
 import { labelOf, MessageType, writeArgs } from './wire';
 
+/**
+ * An event of a service on the other side. `onError` hears why its subscription failed or was ended there (no
+ * such event, the service threw): the listeners are let go then. With nobody on `onError`, the protocol's onError
+ * hears it instead.
+ */
+export type RemoteEvent<T> = Event<T> & { readonly onError: Event<Error> };
+
 export interface RequestOptions {
   /**
    * Aborting it rejects the call with the signal's reason, as fetch() does (`abort(reason)` rejects with `reason`;
@@ -87,6 +94,11 @@ class PendingCall {
  */
 export class Outgoing {
   private readonly open = new Map<number, PendingCall | Emitter<unknown>>();
+  /** What each subscription is of, and its onError emitter once someone asked for it. */
+  private readonly subscriptions = new WeakMap<
+    Emitter<unknown>,
+    { target: string; event: string; failures?: Emitter<Error> }
+  >();
   constructor(
     private readonly link: ProtocolLink,
     private readonly maxId: number,
@@ -189,7 +201,7 @@ export class Outgoing {
    * An event of the service `target`: the first listener subscribes over the wire, and disposing the last one
    * unsubscribes. Each call returns an independent event.
    */
-  listen<T>(target: string, event: string, args: readonly unknown[]): Event<T> {
+  listen<T>(target: string, event: string, args: readonly unknown[]): RemoteEvent<T> {
     const link = this.link;
     let id = 0;
     const emitter: Emitter<unknown> = new Emitter<unknown>({
@@ -222,7 +234,13 @@ export class Outgoing {
         this.sendEnd(MessageType.Unsubscribe, id);
       },
     });
-    return emitter.event as Event<T>;
+    const remoteEvent = emitter.event as RemoteEvent<T>;
+    const subscription: { target: string; event: string; failures?: Emitter<Error> } = { target, event };
+    this.subscriptions.set(emitter, subscription);
+    Object.defineProperty(remoteEvent, 'onError', {
+      get: () => (subscription.failures ??= new Emitter<Error>({ onListenerError: link.reportError })).event,
+    });
+    return remoteEvent;
   }
 
   onReply(reader: ReadBuffer, isError: boolean): void {
@@ -261,7 +279,18 @@ export class Outgoing {
     if (!(subscription instanceof Emitter)) return; // unsubscribed meanwhile: nobody is left to tell
     this.open.delete(id);
     subscription.dispose();
-    this.link.reportError(reason instanceof Error ? reason : new RpcProtocolError(String(reason)));
+    const what = this.subscriptions.get(subscription);
+    let error: Error = reason instanceof Error ? reason : new RpcProtocolError(String(reason));
+    if (what) {
+      try {
+        // Our error classes get their class back, as a call's rejection does.
+        error = toCallerRejection(error, labelOf(what.target, what.event), undefined) as Error;
+      } catch {
+        // A hostile error object: told as it came.
+      }
+    }
+    if (what?.failures?.hasListeners) what.failures.fire(error);
+    else this.link.reportError(error);
   }
 
   /** The connection, or the protocol on the other side, is gone: every call rejects and every subscription ends. */
