@@ -64,5 +64,16 @@ export interface Channel extends Disposable {
    * share one transport with others (a multiplexer's sub-channels) have none, as a limit would hold for them all.
    */
   limitIncoming?(maxBytes: number | undefined): void;
+  /**
+   * Present on channels with a size limit on what they receive (a pipe's maxMessageSize): that limit, so the RPC
+   * core can tell the other side, which then refuses to send more (see limitOutgoing).
+   */
+  readonly incomingLimit?: number;
+  /**
+   * Sends no message over `maxBytes` from now on: the other side said it accepts no more. Such a send throws
+   * MessageTooLargeError before anything is written, and the channel goes on, where the other side would have
+   * closed it on receiving the message.
+   */
+  limitOutgoing?(maxBytes: number): void;
   close(): void;
 }

@@ -105,6 +105,14 @@ export class IPCChannel extends AbstractChannel {
     this.pipe.limitIncoming(maxBytes);
   }
 
+  get incomingLimit(): number {
+    return this.pipe.incomingLimit;
+  }
+
+  limitOutgoing(maxBytes: number): void {
+    this.pipe.limitOutgoing(maxBytes);
+  }
+
   protected doClose(): void {
     this.clearExitWait();
     this.pipe.close();

@@ -20,10 +20,15 @@ export class MessageTooLargeError extends RangeError {
     readonly direction: 'outgoing' | 'incoming',
     readonly size: number,
     readonly maxMessageSize: number,
+    /** Outgoing: the limit is the other side's, which it told this one. */
+    readonly peerLimit = false,
   ) {
     super(
       direction === 'outgoing'
-        ? `Cannot send a message of ${size} bytes: the pipe's maxMessageSize is ${maxMessageSize} bytes`
+        ? peerLimit
+          ? `Cannot send a message of ${size} bytes: the other side accepts at most ${maxMessageSize} bytes (its ` +
+            'maxMessageSize); nothing was sent and the connection goes on'
+          : `Cannot send a message of ${size} bytes: the pipe's maxMessageSize is ${maxMessageSize} bytes`
         : `The peer announced a message of ${size} bytes, over this pipe's maxMessageSize of ${maxMessageSize} ` +
             'bytes: closing the pipe',
     );

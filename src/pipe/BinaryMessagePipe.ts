@@ -60,6 +60,8 @@ export class BinaryMessagePipe implements Disposable {
   /** dispose(), for `using`. */
   declare readonly [Symbol.dispose]: () => void;
   readonly maxMessageSize: number;
+  /** What the other side said it accepts at most (limitOutgoing); no limit until it says. */
+  private peerLimit = Infinity;
   readonly highWaterMark: number;
 
   // Declared first, so the emitters can register with it as they are made. Released once onClose has fired.
@@ -180,6 +182,19 @@ export class BinaryMessagePipe implements Disposable {
     this.decoder.limit = Math.min(size ?? this.maxMessageSize, this.maxMessageSize);
   }
 
+  /** The largest message this pipe accepts now. */
+  get incomingLimit(): number {
+    return this.decoder.limit;
+  }
+
+  /**
+   * Sends no message over `size` bytes (nor over maxMessageSize) from now on: the other side accepts no more, and
+   * would close the pipe on such a message. Such a send throws MessageTooLargeError and the pipe goes on.
+   */
+  limitOutgoing(size: number): void {
+    this.peerLimit = Math.min(size, this.maxMessageSize);
+  }
+
   get isClosed(): boolean {
     return this.closeEvent !== undefined;
   }
@@ -263,6 +278,7 @@ export class BinaryMessagePipe implements Disposable {
   private checkSendable(size: number): void {
     if (this.closeEvent) throw this.closedError();
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
+    if (size > this.peerLimit) throw new MessageTooLargeError('outgoing', size, this.peerLimit, true);
     if (debugEnabled) debug('frame out %d B', size);
   }
 

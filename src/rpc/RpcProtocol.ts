@@ -132,8 +132,12 @@ export class RpcProtocol implements Disposable {
     this.channelListeners.add(channel.onClose((event) => this.shutDown(event)));
     if (channel.isClosed) {
       this.shutDown({ kind: 'local', reason: 'the channel was already closed' });
-    } else if (history) {
-      this.link.trySend(() => channel.getWriteBuffer().writeUint8(MessageType.Hello).commit());
+    } else {
+      if (history) this.link.trySend(() => channel.getWriteBuffer().writeUint8(MessageType.Hello).commit());
+      const limit = channel.incomingLimit;
+      if (limit !== undefined) {
+        this.link.trySend(() => channel.getWriteBuffer().writeUint8(MessageType.Limits).writeLength(limit).commit());
+      }
     }
   }
 
@@ -244,6 +248,8 @@ export class RpcProtocol implements Disposable {
           return this.incoming.onEnd(reader);
         case MessageType.Hello:
           return; // a new protocol on the other side: clearing peerGone above was all it is for
+        case MessageType.Limits:
+          return this.channel.limitOutgoing?.(reader.readLength());
         case MessageType.Subscribe:
           return this.incoming.onSubscribe(reader);
         case MessageType.EventFire:

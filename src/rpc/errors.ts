@@ -42,6 +42,24 @@ export class AbortError extends Error {
   }
 }
 
+/**
+ * A reply larger than the caller accepts (its maxMessageSize, which it told this side): the reply was not sent,
+ * the call fails with this on both sides, and the connection goes on.
+ */
+export class ReplyTooLargeError extends Error {
+  override name = 'ReplyTooLargeError';
+  constructor(
+    readonly size: number,
+    readonly maxMessageSize: number,
+  ) {
+    super(
+      `The reply is ${size} bytes, over the caller's maxMessageSize of ${maxMessageSize} bytes: it was not sent and ` +
+        'the call failed; the connection goes on. Return less (a page, or a stream), or raise maxMessageSize on ' +
+        "the caller's channel",
+    );
+  }
+}
+
 /** A message that could not be understood; that message is dropped and the connection goes on. */
 export class RpcProtocolError extends Error {
   override name = 'RpcProtocolError';
@@ -75,4 +93,5 @@ export const KNOWN_ERROR_CLASSES: Readonly<Record<string, { prototype: Error }>>
   AbortError,
   RpcProtocolError,
   StreamError,
+  ReplyTooLargeError,
 };

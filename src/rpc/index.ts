@@ -24,6 +24,7 @@ export {
   TimeoutError,
   AbortError,
   RpcProtocolError,
+  ReplyTooLargeError,
   ChannelInUseError,
   StreamError,
 } from './errors';

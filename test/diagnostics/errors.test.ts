@@ -1,4 +1,7 @@
 import {
+  IPCChannel,
+  MessageTooLargeError,
+  ReplyTooLargeError,
   EncodeError,
   Emitter,
   MethodNotFoundError,
@@ -13,6 +16,7 @@ import {
   StaticRouter,
 } from '../../src';
 import { outcome } from '../helpers/rpc';
+import { createMemoryDuplexPair } from '../helpers/streams';
 
 function connect(server: IPCServer, ctx: string, token?: string): IPCClient {
   const [serverSide, clientSide] = InMemoryChannel.createPair();
@@ -178,5 +182,51 @@ describe('a name that is not there', () => {
       caller.dispose();
       callee.dispose();
     }
+  });
+});
+
+describe('a message over the receiver’s limit', () => {
+  function pipePair(callerMax: number, calleeMax: number) {
+    const [left, right] = createMemoryDuplexPair();
+    const callerChannel = new IPCChannel(left, { maxMessageSize: callerMax });
+    const calleeChannel = new IPCChannel(right, { maxMessageSize: calleeMax });
+    const caller = new RpcPeer(callerChannel);
+    const callee = new RpcPeer(calleeChannel);
+    const errors = { caller: [] as Error[], callee: [] as Error[] };
+    caller.protocol.onError((e) => errors.caller.push(e));
+    callee.protocol.onError((e) => errors.callee.push(e));
+    callee.expose('data', { get: (n: number) => 'x'.repeat(n), echo: (s: string) => s.length });
+    const close = () => {
+      caller.dispose();
+      callee.dispose();
+      callerChannel.close();
+      calleeChannel.close();
+    };
+    return { caller, callerChannel, errors, close, data: caller.proxy<{ get(n: number): string; echo(s: string): number }>('data') };
+  }
+
+  test('a reply over the caller’s limit fails that call on both sides; the connection goes on', async () => {
+    const { data, errors, callerChannel, close } = pipePair(1024, 1024 * 1024);
+    await expect(data.get(10)).resolves.toBe('x'.repeat(10));
+    const error = await data.get(5000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReplyTooLargeError);
+    expect((error as Error).message).toMatch(/^The reply is 50\d\d bytes, over the caller's maxMessageSize of 1024 bytes/);
+    expect((error as Error).message).toContain('Return less');
+    expect(errors.callee).toEqual([expect.any(ReplyTooLargeError)]);
+    expect(callerChannel.isClosed).toBe(false);
+    await expect(data.get(20)).resolves.toBe('x'.repeat(20));
+    expect(errors.caller).toEqual([]);
+    close();
+  });
+
+  test('a request over the callee’s limit is refused before it is sent; the connection goes on', async () => {
+    const { data, callerChannel, close } = pipePair(1024 * 1024, 1024);
+    await expect(data.echo('short')).resolves.toBe(5);
+    const error = await data.echo('y'.repeat(5000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect((error as Error).message).toContain('the other side accepts at most 1024 bytes');
+    expect(callerChannel.isClosed).toBe(false);
+    await expect(data.echo('again')).resolves.toBe(5);
+    close();
   });
 });

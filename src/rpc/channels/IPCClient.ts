@@ -111,6 +111,14 @@ class AfterHandshakeChannel extends AbstractChannel {
     return this.base.needsDrain;
   }
 
+  get incomingLimit(): number | undefined {
+    return this.base.incomingLimit;
+  }
+
+  limitOutgoing(maxBytes: number): void {
+    this.base.limitOutgoing?.(maxBytes);
+  }
+
   getWriteBuffer(): WriteBuffer {
     return this.base.getWriteBuffer();
   }

@@ -1,10 +1,11 @@
 import type { ChannelCloseEvent } from '../../channel/Channel';
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
+import { MessageTooLargeError } from '../../common/errors';
 import { CountingWriteBuffer } from '../../buffer/CountingWriteBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import type { Event } from '../../common/event';
 import { toDisposable, type Disposable } from '../../common/lifecycle';
-import { ConnectionClosedError, MethodNotFoundError, RpcProtocolError } from '../errors';
+import { ConnectionClosedError, MethodNotFoundError, ReplyTooLargeError, RpcProtocolError } from '../errors';
 import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedRequest } from './cancellation';
 import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
@@ -321,16 +322,35 @@ export class Incoming {
         observed?.end(0, true, error);
         return;
       }
-      // The value could not be encoded: tell the caller why instead of leaving it waiting.
-      const reason = error instanceof Error ? error : new RpcProtocolError(String(error));
+      // The value could not be encoded, or is more than the caller takes: tell the caller why instead of leaving
+      // it waiting.
+      let reason = error instanceof Error ? error : new RpcProtocolError(String(error));
+      if (error instanceof MessageTooLargeError && error.peerLimit) {
+        reason = new ReplyTooLargeError(error.size, error.maxMessageSize);
+        link.reportError(reason); // this side's own code made the reply: it hears of it too
+      }
       let size = 0;
-      link.trySend(() => {
+      const send = (value: unknown) => {
         let buffer: WriteBuffer = link.channel.getWriteBuffer();
         if (observed) buffer = new CountingWriteBuffer(buffer);
         buffer.writeUint8(MessageType.ReplyError).writeLength(id);
-        link.codec.encode(buffer, reason);
+        link.codec.encode(buffer, value);
         buffer.commit();
         if (observed) size = (buffer as CountingWriteBuffer).size;
+      };
+      link.trySend(() => {
+        try {
+          send(reason);
+        } catch (again) {
+          // A caller with a small limit may not take even the error with its stack: it gets the message alone.
+          if (!(again instanceof MessageTooLargeError)) throw again;
+          const bare = Object.assign(Object.create(Object.getPrototypeOf(reason) as object) as Error, reason, {
+            name: reason.name,
+            message: reason.message,
+            stack: `${reason.name}: ${reason.message}`,
+          });
+          send(bare);
+        }
       });
       observed?.end(size, true, reason);
     }

@@ -47,6 +47,12 @@ export const enum MessageType {
   StreamError = 15,
   /** consumer → producer: varint stream id: stop, nothing more is wanted */
   StreamCancel = 16,
+  /**
+   * varint maxMessageSize: the largest message the sender accepts. Sent first, by a protocol whose channel has such
+   * a limit (a pipe's); the receiver sends nothing larger, so a reply over it fails alone instead of closing the
+   * connection.
+   */
+  Limits = 17,
 }
 
 /**
