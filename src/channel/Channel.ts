@@ -68,7 +68,7 @@ export interface Channel extends Disposable {
    * Present on channels with a size limit on what they receive (a pipe's maxMessageSize): that limit, so the RPC
    * core can tell the other side, which then refuses to send more (see limitOutgoing).
    */
-  readonly incomingLimit?: number;
+  readonly maxIncomingSize?: number;
   /**
    * Sends no message over `maxBytes` from now on: the other side said it accepts no more. Such a send throws
    * MessageTooLargeError before anything is written, and the channel goes on, where the other side would have

@@ -105,8 +105,8 @@ export class IPCChannel extends AbstractChannel {
     this.pipe.limitIncoming(maxBytes);
   }
 
-  get incomingLimit(): number {
-    return this.pipe.incomingLimit;
+  get maxIncomingSize(): number {
+    return this.pipe.maxIncomingSize;
   }
 
   limitOutgoing(maxBytes: number): void {

@@ -183,7 +183,7 @@ export class BinaryMessagePipe implements Disposable {
   }
 
   /** The largest message this pipe accepts now. */
-  get incomingLimit(): number {
+  get maxIncomingSize(): number {
     return this.decoder.limit;
   }
 

@@ -134,7 +134,7 @@ export class RpcProtocol implements Disposable {
       this.shutDown({ kind: 'local', reason: 'the channel was already closed' });
     } else {
       if (history) this.link.trySend(() => channel.getWriteBuffer().writeUint8(MessageType.Hello).commit());
-      const limit = channel.incomingLimit;
+      const limit = channel.maxIncomingSize;
       if (limit !== undefined) {
         this.link.trySend(() => channel.getWriteBuffer().writeUint8(MessageType.Limits).writeLength(limit).commit());
       }

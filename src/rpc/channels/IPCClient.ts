@@ -111,8 +111,8 @@ class AfterHandshakeChannel extends AbstractChannel {
     return this.base.needsDrain;
   }
 
-  get incomingLimit(): number | undefined {
-    return this.base.incomingLimit;
+  get maxIncomingSize(): number | undefined {
+    return this.base.maxIncomingSize;
   }
 
   limitOutgoing(maxBytes: number): void {
