@@ -62,7 +62,7 @@ const MAX_START_FAILURES = 3;
  *     await math.add(1, 2);                     // typed
  *     await pool.close();
  */
-export class WorkerPool implements WorkerHost {
+export class WorkerPool {
   /** close(), for `await using`. */
   declare readonly [Symbol.asyncDispose]: () => Promise<void>;
   private readonly options: ResolvedPoolOptions;
@@ -85,6 +85,13 @@ export class WorkerPool implements WorkerHost {
   private forcing = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** What the workers tell the pool: kept off the pool's public face. */
+  private readonly host: WorkerHost = {
+    workerReady: () => this.workerReady(),
+    workerOverMemory: (worker) => this.workerOverMemory(worker),
+    workerGone: (worker) => this.workerGone(worker),
+    reportError: (error) => reportTo(this.errorEmitter, error),
+  };
   private readonly errorEmitter = new Emitter<Error>({ onListenerError: warnUnhandled });
   private readonly unresponsiveEmitter = new Emitter<UnresponsiveWorkerEvent>({ onListenerError: warnUnhandled });
 
@@ -240,7 +247,7 @@ export class WorkerPool implements WorkerHost {
   }
 
   private spawn(): PoolWorker {
-    const worker = new PoolWorker(this, this.module, this.options);
+    const worker = new PoolWorker(this.host, this.module, this.options);
     this.workers.push(worker);
     this.processes.add(worker);
     worker.exited.then(() => {
@@ -461,11 +468,11 @@ export class WorkerPool implements WorkerHost {
     if (nextDue !== Infinity) this.scheduleIdleCheck(nextDue - now);
   }
 
-  workerReady(_worker: PoolWorker): void {
+  private workerReady(): void {
     this.startFailures = 0;
   }
 
-  workerOverMemory(worker: PoolWorker): void {
+  private workerOverMemory(worker: PoolWorker): void {
     if (!worker.accepting) return;
     this.replaced++;
     worker.accepting = false;
@@ -473,7 +480,7 @@ export class WorkerPool implements WorkerHost {
     else this.keepMinimum();
   }
 
-  workerGone(worker: PoolWorker): void {
+  private workerGone(worker: PoolWorker): void {
     const wasInPool = this.removeWorker(worker);
     if (!wasInPool || this.closing) return;
     this.replaced++;
@@ -491,10 +498,6 @@ export class WorkerPool implements WorkerHost {
       }
       this.keepMinimum();
     });
-  }
-
-  reportError(error: Error): void {
-    reportTo(this.errorEmitter, error);
   }
 
   // ---- heartbeat -----------------------------------------------------------------------------------------------
