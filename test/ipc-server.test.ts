@@ -56,6 +56,17 @@ function hubServer(options = {}) {
   return { server, broadcast, pings };
 }
 
+async function warningsDuring(body: () => Promise<void>): Promise<string[]> {
+  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  try {
+    await body();
+    await tick();
+    return spy.mock.calls.map(([warning]) => String(warning));
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
     if (condition()) return;
@@ -269,14 +280,55 @@ describe('IPCServer with real clients', () => {
     socket.on('error', () => {});
     socket.on('connect', () => socket.write(Buffer.from([0x10, 0, 0, 0]))); // 256 MiB announced
     await closed;
-    await until(() => errors.length > 1, 'the refusal');
-    // The channel's own error comes to the server, as nobody else holds the channel before its hello.
-    expect(errors[0]).toBeInstanceOf(MessageTooLargeError);
-    expect(errors[1]).toBeInstanceOf(HandshakeError);
-    expect(errors[1].message).toContain('closed before its hello');
-    expect(errors).toHaveLength(2);
+    await until(() => errors.length > 0, 'the refusal');
+    // One report per stranger: the refused handshake, with the channel's own error as its cause.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(HandshakeError);
+    expect(errors[0].message).toContain('closed before its hello');
+    expect(errors[0].cause).toBeInstanceOf(MessageTooLargeError);
     expect(server.connections).toHaveLength(0);
     server.dispose();
+  });
+
+  test('strangers cannot fill stderr: with onError each refusal goes there and never to stderr, without it one warning per kind', async () => {
+    async function strangers(server: IPCServer<string>, socketPath: string, count: number): Promise<void> {
+      await server.listen(socketPath);
+      const { createConnection } = await import('net');
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => {
+          const socket = createConnection(socketPath);
+          socket.on('error', () => {});
+          socket.resume(); // reads the refusal, and so sees the server's end
+          // Oversized announcements, and hellos with a wrong token.
+          const hello = Buffer.from([0, 0, 0, 13, 0xf0, 8, ...Buffer.from('fdpipe/3'), 1, 0x78, 0xc1]);
+          socket.on('connect', () => socket.write(i % 2 === 0 ? Buffer.from([0x10, 0, 0, 0]) : hello));
+          return new Promise((resolve) => socket.on('close', resolve));
+        }),
+      );
+    }
+    const heard = new IPCServer<string>({ token: 'secret' });
+    const errors: Error[] = [];
+    heard.onError((e) => errors.push(e));
+    const warnings = await warningsDuring(async () => {
+      await strangers(heard, join(dir, 'heard.sock'), 10);
+      await until(() => errors.length === 10, 'ten refusals');
+    });
+    expect(warnings).toEqual([]);
+    expect(errors.filter((e) => e.cause instanceof MessageTooLargeError)).toHaveLength(5);
+    expect(errors.filter((e) => /did not present the server token/.test(e.message))).toHaveLength(5);
+    heard.dispose();
+
+    const unheard = new IPCServer<string>({ token: 'secret' });
+    const quiet = await warningsDuring(async () => {
+      await strangers(unheard, join(dir, 'unheard.sock'), 10);
+      await tick();
+    });
+    expect(quiet).toHaveLength(2);
+    expect(quiet).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^fdpipe: HandshakeError: The connection closed before its hello: .* \(further ones like it are not warned about: add an onError listener to hear each one\)$/),
+      expect.stringMatching(/^fdpipe: HandshakeError: The client did not present the server token/),
+    ]));
+    unheard.dispose();
   });
 
   test('a disposed listener stops listening and releases its connection listener on the server', async () => {
@@ -358,17 +410,6 @@ describe('IPCServer handshakes over any Channel', () => {
   }
 
   /** Runs `body` with process warnings captured instead of printed; returns their messages. */
-  async function warningsDuring(body: () => Promise<void>): Promise<string[]> {
-    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
-    try {
-      await body();
-      await tick();
-      return spy.mock.calls.map(([warning]) => String(warning));
-    } finally {
-      spy.mockRestore();
-    }
-  }
-
   test('limits incoming frames through the Channel contract until the hello has been accepted', async () => {
     const server = new IPCServer<string>();
     const [a, b] = InMemoryChannel.createPair();

@@ -8,6 +8,23 @@ export function warnUnhandled(error: unknown): void {
   );
 }
 
+/**
+ * reportTo for errors that strangers can cause at will (a refused handshake): listeners hear each one, but with
+ * nobody listening only the first of each `kind` becomes a warning, so a stranger cannot fill stderr.
+ */
+export function reportRepeatable(emitter: Emitter<Error>, error: Error, kind: string, warned: Set<string>): void {
+  if (emitter.hasListeners) {
+    emitter.fire(error);
+    return;
+  }
+  if (warned.has(kind)) return;
+  warned.add(kind);
+  process.emitWarning(
+    `fdpipe: ${error.name}: ${error.message} (further ones like it are not warned about: add an onError listener ` +
+      'to hear each one)',
+  );
+}
+
 /** Hands `error` to whoever listens on `emitter`, or, with nobody listening, turns it into a process warning. */
 export function reportTo(emitter: Emitter<Error>, error: Error): void {
   if (emitter.hasListeners) emitter.fire(error);

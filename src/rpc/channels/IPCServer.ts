@@ -16,7 +16,7 @@ import {
 import type { SessionAcceptorOptions } from '../../channel/session/SessionAcceptor';
 import { Emitter, type Event } from '../../common/event';
 import { DisposableStore, toDisposable, type Disposable, supportAwaitUsing, supportUsing } from '../../common/lifecycle';
-import { reportTo, warnUnhandled } from '../../common/warn';
+import { reportRepeatable, reportTo, warnUnhandled } from '../../common/warn';
 import { ValueCodec } from '../codec';
 import type { RpcProtocolOptions } from '../RpcProtocol';
 import { Connection } from './Connection';
@@ -78,6 +78,8 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
   private readonly codec: ValueCodec;
   private readonly contextKey: (ctx: TContext) => string;
   private disposed = false;
+  /** Kinds of refused handshake already warned about, when there is no onError listener. */
+  private readonly warned = new Set<string>();
 
   private readonly addEmitter = this.store.add(new Emitter<Connection<TContext>>({ onListenerError: warnUnhandled }));
   private readonly removeEmitter = this.store.add(
@@ -169,19 +171,25 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
         handshake.dispose();
         this.pendingHandshakes.delete(channel);
         // A handshake cut short by this server's own dispose() is no error to report; accept() still rejects.
-        if (!this.disposed) this.reportError(error);
+        if (!this.disposed) this.reportStranger(error);
         reject(error);
       };
+      // Until there is a connection to hear them, the channel's errors are the server's. The first (a hello over
+      // HELLO_LIMIT, say) becomes the cause of the handshake's failure, reported once with it; later ones, also
+      // after a failed handshake, are more of the same stranger's and reported no more. Welcome releases this.
+      let channelError: Error | undefined;
+      const strangerErrors = channel.onError((error) => (channelError ??= error));
+      const withCause = () => (channelError ? { cause: channelError } : undefined);
       const timeout = this.options.handshakeTimeout ?? 5000;
       const timer = setTimeout(() => {
-        fail(new HandshakeError(`The client did not say hello within ${timeout} ms`));
+        fail(new HandshakeError(`The client did not say hello within ${timeout} ms`, withCause()));
         channel.close();
       }, timeout);
       handshake.add(toDisposable(() => clearTimeout(timer)));
-      // Until there is a connection to hear them, the channel's errors (a hello over HELLO_LIMIT) are the server's.
-      handshake.add(channel.onError((error) => this.reportError(error)));
       handshake.add(
-        channel.onClose((event) => fail(new HandshakeError(`The connection closed before its hello: ${event.reason}`))),
+        channel.onClose((event) =>
+          fail(new HandshakeError(`The connection closed before its hello: ${event.reason}`, withCause())),
+        ),
       );
       handshake.add(
         channel.onMessage((read) => {
@@ -209,6 +217,7 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
           try {
             sendWelcome(channel);
             channel.limitIncoming?.(undefined);
+            strangerErrors.dispose();
             // Attached in this same callback, so the messages that follow the hello all reach the protocol.
             const connection = new Connection(channel, ctx, { ...this.options.rpc, codec: this.codec });
             this.pendingHandshakes.delete(channel);
@@ -348,6 +357,12 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
 
   private reportError(error: Error): void {
     reportTo(this.errorEmitter, error);
+  }
+
+  /** A refused handshake: through onError each time, or else one process warning per kind, never per client. */
+  private reportStranger(error: Error): void {
+    const cause = error.cause instanceof Error ? error.cause.name : '';
+    reportRepeatable(this.errorEmitter, error, `${error.name} ${cause} ${error.message.split(':')[0]}`, this.warned);
   }
 }
 
