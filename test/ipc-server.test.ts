@@ -315,7 +315,7 @@ describe('IPCServer with real clients', () => {
     });
     expect(warnings).toEqual([]);
     expect(errors.filter((e) => e.cause instanceof MessageTooLargeError)).toHaveLength(5);
-    expect(errors.filter((e) => /did not present the server token/.test(e.message))).toHaveLength(5);
+    expect(errors.filter((e) => /The client presented a wrong token/.test(e.message))).toHaveLength(5);
     heard.dispose();
 
     const unheard = new IPCServer<string>({ token: 'secret' });
@@ -326,7 +326,7 @@ describe('IPCServer with real clients', () => {
     expect(quiet).toHaveLength(2);
     expect(quiet).toEqual(expect.arrayContaining([
       expect.stringMatching(/^fdpipe: HandshakeError: The connection closed before its hello: .* \(further ones like it are not warned about: add an onError listener to hear each one\)$/),
-      expect.stringMatching(/^fdpipe: HandshakeError: The client did not present the server token/),
+      expect.stringMatching(/^fdpipe: HandshakeError: The client presented a wrong token/),
     ]));
     unheard.dispose();
   });
