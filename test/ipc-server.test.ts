@@ -67,12 +67,39 @@ async function warningsDuring(body: () => Promise<void>): Promise<string[]> {
   }
 }
 
+/** Polls `condition`; the limit (well inside the test's own) only turns a hang into a readable failure. */
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Resolves once the server has `count` connections, woken by its own events: children may start slowly. */
+function connectionCount(server: IPCServer<string>, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (server.connections.length !== count) return;
+      added.dispose();
+      removed.dispose();
+      resolve();
+    };
+    const added = server.onDidAddConnection(check);
+    const removed = server.onDidRemoveConnection(check);
+    check();
+  });
+}
+
+/** Resolves once every child has exited. */
+function exited(children: readonly ChildProcess[]): Promise<unknown> {
+  return Promise.all(
+    children.map((child) =>
+      child.exitCode !== null || child.signalCode !== null
+        ? undefined
+        : new Promise((resolve) => child.once('exit', resolve)),
+    ),
+  );
 }
 
 const clientOf = (connection: Connection<string>) =>
@@ -97,11 +124,18 @@ describe('IPCServer with real clients', () => {
 
     for (let i = 0; i < 4; i++) children.push(server.fork(clientScript, [`forked-${i}`, 'parent']).child);
     for (let i = 0; i < 4; i++) children.push(fork(clientScript, [`socket-${i}`, 'socket', socketPath]));
-    await until(() => server.connections.length === 8, '8 connections');
+    await connectionCount(server, 8);
 
     // Events of every client merged into one, following clients as they come and go.
     const ticks: string[] = [];
-    const merged = server.getChannel('client', () => true).listen<string>('onTick')((t) => ticks.push(t));
+    const tickWaiters: Array<() => void> = [];
+    const merged = server.getChannel('client', () => true).listen<string>('onTick')((t) => {
+      ticks.push(t);
+      for (const wake of tickWaiters.splice(0)) wake();
+    });
+    const ticksReach = async (count: number) => {
+      while (ticks.length < count) await new Promise<void>((resolve) => tickWaiters.push(resolve));
+    };
 
     // Each client subscribed to onBroadcast when it connected; a call answered proves the subscription is in.
     for (const connection of server.connections) await clientOf(connection).whoAmI();
@@ -113,20 +147,20 @@ describe('IPCServer with real clients', () => {
       await client.tick(1);
     }
     expect(pings.map(([ctx]) => ctx).sort()).toEqual(server.connections.map((c) => c.ctx).sort());
-    await until(() => ticks.length === 8, 'ticks from all 8');
+    await ticksReach(8);
 
     // Two leave (one killed, one over the socket), one joins.
     const leaving = server.connections.filter((c) => c.ctx === 'forked-0' || c.ctx === 'socket-0');
     children.find((c) => c.spawnargs.includes('forked-0'))!.kill('SIGKILL');
     children.find((c) => c.spawnargs.includes('socket-0'))!.kill('SIGKILL');
-    await until(() => server.connections.length === 6, 'two to leave');
+    await connectionCount(server, 6);
     expect(leaving.every((c) => c.isClosed)).toBe(true);
     children.push(fork(clientScript, ['socket-new', 'socket', socketPath]));
-    await until(() => server.connections.length === 7, 'the newcomer');
+    await connectionCount(server, 7);
 
     ticks.length = 0;
     for (const connection of server.connections) await clientOf(connection).tick(1);
-    await until(() => ticks.length === 7, 'ticks from the 7 present');
+    await ticksReach(7);
     expect(ticks.some((t) => t.startsWith('socket-new'))).toBe(true);
     expect(ticks.some((t) => t.startsWith('forked-0') || t.startsWith('socket-0'))).toBe(false);
 
@@ -136,8 +170,8 @@ describe('IPCServer with real clients', () => {
     );
     merged.dispose();
     server.dispose();
-    await until(() => children.every((c) => c.exitCode !== null || c.signalCode !== null), 'clients to exit');
-  });
+    await exited(children);
+  }, 180_000); // nine children start on a machine that may be busy: waits on events, with time to spare
 
   test('a client that dies has its connection removed and the calls to it rejected', async () => {
     const { server } = hubServer();

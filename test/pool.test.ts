@@ -235,7 +235,7 @@ describe('WorkerPool', () => {
     const call = remote.waitForAbort('via-proxy', controller.signal);
     controller.abort();
     expect((await settled(call)).error).toBeInstanceOf(TaskAbortedError);
-    await until(() => p.stats.running === 0, 'the cancelled task to stop');
+    await until(() => p.stats.stopping === 0, 'the cancelled task to stop');
     expect(await remote.wasAborted('via-proxy')).toBe(true);
   });
 

@@ -77,6 +77,8 @@ export class WorkerPool {
   private readonly waitTimes = new DurationRing();
   private lastTaskId = 0;
   private running = 0;
+  /** Cancelled tasks, rejected already, whose worker has not given their slot back yet. */
+  private stopping = 0;
   private completed = 0;
   private failed = 0;
   private replaced = 0;
@@ -172,6 +174,7 @@ export class WorkerPool {
       idleWorkers: idle,
       queued: this.queue.size,
       running: this.running,
+      stopping: this.stopping,
       completed: this.completed,
       failed: this.failed,
       replacedWorkers: this.replaced,
@@ -264,11 +267,12 @@ export class WorkerPool {
     if (this.options.isolateWorkers) worker.accepting = false;
   }
 
-  /** A worker gave a task back (settled, or cancelled and stopped). */
-  private end(worker: PoolWorker, startedAt: number): void {
+  /** A worker gave a task back (settled, or `cancelled` and stopped). */
+  private end(worker: PoolWorker, startedAt: number, cancelled = false): void {
     const now = performance.now();
     this.runTimes.record(now - startedAt);
-    this.running--;
+    if (cancelled) this.stopping--;
+    else this.running--;
     const active = --worker.active;
     if (this.options.adaptiveConcurrency) worker.replied(now, startedAt, active, this.options.concurrency);
     if (active === 0) {
@@ -359,8 +363,10 @@ export class WorkerPool {
   private returned(task: Task, worker: PoolWorker, ok: boolean, value: unknown): void {
     if (task.graceTimer !== undefined) clearTimeout(task.graceTimer);
     task.graceTimer = undefined;
-    this.end(worker, task.startedAt);
-    if (task.state === TaskState.Settled) return; // cancelled: this only gave the worker's slot back
+    // Only a cancel settles a task its worker still has: this only gives the worker's slot back.
+    const cancelled = task.state === TaskState.Settled;
+    this.end(worker, task.startedAt, cancelled);
+    if (cancelled) return;
     if (ok) {
       this.completed++;
       task.settle(true, value);
@@ -407,6 +413,9 @@ export class WorkerPool {
       if (task.worker === undefined) this.queue.forget();
       return;
     }
+    // No longer running (it rejected), but its slot in the worker stays taken until the worker gives it back.
+    this.running--;
+    this.stopping++;
     const worker = task.worker!;
     if (worker.isGone) return;
     try {

@@ -16,6 +16,11 @@ export interface PoolStats {
   queued: number;
   /** Tasks a worker has been given and that have not settled. */
   running: number;
+  /**
+   * Tasks that were cancelled (aborted, timed out) and have rejected, but whose worker has not stopped them yet:
+   * each still takes a slot in its worker, until the worker gives it back or is killed after cancelGrace.
+   */
+  stopping: number;
   /** Tasks that resolved. */
   completed: number;
   /** Tasks that rejected (thrown, aborted, timed out, or failed with their worker). */

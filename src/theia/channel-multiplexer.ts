@@ -136,7 +136,7 @@ export class ChannelMultiplexer implements Disposable {
         if (this.openChannels.get(id) === channel) this.openChannels.delete(id);
         sub.close();
       },
-      () => sub.getWriteBuffer(),
+      (options) => sub.getWriteBuffer(options),
     );
     sub.onMessage((provider) => channel.onMessageEmitter.deliver(provider().sliceAtReadPosition()));
     sub.onError((error) => channel.onErrorEmitter.fire(error));

@@ -1,4 +1,4 @@
-import type { Channel as CoreChannel } from '../channel/Channel';
+import type { Channel as CoreChannel, WriteOptions } from '../channel/Channel';
 import { ListenerError } from '../common/errors';
 import { Emitter, Event } from '../common/event';
 import { supportUsing, type Disposable } from '../common/lifecycle';
@@ -101,7 +101,8 @@ export abstract class AbstractChannel implements Channel, CoreChannel {
     this.close();
   }
 
-  abstract getWriteBuffer(): WriteBuffer;
+  /** `options` are fdpipe's: whether the message keeps its order behind a large one (see WriteOptions). */
+  abstract getWriteBuffer(options?: WriteOptions): WriteBuffer;
 
   /** On onError, or as a process warning when nobody listens there: never lost, never thrown. */
   private listenerFailed(error: unknown): void {
@@ -125,13 +126,13 @@ export class ForwardingChannel extends AbstractChannel {
   constructor(
     readonly id: string,
     protected readonly closeHandler: () => void,
-    protected readonly writeBufferSource: () => WriteBuffer,
+    protected readonly writeBufferSource: (options?: WriteOptions) => WriteBuffer,
   ) {
     super();
   }
 
-  getWriteBuffer(): WriteBuffer {
-    return this.writeBufferSource();
+  getWriteBuffer(options?: WriteOptions): WriteBuffer {
+    return this.writeBufferSource(options);
   }
 
   /** Closes once: the close handler (telling the other side) runs on the first call only. */

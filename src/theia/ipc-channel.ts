@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'child_process';
+import type { WriteOptions } from '../channel/Channel';
 import { IPCChannel as CoreIPCChannel, type IPCChannelOptions } from '../channel/IPCChannel';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import type { Event } from '../common/event';
@@ -39,8 +40,8 @@ export class IPCChannel extends AbstractChannel {
     return this.channel.needsDrain;
   }
 
-  getWriteBuffer(): WriteBuffer {
-    return this.channel.getWriteBuffer();
+  getWriteBuffer(options?: WriteOptions): WriteBuffer {
+    return this.channel.getWriteBuffer(options);
   }
 
   /** fdpipe's: refuses incoming messages over `maxBytes` before reading them, for a peer not trusted yet. */

@@ -1,6 +1,6 @@
 import { AbstractChannel } from '../../channel/AbstractChannel';
 import { debug, debugEnabled } from '../../common/debug';
-import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
+import type { Channel, ChannelCloseEvent, WriteOptions } from '../../channel/Channel';
 import { IPCChannel } from '../../channel/IPCChannel';
 import { connect, connectPersistent, type ChannelAddress, type ConnectOptions } from '../../channel/net';
 import type { ClientSessionOptions } from '../../channel/session/ClientSession';
@@ -119,8 +119,8 @@ class AfterHandshakeChannel extends AbstractChannel {
     this.base.limitOutgoing?.(maxBytes);
   }
 
-  getWriteBuffer(): WriteBuffer {
-    return this.base.getWriteBuffer();
+  getWriteBuffer(options?: WriteOptions): WriteBuffer {
+    return this.base.getWriteBuffer(options);
   }
 
   protected doClose(): void {

@@ -10,7 +10,7 @@ import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedReques
 import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
 import { ServiceWaiters } from './ServiceWaiters';
-import { describeTarget, MessageType, readArgs } from './wire';
+import { describeTarget, IN_ORDER, MessageType, readArgs } from './wire';
 
 /** Cancels that came before their requests, remembered at most. */
 const MAX_EARLY_ENDS = 1024;
@@ -364,7 +364,8 @@ export class Incoming {
     const streams = link.streams;
     const mark = streams.outletMark;
     try {
-      const buffer = link.channel.getWriteBuffer();
+      // In order: a subscription's values are a sequence, and a small one must not pass a large one fired before.
+      const buffer = link.channel.getWriteBuffer(IN_ORDER);
       buffer.writeUint8(MessageType.EventFire).writeLength(id);
       link.codec.encode(buffer, value, undefined, streams);
       buffer.commit();
@@ -385,7 +386,8 @@ export class Incoming {
     const link = this.link;
     if (link.closed) return;
     link.trySend(() => {
-      const buffer = link.channel.getWriteBuffer();
+      // After the values fired before it, as an ending must be.
+      const buffer = link.channel.getWriteBuffer(IN_ORDER);
       buffer.writeUint8(MessageType.EventError).writeLength(id);
       link.codec.encode(buffer, error instanceof Error ? error : new RpcProtocolError(String(error)));
       buffer.commit();

@@ -9,7 +9,7 @@ import { toCallerRejection } from '../remoteError';
 import { requestFlags, watchCancellation } from './cancellation';
 import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
-import { labelOf, MessageType, writeArgs } from './wire';
+import { IN_ORDER, labelOf, MessageType, writeArgs } from './wire';
 
 /**
  * An event of a service on the other side. `onError` hears why its subscription failed or was ended there (no
@@ -186,7 +186,8 @@ export class Outgoing {
     const streams = link.streams;
     const mark = streams.outletMark;
     try {
-      const buffer = link.channel.getWriteBuffer();
+      // In order: notifications are one sequence, and a small one must not pass a large one sent before it.
+      const buffer = link.channel.getWriteBuffer(IN_ORDER);
       buffer.writeUint8(MessageType.Notification).writeString(target).writeString(method);
       writeArgs(link.codec, buffer, args, streams, target, method);
       buffer.commit();
@@ -313,7 +314,10 @@ export class Outgoing {
 
   private sendEnd(type: MessageType.Cancel | MessageType.Unsubscribe, id: number): void {
     if (this.link.closed) return;
-    this.link.trySend(() => this.link.channel.getWriteBuffer().writeUint8(type).writeLength(id).commit());
+    // An Unsubscribe goes in order: one that passed its large Subscribe would find nothing to end, and the service
+    // would keep the listener. A Cancel goes at once (a cancel that passes its request is remembered there).
+    const options = type === MessageType.Unsubscribe ? IN_ORDER : undefined;
+    this.link.trySend(() => this.link.channel.getWriteBuffer(options).writeUint8(type).writeLength(id).commit());
   }
 
   /** The id after the last one that no open call or subscription holds, wrapping from maxId to 1. */

@@ -1,5 +1,6 @@
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
+import type { WriteOptions } from '../../channel/Channel';
 import { DecodeError, EncodeError, type StreamScope, type ValueCodec } from '../codec';
 
 // The wire format is part of the API (PROTOCOL.md, "RPC messages"), and the event-invoke face's PacketChannel
@@ -54,6 +55,12 @@ export const enum MessageType {
    */
   Limits = 17,
 }
+
+/**
+ * For messages that keep their order behind the large ones sent before them (PROTOCOL.md, "Fragments"): events,
+ * notifications, and endings the other side may not have heard the beginning of yet.
+ */
+export const IN_ORDER: WriteOptions = Object.freeze({ inOrder: true });
 
 /**
  * The target of RpcProtocol's low-level face (sendRequest, sendNotification, setRequestHandler): a name no typed

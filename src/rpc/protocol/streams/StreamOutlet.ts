@@ -10,7 +10,11 @@ export interface OutletHost {
   /** `seq` numbers a stream's messages from 0, so its reader can put them back in order (see Streams). */
   sendData(id: number, seq: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void;
   sendEnd(id: number, seq: number): void;
-  sendError(id: number, seq: number, error: unknown): void;
+  /**
+   * `inOrder`: the consumer may not have heard of the stream yet (the message carrying it may still be on its way
+   * in fragments), so the error must not pass that message.
+   */
+  sendError(id: number, seq: number, error: unknown, inOrder?: boolean): void;
   /** Encodes one item, as the connection's codec does for a message (streams inside it included). */
   encodeItem(buffer: WriteBuffer, value: unknown): void;
   /** The stream has ended here: its id is let go. */
@@ -82,7 +86,9 @@ export class StreamOutlet {
   abort(reason: unknown): void {
     if (this.done) return;
     this.finish();
-    this.host.sendError(this.id, this.seq++, reason);
+    // Not started: no credit came, so the message that carries the stream may not have arrived (a large one goes in
+    // fragments): the error goes behind it, not dropped there as one for a stream nobody knows.
+    this.host.sendError(this.id, this.seq++, reason, !this.started);
     this.closeSource();
   }
 

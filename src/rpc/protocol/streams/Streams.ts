@@ -5,7 +5,7 @@ import { DecodeError, isStreamSource, type StreamScope } from '../../codec';
 import { ConnectionClosedError, RpcProtocolError, StreamError } from '../../errors';
 import { toCallerRejection } from '../../remoteError';
 import type { ProtocolLink } from '../ProtocolLink';
-import { MessageType } from '../wire';
+import { IN_ORDER, MessageType } from '../wire';
 import { RemoteStream } from './RemoteStream';
 import { StreamInlet, type InletHost } from './StreamInlet';
 import { StreamOutlet, type OutletHost } from './StreamOutlet';
@@ -240,11 +240,11 @@ export class Streams implements StreamScope, InletHost, OutletHost {
     );
   }
 
-  sendError(id: number, seq: number, error: unknown): void {
+  sendError(id: number, seq: number, error: unknown, inOrder = false): void {
     const link = this.link;
     if (link.closed) return;
     const send = (reason: unknown) => {
-      const buffer = link.channel.getWriteBuffer();
+      const buffer = link.channel.getWriteBuffer(inOrder ? IN_ORDER : undefined);
       buffer.writeUint8(MessageType.StreamError).writeLength(id).writeLength(seq);
       link.codec.encode(buffer, reason);
       buffer.commit();

@@ -17,9 +17,10 @@ export function iterableCall<T>(call: Promise<unknown>): StreamingCall<T> {
 function readResult(this: Promise<unknown>): AsyncIterator<unknown> {
   const call = this;
   let inner: AsyncIterator<unknown> | undefined;
+  // Kept, so a second next() while the result is on its way waits for the same stream instead of opening it again.
+  let opening: Promise<AsyncIterator<unknown>> | undefined;
   let left = false;
   const open = async (): Promise<AsyncIterator<unknown>> => {
-    if (inner) return inner;
     const result = await call;
     if (!isStreamSource(result)) {
       throw new StreamError(
@@ -33,7 +34,7 @@ function readResult(this: Promise<unknown>): AsyncIterator<unknown> {
   };
   return {
     // Straight to the stream once it is there: one promise per item, not three.
-    next: () => (inner ? inner.next() : open().then((iterator) => iterator.next())),
+    next: () => (inner ? inner.next() : (opening ??= open()).then((iterator) => iterator.next())),
     return: async () => {
       left = true;
       if (!inner) {

@@ -1,0 +1,50 @@
+// Cancelling a task whose large argument is still on its way, and what the pool's stats say of a cancelled task
+// its worker has not stopped. A forked worker's pipe sends large messages in fragments.
+import { join } from 'path';
+import { TaskAbortedError, WorkerPool, type WorkerPoolOptions } from '../src';
+import { until } from './helpers/wait';
+
+const WORKER = join(__dirname, 'fixtures', 'pool-worker.js');
+const pools = new Set<WorkerPool>();
+
+function pool(options: WorkerPoolOptions): WorkerPool {
+  const created = new WorkerPool(WORKER, { stdio: { stderr: 'ignore' }, ...options });
+  pools.add(created);
+  return created;
+}
+
+afterEach(async () => {
+  await Promise.all([...pools].map((p) => p.close({ force: true })));
+  pools.clear();
+});
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('a task aborted while its large argument is being sent is stopped in its worker, which keeps its other task', async () => {
+  const p = pool({ maxWorkers: 1, concurrentTasksPerWorker: 2, cancelGrace: 200 });
+  const pid = await p.run<number>('pid');
+  // Outlives cancelGrace: a worker killed for the aborted task would take it down too.
+  const sibling = p.run<number>('slow', [1000]);
+  const controller = new AbortController();
+  const aborted = p.run('waitForAbort', [new Uint8Array(4 * 1024 * 1024)], { signal: controller.signal });
+  await nextTurn();
+  controller.abort();
+  await expect(aborted).rejects.toBeInstanceOf(TaskAbortedError);
+  expect(await sibling).toBe(pid);
+  await until(() => p.stats.stopping === 0, 'the aborted task to stop in its worker');
+  expect(p.stats.replacedWorkers).toBe(0);
+  expect(await p.run<number>('pid')).toBe(pid);
+});
+
+test('a cancelled task its worker has not stopped yet counts as stopping, not running', async () => {
+  const p = pool({ maxWorkers: 1, cancelGrace: 30_000 });
+  await p.run('pid');
+  const controller = new AbortController();
+  const ignoring = p.run('slow', [300], { signal: controller.signal });
+  expect(p.stats).toMatchObject({ running: 1, stopping: 0 });
+  controller.abort();
+  await expect(ignoring).rejects.toBeInstanceOf(TaskAbortedError);
+  expect(p.stats).toMatchObject({ running: 0, stopping: 1 });
+  await until(() => p.stats.stopping === 0, 'the worker to give the slot back');
+  expect(p.stats).toMatchObject({ running: 0, stopping: 0, idleWorkers: 1, replacedWorkers: 0 });
+});
