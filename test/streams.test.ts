@@ -15,6 +15,7 @@ import {
   type Event,
   type RpcProtocolOptions,
 } from '../src';
+import { HandshakeError, HELLO, readHello } from '../src/rpc/channels/handshake';
 import { outcome, tick } from './helpers/rpc';
 
 /** A producer that records how far it got and whether its finally ran. */
@@ -341,6 +342,13 @@ describe('streams outside an RPC message', () => {
     expect(() => codec.encode(new Uint8ArrayWriteBuffer(), { a: Readable.from([]) })).toThrow(/outside an RPC message/);
     // The stream tag followed by an id, as a peer would send it.
     expect(() => codec.decode(new Uint8ArrayReadBuffer(new Uint8Array([0xd9, 1])))).toThrow(DecodeError);
+  });
+
+  test('a hello whose context holds a stream is refused before the client is welcomed', () => {
+    const buffer = new Uint8ArrayWriteBuffer().writeUint8(HELLO).writeString('fdpipe/3').writeString('');
+    buffer.writeUint8(0x91).writeString('s').writeUint8(0xd9).writeLength(1); // { s: <stream 1> }
+    const hello = readHello(new Uint8ArrayReadBuffer(buffer.getCurrentContents()), new ValueCodec());
+    expect(() => hello.readContext()).toThrow(HandshakeError);
   });
 
   test('a Readable returned by a call cancelled before its reply is destroyed', async () => {
