@@ -470,3 +470,66 @@ describe('the wire, driven by hand', () => {
     await until(() => sent.some((message) => message[0] === 16));
   });
 });
+
+describe('a batch that cannot be sent', () => {
+  test('ends the stream with that error on the reader’s side and returns the source', async () => {
+    const [a, b] = InMemoryChannel.createPair();
+    let refuseLarge = false;
+    // The producer's channel refuses messages over 10 KiB, as a pipe does past the receiver's maxMessageSize.
+    const limited = new Proxy(a, {
+      get(target, key) {
+        if (key !== 'getWriteBuffer') {
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return () => {
+          const buffer = target.getWriteBuffer();
+          let size = 0;
+          const counted: typeof buffer = new Proxy(buffer, {
+            get(inner, name) {
+              const value = Reflect.get(inner, name, inner);
+              if (typeof value !== 'function') return value;
+              return (...args: unknown[]) => {
+                if (name === 'writeRaw' || name === 'writeBytes') size += (args[0] as Uint8Array).byteLength;
+                if (name === 'commit' && refuseLarge && size > 10 * 1024) throw new RangeError('message too large');
+                const result = value.apply(inner, args);
+                return result === inner ? counted : result;
+              };
+            },
+          });
+          return counted;
+        };
+      },
+    });
+    const server = new RpcPeer(limited);
+    const client = new RpcPeer(b);
+    const errors: Error[] = [];
+    server.protocol.onError((error) => errors.push(error));
+    let finished = false;
+    server.expose('big', {
+      async *chunks() {
+        try {
+          yield new Uint8Array(100);
+          await new Promise((resolve) => setImmediate(resolve)); // the first chunk goes alone
+          refuseLarge = true;
+          yield new Uint8Array(64 * 1024);
+          yield new Uint8Array(100);
+        } finally {
+          finished = true;
+        }
+      },
+    });
+    const seen: number[] = [];
+    const result = await outcome(
+      (async () => {
+        for await (const chunk of client.proxy<{ chunks(): AsyncGenerator<Uint8Array> }>('big').chunks()) {
+          seen.push(chunk.byteLength);
+        }
+      })(),
+    );
+    expect(seen).toEqual([100]);
+    expect((result as { error: Error }).error).toBeInstanceOf(RangeError);
+    expect((result as { error: Error }).error.message).toBe('message too large');
+    await until(() => finished);
+  });
+});

@@ -7,8 +7,17 @@ import { BATCH_BYTES, BATCH_ITEMS, DIRECT_BYTES } from './window';
 /** What a stream's producing end needs from its connection. */
 export interface OutletHost {
   /** Writes a StreamData message: the header, then `writeItems` the items. */
-  /** `seq` numbers a stream's messages from 0, so its reader can put them back in order (see Streams). */
-  sendData(id: number, seq: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void;
+  /**
+   * `seq` numbers a stream's messages from 0, so its reader can put them back in order (see Streams). Returns why
+   * the message could not be sent (too large for the receiver, say), unless the connection is going anyway.
+   */
+  sendData(
+    id: number,
+    seq: number,
+    count: number,
+    bytes: number,
+    writeItems: (buffer: WriteBuffer) => void,
+  ): unknown;
   sendEnd(id: number, seq: number): void;
   /**
    * `inOrder`: the consumer may not have heard of the stream yet (the message carrying it may still be on its way
@@ -186,8 +195,9 @@ export class StreamOutlet {
     const chunks = this.chunks;
     const offsets = this.chunkOffsets;
     const host = this.host;
+    let failure: unknown;
     try {
-      host.sendData(this.id, this.seq++, this.batchItems, this.batchBytes, (buffer) => {
+      failure = host.sendData(this.id, this.seq++, this.batchItems, this.batchBytes, (buffer) => {
         let at = 0;
         for (let i = 0; i < chunks.length; i++) {
           if (offsets[i] > at) buffer.writeRaw(staged!.subarray(at, offsets[i]));
@@ -200,6 +210,12 @@ export class StreamOutlet {
       chunks.length = offsets.length = 0;
       this.batchItems = this.batchBytes = 0;
       this.staging?.reset(REUSABLE_STAGING);
+    }
+    // Items that could not go (a batch over the receiver's message limit): the stream cannot go on without them.
+    // The message never went, so its number is the error's.
+    if (failure !== undefined && !this.done) {
+      this.seq--;
+      this.fail(failure, true);
     }
   }
 

@@ -221,15 +221,24 @@ export class Streams implements StreamScope, InletHost, OutletHost {
     link.trySend(() => link.channel.getWriteBuffer().writeUint8(MessageType.StreamCancel).writeLength(id).commit());
   }
 
-  sendData(id: number, seq: number, count: number, bytes: number, writeItems: (buffer: WriteBuffer) => void): void {
+  sendData(
+    id: number,
+    seq: number,
+    count: number,
+    bytes: number,
+    writeItems: (buffer: WriteBuffer) => void,
+  ): unknown {
     const link = this.link;
-    if (link.closed) return;
-    link.trySend(() => {
+    if (link.closed) return undefined;
+    try {
       const buffer = link.channel.getWriteBuffer();
       buffer.writeUint8(MessageType.StreamData).writeLength(id).writeLength(seq).writeLength(count).writeLength(bytes);
       writeItems(buffer);
       buffer.commit();
-    });
+      return undefined;
+    } catch (error) {
+      return link.isGoingAway(error) ? undefined : error;
+    }
   }
 
   sendEnd(id: number, seq: number): void {
