@@ -1,6 +1,9 @@
 // Which RPC messages keep their order behind a large one travelling in fragments, and which may pass it
 // (PROTOCOL.md, "Fragments"). In-memory pairs never fragment: these run over a connected Unix-socket pair.
-import { Emitter, IPCChannel, RpcPeer, RpcProtocol } from '../src';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { connectPersistent, Emitter, IPCChannel, listenPersistent, RpcPeer, RpcProtocol, type ServerSession } from '../src';
 import { createUnixSocketPair } from './helpers/streams';
 import { until } from './helpers/wait';
 
@@ -149,5 +152,32 @@ describe('a streaming call read twice at once', () => {
       { value: 2, done: false },
     ]);
     expect(await iterator.next()).toMatchObject({ done: true });
+  });
+});
+
+describe('over a persistent session', () => {
+  it('an event keeps its order behind a large one, as over a plain socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fdpipe-order-'));
+    const listener = await listenPersistent(join(dir, 's.sock'));
+    const accepted = new Promise<ServerSession>((resolve) => listener.onDidConnect(resolve));
+    const session = await connectPersistent(join(dir, 's.sock'));
+    const caller = new RpcProtocol(session);
+    const callee = new RpcProtocol(await accepted);
+    disposers.push(async () => {
+      caller.dispose();
+      callee.dispose();
+      session.close();
+      await listener[Symbol.asyncDispose]();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const emitter = new Emitter<unknown>();
+    callee.registerTarget('svc', { call: () => undefined, listen: () => emitter.event });
+    const seen: unknown[] = [];
+    caller.listen('svc', 'onData')((value) => seen.push(label(value)));
+    await until(() => emitter.hasListeners, 'the subscription');
+    emitter.fire(new Uint8Array(2 * MiB));
+    emitter.fire('small');
+    await until(() => seen.length === 2, 'both events');
+    expect(seen).toEqual([`big ${2 * MiB}`, 'small']);
   });
 });

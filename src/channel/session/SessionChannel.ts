@@ -7,7 +7,9 @@ import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../../pipe/BinaryMessagePipe';
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from '../../pipe/frame';
 import { AbstractChannel } from '../AbstractChannel';
-import type { ChannelCloseEvent } from '../Channel';
+import type { ChannelCloseEvent, WriteOptions } from '../Channel';
+
+const IN_ORDER: WriteOptions = Object.freeze({ inOrder: true });
 import { ChannelClosedError } from '../errors';
 import { SessionOverflowError, SessionProtocolError } from './errors';
 import { ReplayQueue } from './ReplayQueue';
@@ -157,9 +159,9 @@ export abstract class SessionChannel extends AbstractChannel {
     return this.replay.bytes >= this.replayHighWaterMark || (this.link?.pipe.needsDrain ?? false);
   }
 
-  getWriteBuffer(): WriteBuffer {
+  getWriteBuffer(options?: WriteOptions): WriteBuffer {
     if (this.isClosed) throw new ChannelClosedError('The session is closed: no more messages can be sent on it');
-    return new SessionWriteBuffer(this.commitFrame);
+    return new SessionWriteBuffer(options?.inOrder === true ? this.commitFrameInOrder : this.commitFrame);
   }
 
   /** The limit applies to every socket the session is resumed on, not only the one attached now. */
@@ -168,14 +170,18 @@ export abstract class SessionChannel extends AbstractChannel {
     this.link?.pipe.limitIncoming(maxBytes === undefined ? undefined : maxBytes + DATA_HEADER_SIZE);
   }
 
-  private readonly commitFrame = (frame: Buffer): void => {
+  private readonly commitFrame = (frame: Buffer): void => this.sendFrame(frame, false);
+  /** The socket's pipe holds it behind the large frames before it (a replay after a resume does not keep this). */
+  private readonly commitFrameInOrder = (frame: Buffer): void => this.sendFrame(frame, true);
+
+  private sendFrame(frame: Buffer, inOrder: boolean): void {
     if (this.isClosed) throw new ChannelClosedError('The session closed before this message was committed');
     const size = frame.byteLength - DATA_HEADER_SIZE;
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
     frame.writeUInt32BE((this.replay.sent + 1) % TWO_32, 1);
     this.replay.push(frame);
     const link = this.link;
-    if (link && !link.pipe.send(frame)) this.drainWanted = true;
+    if (link && !link.pipe.send(frame, inOrder ? IN_ORDER : undefined)) this.drainWanted = true;
     if (this.replay.bytes > this.maxReplayBytes) {
       this.fail(
         new SessionOverflowError(
@@ -186,7 +192,7 @@ export abstract class SessionChannel extends AbstractChannel {
       return;
     }
     if (!this.drainWanted && this.replay.bytes >= this.replayHighWaterMark) this.drainWanted = true;
-  };
+  }
 
   /**
    * Puts a socket under the session, the handshake done: drops whatever the peer says it has, then sends again
