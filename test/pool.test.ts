@@ -140,15 +140,18 @@ describe('WorkerPool', () => {
     const errors: Error[] = [];
     let finished = 0;
     let kills = 0;
+    const killed = new Set<number>();
     await new Promise<void>((resolve) => {
       const done = (n: number) => {
         outcomes[n]++;
         // A worker dies every 150 settled tasks: at random, with tasks in flight.
         if (++finished % 150 === 0 && kills < 12) {
-          const pids = p.pids;
+          // Not one killed already: it stays among the pids until its exit is seen, and a second kill is no kill.
+          const pids = p.pids.filter((pid) => !killed.has(pid));
           const victim = pids[Math.floor(Math.random() * pids.length)];
           if (victim !== undefined) {
             kills++;
+            killed.add(victim);
             process.kill(victim, 'SIGKILL');
           }
         }
