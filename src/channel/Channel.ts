@@ -75,5 +75,19 @@ export interface Channel extends Disposable {
    * closed it on receiving the message.
    */
   limitOutgoing?(maxBytes: number): void;
+  /** Present on channels over a stream: bytes committed and not yet handed to the OS (what a slow reader holds). */
+  readonly unsentBytes?: number;
+  /**
+   * Present with unsentBytes: stops (true) or resumes (false) reading the transport, so a peer that does not
+   * read what it is sent can send no more either. Messages of a chunk already read are still delivered.
+   */
+  pauseReading?(paused: boolean): void;
+  /** Present with unsentBytes: resolves once unsentBytes is at most `bytes`, or the channel has closed. */
+  whenUnsentBelow?(bytes: number): Promise<void>;
+  /**
+   * Present on channels over a stream: after close(), gives the stream `graceMs` to write what is left, then
+   * destroys it, so a peer that never reads cannot hold the connection (and its bytes) open.
+   */
+  destroyAfter?(graceMs: number): void;
   close(): void;
 }

@@ -113,6 +113,22 @@ export class IPCChannel extends AbstractChannel {
     this.pipe.limitOutgoing(maxBytes);
   }
 
+  get unsentBytes(): number {
+    return this.pipe.pendingBytes;
+  }
+
+  pauseReading(paused: boolean): void {
+    this.pipe.pauseReading(paused);
+  }
+
+  whenUnsentBelow(bytes: number): Promise<void> {
+    return this.pipe.whenPendingBelow(bytes);
+  }
+
+  destroyAfter(graceMs: number): void {
+    this.pipe.destroyAfter(graceMs);
+  }
+
   protected doClose(): void {
     this.clearExitWait();
     this.pipe.close();

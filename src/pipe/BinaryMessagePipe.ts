@@ -90,6 +90,8 @@ export class BinaryMessagePipe implements Disposable {
   private readonly writer: FrameWriter;
   private closeEvent: PipeCloseEvent | undefined;
   private drainWanted = false;
+  /** whenPendingBelow()'s callers: each released once pendingBytes is at most its bytes, or the pipe closes. */
+  private lowWaiters: Array<{ bytes: number; resolve: () => void }> = [];
   private readonly detach: Disposable;
 
   constructor(
@@ -209,6 +211,33 @@ export class BinaryMessagePipe implements Disposable {
     return this.pendingBytes >= this.highWaterMark;
   }
 
+  /**
+   * Stops (true) or resumes (false) reading the stream: the peer's bytes wait in the OS, and then on its side.
+   * Frames of a chunk already read are still delivered.
+   */
+  pauseReading(paused: boolean): void {
+    if (this.closeEvent) return;
+    if (paused) this.stream.pause();
+    else this.stream.resume();
+  }
+
+  /** Resolves once pendingBytes is at most `bytes`, or the pipe has closed. */
+  whenPendingBelow(bytes: number): Promise<void> {
+    if (this.closeEvent || this.pendingBytes <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.lowWaiters.push({ bytes, resolve }));
+  }
+
+  /**
+   * After close(), gives the stream `graceMs` to write what is left, then destroys it: for a peer that does not
+   * read, whose end() would otherwise wait forever with the bytes held. Nothing to do if it is gone already.
+   */
+  destroyAfter(graceMs: number): void {
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    const timer = setTimeout(() => stream.destroy(), graceMs);
+    stream.once('close', () => clearTimeout(timer));
+  }
+
   /** Resolves when needsDrain is false; rejects with PipeClosedError if the pipe closes first. */
   whenWritable(): Promise<void> {
     if (this.closeEvent) return Promise.reject(new PipeClosedError());
@@ -289,9 +318,20 @@ export class BinaryMessagePipe implements Disposable {
   }
 
   private maybeFireDrain(): void {
+    if (this.lowWaiters.length > 0) this.releaseLowWaiters(false);
     if (!this.drainWanted || this.closeEvent || this.needsDrain) return;
     this.drainWanted = false;
     this.drainEmitter.fire();
+  }
+
+  private releaseLowWaiters(all: boolean): void {
+    const pending = this.pendingBytes;
+    const waiting = this.lowWaiters;
+    this.lowWaiters = [];
+    for (const waiter of waiting) {
+      if (all || pending <= waiter.bytes) waiter.resolve();
+      else this.lowWaiters.push(waiter);
+    }
   }
 
   /**
@@ -338,6 +378,7 @@ export class BinaryMessagePipe implements Disposable {
       this.writer.stop();
       stream.destroy();
     }
+    this.releaseLowWaiters(true);
     this.closeEmitter.fire(event);
     this.store.dispose();
   }

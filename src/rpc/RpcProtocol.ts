@@ -14,6 +14,7 @@ import { traceObserver } from './protocol/traceObserver';
 import { Streams } from './protocol/streams/Streams';
 import { checkedWindow, type StreamWindow } from './protocol/streams/window';
 import { HANDLER_TARGET, MessageType } from './protocol/wire';
+import { IncomingGate } from './protocol/IncomingGate';
 
 export type { RpcTarget, NotificationEvent } from './protocol/Incoming';
 export type { RequestOptions, RemoteEvent } from './protocol/Outgoing';
@@ -45,6 +46,13 @@ export interface RpcProtocolOptions {
    * smaller ones hold less memory per stream.
    */
   streamWindow?: StreamWindow;
+  /**
+   * Bounds the bytes this side queues for a peer that sends but does not read: over this many unsent bytes, the
+   * peer's messages wait (in order) and the channel stops reading it, until it has drained to half. For a channel
+   * that reports its unsent bytes (a socket or pipe); IPCServer sets it (default 64 MiB). Default: no bound,
+   * as pausing both ends of a connection where both send heavily would stall it.
+   */
+  maxUnsentBytes?: number;
 }
 
 const callerStacksFromEnv = process.env.FDPIPE_CALLER_STACKS === '1';
@@ -83,6 +91,7 @@ export class RpcProtocol implements Disposable {
   private readonly channelListeners = new DisposableStore();
   private readonly emitters = new DisposableStore();
   private observers: CallObservers | undefined;
+  private gate: IncomingGate | undefined;
 
   private readonly notificationEmitter = this.emitters.add(
     new Emitter<NotificationEvent>({ onListenerError: (error) => this.reportError(error) }),
@@ -124,11 +133,23 @@ export class RpcProtocol implements Disposable {
       this.addObserver(traceObserver);
       debug('rpc open%s', history ? ' (again on this channel: hello)' : '');
     }
+    const gate = boundedGate(channel, options.maxUnsentBytes, (provider) => {
+      const before = channel.unsentBytes;
+      const reader = provider();
+      const isRequest = reader.remaining > 0 && provider().readUint8() === MessageType.Request;
+      this.receive(reader);
+      return isRequest && channel.unsentBytes === before;
+    });
     // Marked last: a constructor that threw above leaves the channel free.
     this.history = history ?? { inUse: true, lastId: 0, lastStreamId: 0 };
     this.history.inUse = true;
     histories.set(channel, this.history);
-    this.channelListeners.add(channel.onMessage((provider) => this.receive(provider())));
+    if (gate) {
+      this.gate = gate;
+      this.channelListeners.add(channel.onMessage((provider) => gate.admit(provider)));
+    } else {
+      this.channelListeners.add(channel.onMessage((provider) => this.receive(provider())));
+    }
     this.channelListeners.add(channel.onClose((event) => this.shutDown(event)));
     if (channel.isClosed) {
       this.shutDown({ kind: 'local', reason: 'the channel was already closed' });
@@ -297,6 +318,7 @@ export class RpcProtocol implements Disposable {
     this.link.closed = event;
     if (debugEnabled) debug('rpc closed (%s): %s', event.kind, event.reason);
     this.channelListeners.dispose();
+    this.gate?.stop();
     this.history.inUse = false;
     this.history.lastId = this.outgoing.lastUsedId;
     this.history.lastStreamId = this.link.streams.lastUsedId;
@@ -314,6 +336,17 @@ export class RpcProtocol implements Disposable {
     this.incoming.abandonAll(event);
     this.link.streams.abandonAll(event);
   }
+}
+
+/** A gate for `channel` when a bound is asked for and the channel can tell its unsent bytes. */
+function boundedGate(
+  channel: Channel,
+  maxUnsentBytes: number | undefined,
+  handle: ConstructorParameters<typeof IncomingGate>[2],
+): IncomingGate | undefined {
+  if (maxUnsentBytes === undefined || maxUnsentBytes === Infinity || channel.unsentBytes === undefined) return undefined;
+  if (!(maxUnsentBytes > 0)) throw new RangeError(`maxUnsentBytes must be a positive number of bytes, got ${maxUnsentBytes}`);
+  return new IncomingGate(channel as Channel & { readonly unsentBytes: number }, maxUnsentBytes, handle);
 }
 
 supportUsing(RpcProtocol.prototype);

@@ -49,7 +49,23 @@ export interface IPCServerOptions<TContext> {
   contextKey?: (ctx: TContext) => string;
   /** Options for each connection's RpcProtocol. */
   rpc?: RpcProtocolOptions;
+  /**
+   * Unsent bytes a connection may hold for its client (over a socket or pipe) before this server stops reading
+   * the client's requests, until it has read half of them: a client that sends and never reads cannot make the
+   * server queue replies without bound. Default 64 MiB; Infinity for no bound.
+   */
+  maxUnsentBytes?: number;
+  /**
+   * On dispose() and close(), how long a connection gets to write what it still holds for its client before its
+   * socket is destroyed, in ms. Default 3000.
+   */
+  closeGrace?: number;
 }
+
+/** IPCServerOptions.maxUnsentBytes's default. */
+export const DEFAULT_MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+/** IPCServerOptions.closeGrace's default, in ms. */
+export const DEFAULT_CLOSE_GRACE = 3000;
 
 // Typed, so the string '1' and the number 1 are different clients. A context is read before its client is
 // welcomed, so it holds only plain values (see readHello), which JSON tells apart.
@@ -219,7 +235,11 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
             channel.limitIncoming?.(undefined);
             strangerErrors.dispose();
             // Attached in this same callback, so the messages that follow the hello all reach the protocol.
-            const connection = new Connection(channel, ctx, { ...this.options.rpc, codec: this.codec });
+            const connection = new Connection(channel, ctx, {
+              ...this.options.rpc,
+              maxUnsentBytes: this.options.maxUnsentBytes ?? this.options.rpc?.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES,
+              codec: this.codec,
+            });
             this.pendingHandshakes.delete(channel);
             resolve(this.add(connection, key));
           } catch (error) {
@@ -284,14 +304,21 @@ export class IPCServer<TContext = string> implements IConnectionHub<TContext>, D
 
   /**
    * Closes every connection and listener, at once: what `using` calls. The listening sockets' addresses are free
-   * when it returns; the connections' last bytes may still be on their way out.
+   * when it returns; the connections' last bytes may still be on their way out, for closeGrace at most.
    */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const channel of [...this.pendingHandshakes]) channel.close();
+    const grace = this.options.closeGrace ?? DEFAULT_CLOSE_GRACE;
+    for (const channel of [...this.pendingHandshakes]) {
+      channel.close();
+      channel.destroyAfter?.(grace);
+    }
     this.pendingHandshakes.clear();
-    for (const connection of [...this.live.values()]) connection.dispose();
+    for (const connection of [...this.live.values()]) {
+      connection.dispose();
+      connection.channel.destroyAfter?.(grace);
+    }
     this.store.dispose();
   }
 

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'fs';
+import type { Socket } from 'net';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { dialSocket, IPCChannel, IPCClient, IPCServer, type Channel } from '../src';
+
+// A peer that sends requests and never reads must not make the server queue replies without bound (#11 item 4).
+const REPLY = 256 * 1024;
+const MAX_UNSENT = 1024 * 1024;
+const CALLS = 200; // 50 MiB of replies if nothing held them back
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fdpipe-unsent-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A server whose `blob` channel answers each call with REPLY bytes, noting the unsent bytes when it was served. */
+async function blobServer(closeGrace?: number) {
+  const server = new IPCServer<string>({ maxUnsentBytes: MAX_UNSENT, closeGrace });
+  const unsentAtServe: number[] = [];
+  let serverChannel: (Channel & { unsentBytes: number }) | undefined;
+  server.onDidAddConnection((connection) => {
+    serverChannel = connection.channel as Channel & { unsentBytes: number };
+  });
+  server.registerChannel('blob', {
+    async call(_ctx, _command, arg) {
+      unsentAtServe.push(serverChannel!.unsentBytes);
+      const reply = new Uint8Array(REPLY);
+      reply[0] = arg as number;
+      return reply;
+    },
+    listen() {
+      throw new Error('no events');
+    },
+  });
+  const path = join(dir, 'blob.sock');
+  await server.listen(path);
+  return { server, path, unsentAtServe, unsent: () => serverChannel?.unsentBytes ?? 0 };
+}
+
+/** A client over a socket this test holds, so it can stop reading it. */
+async function clientOn(path: string): Promise<{ client: IPCClient<string>; socket: Socket }> {
+  const socket = await dialSocket(path);
+  const client = new IPCClient(new IPCChannel(socket), 'reader');
+  await client.ready;
+  return { client, socket };
+}
+
+/** Turns of the event loop until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('a peer that never reads holds the server to maxUnsentBytes, and dispose destroys its socket after closeGrace', async () => {
+  const { server, path, unsentAtServe, unsent } = await blobServer(20);
+  const { client, socket } = await clientOn(path);
+  socket.pause();
+  const calls = Array.from({ length: CALLS }, (_, i) => client.getChannel('blob').call<Uint8Array>('get', i));
+  for (const call of calls) call.catch(() => {});
+  await until(() => unsent() > MAX_UNSENT);
+
+  // Each call was served only while the server held at most the bound: it then stopped serving this peer.
+  expect(Math.max(...unsentAtServe)).toBeLessThanOrEqual(MAX_UNSENT);
+  expect(unsentAtServe.length).toBeLessThan(CALLS);
+  expect(unsent()).toBeLessThanOrEqual(MAX_UNSENT + REPLY + 64);
+
+  // close() resolves once every accepted socket has closed: the unread one is destroyed after the grace.
+  await server.close();
+  client.dispose();
+  socket.destroy();
+});
+
+test('a peer that reads late gets every reply, in order, once the server resumes', async () => {
+  const { server, path, unsentAtServe, unsent } = await blobServer();
+  const { client, socket } = await clientOn(path);
+  socket.pause();
+  const calls = Array.from({ length: CALLS }, (_, i) => client.getChannel('blob').call<Uint8Array>('get', i));
+  await until(() => unsent() > MAX_UNSENT);
+  expect(unsentAtServe.length).toBeLessThan(CALLS);
+
+  socket.resume();
+  const replies = await Promise.all(calls);
+  expect(replies.map((reply) => reply[0])).toEqual(Array.from({ length: CALLS }, (_, i) => i & 0xff));
+  expect(replies.every((reply) => reply.byteLength === REPLY)).toBe(true);
+  expect(unsentAtServe.length).toBe(CALLS);
+  expect(Math.max(...unsentAtServe)).toBeLessThanOrEqual(MAX_UNSENT);
+  client.dispose();
+  await server.close();
+});
