@@ -386,6 +386,23 @@ describe('WorkerPool', () => {
     expect(await p.run('add', [2, 2])).toBe(4);
   });
 
+  test('a parent whose own loop stalls does not blame a healthy worker', async () => {
+    const p = pool({ maxWorkers: 1, unresponsiveTimeout: 60, replaceUnresponsive: true });
+    const pid = await p.run<number>('pid');
+    const reports: UnresponsiveWorkerEvent[] = [];
+    p.onUnresponsive((event) => reports.push(event));
+    // Block this process again and again, well past unresponsiveTimeout, letting only one turn of the loop run in
+    // between: a heartbeat goes out in one turn and is judged in a later one, while its answer waits unread.
+    for (let i = 0; i < 12; i++) {
+      const until = performance.now() + 150;
+      while (performance.now() < until);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(reports).toEqual([]);
+    expect(await p.run<number>('pid')).toBe(pid);
+    expect(p.stats.replacedWorkers).toBe(0);
+  });
+
   test('the workers exit when the parent is SIGKILLed', async () => {
     const stdio = ['ignore', 'ignore', 'inherit', 'ipc'] as const;
     const parent = fork(join(__dirname, 'fixtures', 'pool-parent.js'), [WORKER], { stdio: [...stdio] });

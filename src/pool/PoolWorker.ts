@@ -58,6 +58,8 @@ export class PoolWorker {
   idleSince = 0;
   /** When the heartbeat waiting for an answer was sent, if one is. */
   pingSentAt: number | undefined;
+  /** How long (ms of the pool's free loop time) the heartbeat in pingSentAt has waited. */
+  silence = 0;
   unresponsiveReported = false;
   private referenced = true;
   private gone = false;

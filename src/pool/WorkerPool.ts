@@ -42,7 +42,7 @@ export interface CloseOptions {
 /** A worker whose event loop did not answer a heartbeat within unresponsiveTimeout. */
 export interface UnresponsiveWorkerEvent {
   pid: number | undefined;
-  /** How long it has not answered, in ms. */
+  /** How long it has not answered, in ms of time the pool's own loop was free to read an answer. */
   silentFor: number;
   /** Its tasks (they fail with WorkerExitedError if it is replaced). */
   running: number;
@@ -513,16 +513,25 @@ export class WorkerPool {
 
   private startHeartbeat(timeout: number): void {
     const period = Math.max(5, Math.min(timeout / 4, 1000));
-    this.heartbeatTimer = setInterval(() => this.beat(timeout), period);
+    let lastBeat = performance.now();
+    this.heartbeatTimer = setInterval(() => {
+      // Silence counts only time our own loop was free to read an answer: a beat that fires late (our loop was
+      // blocked) adds at most two periods, however late it is, so a stall of the parent is not blamed on a worker.
+      const now = performance.now();
+      const credit = Math.min(now - lastBeat, 2 * period);
+      lastBeat = now;
+      this.beat(timeout, credit);
+    }, period);
     this.heartbeatTimer.unref();
   }
 
-  private beat(timeout: number): void {
-    const now = performance.now();
+  private beat(timeout: number, credit: number): void {
+    const waiting: PoolWorker[] = [];
     for (const worker of [...this.workers]) {
       if (!worker.ready || worker.isGone) continue;
       if (worker.pingSentAt === undefined) {
-        worker.pingSentAt = now;
+        worker.pingSentAt = performance.now();
+        worker.silence = 0;
         worker.protocol.request(CONTROL_TARGET, 'ping', []).then(
           () => {
             worker.pingSentAt = undefined;
@@ -532,9 +541,19 @@ export class WorkerPool {
         );
         continue;
       }
-      const silentFor = now - worker.pingSentAt;
-      if (silentFor < timeout || worker.unresponsiveReported) continue;
+      worker.silence += credit;
+      if (worker.silence >= timeout && !worker.unresponsiveReported) waiting.push(worker);
+    }
+    // Timers run before the loop reads its sockets: an answer may already be waiting in the pipe. Judge after the
+    // reads of this turn (setImmediate runs after the poll phase), when such an answer has cleared pingSentAt.
+    if (waiting.length > 0) setImmediate(() => this.reportSilent(waiting));
+  }
+
+  private reportSilent(workers: PoolWorker[]): void {
+    for (const worker of workers) {
+      if (worker.pingSentAt === undefined || worker.isGone || worker.unresponsiveReported) continue;
       worker.unresponsiveReported = true;
+      const silentFor = worker.silence;
       const replaced = this.options.replaceUnresponsive;
       const event: UnresponsiveWorkerEvent = { pid: worker.pid, silentFor, running: worker.active, replaced };
       if (replaced) {
