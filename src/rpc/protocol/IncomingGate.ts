@@ -1,12 +1,19 @@
 import type { Channel, ReadBufferProvider } from '../../channel/Channel';
 
+/** The most requests answered later that one turn of the event loop starts, however small their replies. */
+const MAX_BUDGET = 4096;
+
 /**
  * Bounds what a peer that does not read can make this side queue for it. While the channel holds more than
  * `maxUnsent` unsent bytes, incoming messages wait here, in order, and the channel stops reading; once it has
- * drained to half, they are handled again, in order, and reading resumes. A request answered later (a service
- * that returns a promise) says nothing of its reply's size until the reply goes out, so after one, what follows
- * waits a turn of the event loop: a burst of requests in one read cannot pile up replies before the bound is
- * checked again.
+ * drained to half, they are handled again, in order, and reading resumes.
+ *
+ * A request answered later (a service that returns a promise) says nothing of its reply's size until the reply
+ * goes out, so one turn of the event loop starts only so many of them (its budget), and the messages after them
+ * wait for the next turn. The budget starts at 1 and doubles each turn, but never beyond what the room left
+ * under `maxUnsent` holds at the reply size the last turn showed: a burst of requests in one read cannot pile up
+ * replies before the bound is checked again, and a well-behaved peer's pipelined calls soon run a turn's worth
+ * at a time.
  *
  * Only the side that serves strangers (IPCServer) uses it: if both peers of a connection paused reading while
  * both sent heavily, neither would drain.
@@ -16,11 +23,16 @@ export class IncomingGate {
   private held: ReadBufferProvider[] | undefined;
   private paused = false;
   private stopped = false;
+  private budget = 1;
+  /** Requests answered later started in this turn, and the unsent bytes before the first of them. */
+  private turnCount = 0;
+  private turnStartUnsent = 0;
+  private turnScheduled = false;
 
   constructor(
     private readonly channel: Channel & { readonly unsentBytes: number },
     private readonly maxUnsent: number,
-    /** Handles one message; true when it was a request that this side has not answered yet. */
+    /** Handles one message; true when it was a request. */
     private readonly handle: (provider: ReadBufferProvider) => boolean,
   ) {}
 
@@ -35,6 +47,7 @@ export class IncomingGate {
       return;
     }
     this.pass(provider);
+    if (this.turnCount >= this.budget) this.held ??= [];
   }
 
   /** The protocol has closed: nothing held is handled, and the channel is left as it is. */
@@ -44,9 +57,26 @@ export class IncomingGate {
   }
 
   private pass(provider: ReadBufferProvider): void {
-    if (!this.handle(provider) || this.stopped) return;
-    this.held ??= [];
-    setImmediate(() => this.release());
+    const before = this.channel.unsentBytes;
+    if (!this.handle(provider) || this.channel.unsentBytes !== before) return;
+    if (this.turnCount++ === 0) this.turnStartUnsent = before;
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(() => this.endTurn());
+    }
+  }
+
+  /** The replies of this turn's requests that were ready have gone out: the next budget follows from them. */
+  private endTurn(): void {
+    this.turnScheduled = false;
+    if (this.stopped) return;
+    const unsent = this.channel.unsentBytes;
+    const perReply = (unsent - this.turnStartUnsent) / Math.max(this.turnCount, 1);
+    let budget = Math.min(this.budget * 2, MAX_BUDGET);
+    if (perReply > 0) budget = Math.min(budget, Math.floor((this.maxUnsent - unsent) / perReply));
+    this.budget = Math.max(budget, 1);
+    this.turnCount = 0;
+    this.release();
   }
 
   private waitForDrain(): void {
@@ -57,18 +87,15 @@ export class IncomingGate {
     void this.channel.whenUnsentBelow?.(this.maxUnsent / 2).then(() => this.release());
   }
 
-  /** Handles what was held, in order, until the bound is crossed again or a request is answered later. */
+  /** Handles what was held, in order, until the bound is crossed again or the turn's budget is spent. */
   private release(): void {
     const held = this.held;
     if (this.stopped || !held) return;
     while (held.length > 0) {
       if (this.channel.isClosed) return this.stop();
+      if (this.turnCount >= this.budget) return; // endTurn() comes back
       if (this.channel.unsentBytes > this.maxUnsent) return this.waitForDrain();
-      const provider = held.shift()!;
-      if (this.handle(provider) && !this.stopped) {
-        setImmediate(() => this.release());
-        return;
-      }
+      this.pass(held.shift()!);
       if (this.stopped) return;
     }
     this.held = undefined;
