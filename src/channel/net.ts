@@ -3,14 +3,14 @@ import { isMainThread } from 'worker_threads';
 import { createConnection, createServer, isIP, type Server, type Socket } from 'net';
 import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type TlsOptions } from 'tls';
 import { Emitter, type Event } from '../common/event';
-import { DisposableStore, toDisposable, type Disposable, supportAwaitUsing, supportUsing } from '../common/lifecycle';
+import { supportAwaitUsing, supportUsing } from '../common/lifecycle';
 import { warnUnhandled } from '../common/warn';
 import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
+import { SocketListener, type ChannelAddress } from './SocketListener';
 import { connectSession, type ClientSession, type ClientSessionOptions } from './session/ClientSession';
 import { SessionAcceptor, type ServerSession, type SessionAcceptorOptions } from './session/SessionAcceptor';
 
-/** A Unix socket path or Windows named pipe (a string), or a TCP port (a number). */
-export type ChannelAddress = string | number;
+export type { ChannelAddress } from './SocketListener';
 
 export interface ListenOptions extends IPCChannelOptions {
   /** TCP only: the interface to bind. Default 127.0.0.1, so nothing outside this machine can connect. */
@@ -67,58 +67,18 @@ export function checkExposure(address: ChannelAddress, options: Pick<ListenOptio
 }
 
 /** A listening socket that turns each accepted connection into an IPCChannel. */
-export class ChannelListener implements Disposable {
+export class ChannelListener extends SocketListener {
   /** dispose(), for `using`. */
   declare readonly [Symbol.dispose]: () => void;
   /** close(), for `await using`. */
   declare readonly [Symbol.asyncDispose]: () => Promise<void>;
-  // Declared before the emitter, which registers with it as it is made.
-  private readonly store = new DisposableStore();
   private readonly connectionEmitter = this.store.add(new Emitter<IPCChannel>({ onListenerError: warnUnhandled }));
   /** Fires with a channel for each client that connects. */
   readonly onDidConnect: Event<IPCChannel> = this.connectionEmitter.event;
-  private readonly closed: Promise<void>;
 
-  constructor(
-    readonly server: Server,
-    readonly address: ChannelAddress,
-    options: IPCChannelOptions,
-  ) {
-    const onConnection = (socket: Socket) => this.connectionEmitter.fire(new IPCChannel(socket, options));
-    const event = connectionEvent(server);
-    server.on(event, onConnection);
-    this.closed = new Promise((resolve) => server.once('close', () => resolve()));
-    // The error listener stays with the server: one emitted while or after it closes must not be uncaught.
-    server.on('error', warnUnhandled);
-    this.store.add(
-      toDisposable(() => {
-        server.off(event, onConnection);
-        server.close();
-      }),
-    );
-  }
-
-  /** The TCP port actually bound (useful after listening on port 0). */
-  get port(): number | undefined {
-    const address = this.server.address();
-    return typeof address === 'object' && address ? address.port : undefined;
-  }
-
-  /**
-   * Stops accepting, at once: the address is free when it returns (what `using` calls). Channels already made stay
-   * open and belong to whoever took them.
-   */
-  dispose(): void {
-    this.store.dispose();
-  }
-
-  /**
-   * dispose(), then resolves once the listening socket and every connection it accepted have closed, as
-   * net.Server's close() does: what `await using` calls. Closing those channels is up to whoever took them.
-   */
-  close(): Promise<void> {
-    this.dispose();
-    return this.closed;
+  constructor(server: Server, address: ChannelAddress, options: IPCChannelOptions) {
+    super(server, address);
+    this.accept((socket) => this.connectionEmitter.fire(new IPCChannel(socket, options)));
   }
 }
 
@@ -126,10 +86,6 @@ function isNamedPipe(path: string): boolean {
   return path.startsWith('\\\\?\\pipe\\') || path.startsWith('\\\\.\\pipe\\');
 }
 
-/** A TLS server hands over a socket once its handshake is done; a plain one, as soon as it is accepted. */
-function connectionEvent(server: Server): 'connection' | 'secureConnection' {
-  return (server as Server & { addContext?: unknown }).addContext ? 'secureConnection' : 'connection';
-}
 
 /**
  * Listens on a Unix socket path (reachable by the current user only: mode 0600), a Windows named pipe, or a TCP
@@ -238,51 +194,20 @@ export interface PersistentListenOptions extends Omit<ListenOptions, 'exitGraceM
 export interface PersistentConnectOptions extends Omit<ConnectOptions, 'exitGraceMs'>, ClientSessionOptions {}
 
 /** A listening socket whose clients open persistent sessions: onDidConnect fires once per session, not per socket. */
-export class SessionListener implements Disposable {
+export class SessionListener extends SocketListener {
   /** dispose(), for `using`. */
   declare readonly [Symbol.dispose]: () => void;
   /** close(), for `await using`. */
   declare readonly [Symbol.asyncDispose]: () => Promise<void>;
-  private readonly store = new DisposableStore();
-  private readonly closed: Promise<void>;
   readonly acceptor: SessionAcceptor;
   /** Fires with each new session; a client back after a drop resumes its session and fires nothing. */
   readonly onDidConnect: Event<ServerSession>;
 
-  constructor(
-    readonly server: Server,
-    readonly address: ChannelAddress,
-    options: SessionAcceptorOptions,
-  ) {
+  constructor(server: Server, address: ChannelAddress, options: SessionAcceptorOptions) {
+    super(server, address);
     const acceptor = (this.acceptor = this.store.add(new SessionAcceptor(options)));
     this.onDidConnect = acceptor.onDidOpen;
-    const onConnection = (socket: Socket) => acceptor.accept(socket);
-    const event = connectionEvent(server);
-    server.on(event, onConnection);
-    this.closed = new Promise((resolve) => server.once('close', () => resolve()));
-    server.on('error', warnUnhandled);
-    this.store.add(
-      toDisposable(() => {
-        server.off(event, onConnection);
-        server.close();
-      }),
-    );
-  }
-
-  get port(): number | undefined {
-    const address = this.server.address();
-    return typeof address === 'object' && address ? address.port : undefined;
-  }
-
-  /** Stops accepting (and resuming), at once; sessions already open stay open and belong to whoever took them. */
-  dispose(): void {
-    this.store.dispose();
-  }
-
-  /** dispose(), then resolves once the listening socket and every socket it accepted have closed. */
-  close(): Promise<void> {
-    this.dispose();
-    return this.closed;
+    this.accept((socket) => acceptor.accept(socket));
   }
 }
 
