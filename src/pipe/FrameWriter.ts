@@ -137,9 +137,23 @@ export class FrameWriter {
 
   /** A frame sent in order behind large messages under way: held, as views of its bytes, until they are done. */
   private holdFrame(frame: FrameWriteBuffer): void {
-    const chunks = frame.chunks();
     const large = frame.size > this.fragmentSize;
-    if (large) {
+    const chunks = this.takeOutOfSlab(frame, large);
+    this.fragments.hold(chunks, large ? frame.size : FRAME_HEADER_SIZE + frame.size, large);
+  }
+
+  /** A frame for fragments: its message's bytes (the header left out) go to the fragment queue as views. */
+  private enqueueLarge(frame: FrameWriteBuffer): void {
+    this.fragments.add(frame.size, this.takeOutOfSlab(frame, true));
+  }
+
+  /**
+   * A frame's chunks as views, the header left out when `withoutHeader`. If it is in the slab, the small frames
+   * before it go as they are; its own bytes stay in the slab, never written over, until sent.
+   */
+  private takeOutOfSlab(frame: FrameWriteBuffer, withoutHeader: boolean): Uint8Array[] {
+    const chunks = frame.chunks();
+    if (withoutHeader) {
       const body = chunks[0].subarray(FRAME_HEADER_SIZE);
       if (body.byteLength > 0) chunks[0] = body;
       else chunks.shift();
@@ -149,22 +163,7 @@ export class FrameWriter {
       this.slabUsed = frame.end;
       this.slabQueued = frame.end;
     }
-    this.fragments.hold(chunks, large ? frame.size : FRAME_HEADER_SIZE + frame.size, large);
-  }
-
-  /** A frame for fragments: its message's bytes (the header left out) go to the fragment queue as views. */
-  private enqueueLarge(frame: FrameWriteBuffer): void {
-    const chunks = frame.chunks();
-    const body = chunks[0].subarray(FRAME_HEADER_SIZE);
-    if (body.byteLength > 0) chunks[0] = body;
-    else chunks.shift();
-    if (frame.inSlab) {
-      // The small frames before it go as they are; its own bytes stay in the slab, never written over, until sent.
-      this.queueSlabFrames();
-      this.slabUsed = frame.end;
-      this.slabQueued = frame.end;
-    }
-    this.fragments.add(frame.size, chunks);
+    return chunks;
   }
 
   /** A frame with referenced runs, or one that left the slab: its pieces are queued in order. */
