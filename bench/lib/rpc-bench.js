@@ -17,7 +17,7 @@
 const { canPin, pinnedTogether } = require('./affinity');
 const { kill, rejectOnExit } = require('./child');
 const { median, percentileOfSorted, sortedCopy } = require('./stats');
-const { nowNs, withTimeout } = require('./timing');
+const { nowNs, pipelined, withTimeout } = require('./timing');
 
 const MiB = 1024 * 1024;
 const WINDOW = 256;
@@ -66,22 +66,8 @@ async function sequentialAdds(peer, count) {
 /** `total` add calls with up to `window` in flight; seconds. */
 function pipelinedAdds(peer, total, window) {
   const { client } = peer;
-  return new Promise((resolve, reject) => {
-    let issued = 0;
-    let done = 0;
-    let started;
-    const issue = () => {
-      const a = issued++;
-      client.add(a, 1).then((sum) => {
-        if (client.checksResults && sum !== a + 1) return reject(new Error(`${peer.impl}: add(${a}, 1) returned ${sum}`));
-        done++;
-        if (issued < total) issue();
-        else if (done === total) resolve((nowNs() - started) / 1e9);
-      }, reject);
-    };
-    started = nowNs();
-    for (let k = 0; k < Math.min(window, total); k++) issue();
-  });
+  const check = client.checksResults ? (a, sum) => checkSum(peer.impl, a, 1, sum) : undefined;
+  return pipelined((a) => client.add(a, 1), total, window, check);
 }
 
 /** `count` echoes of `payload`, one at a time; seconds. */

@@ -21,7 +21,7 @@ const fs = require('fs');
 const path = require('path');
 const { WorkerPool } = require('fdpipe');
 const { median } = require('../lib/stats');
-const { nowNs, withTimeout } = require('../lib/timing');
+const { nowNs, pipelined, withTimeout } = require('../lib/timing');
 
 const MiB = 1024 * 1024;
 const WINDOW = 256;
@@ -120,25 +120,6 @@ function tinypool(runtime) {
 
 // ---- measurements ---------------------------------------------------------------------------------------------------
 
-/** `total` calls of `call(i)` with `window` in flight; seconds. */
-function pipelined(call, total, window, check) {
-  return new Promise((resolve, reject) => {
-    let issued = 0;
-    let done = 0;
-    const started = nowNs();
-    const issue = () => {
-      const i = issued++;
-      call(i).then((result) => {
-        if (check && !check(i, result)) return reject(new Error(`task ${i} returned ${result}`));
-        done++;
-        if (issued < total) issue();
-        else if (done === total) resolve((nowNs() - started) / 1e9);
-      }, reject);
-    };
-    for (let k = 0; k < Math.min(window, total); k++) issue();
-  });
-}
-
 /** What an echo brought back, when it is not the bytes sent. */
 function echoProblem(sent, got) {
   if (!(got instanceof Uint8Array)) {
@@ -164,7 +145,9 @@ function scenarios(budgetMs) {
       warmCount: 5000,
       countFor: calibrate(2000, 1_000_000),
       async measure(pool, count) {
-        const seconds = await pipelined((i) => pool.add(i, 1), count, WINDOW, (i, sum) => sum === i + 1);
+        const seconds = await pipelined((i) => pool.add(i, 1), count, WINDOW, (i, sum) => {
+          if (sum !== i + 1) throw new Error(`task ${i} returned ${sum}`);
+        });
         return count / seconds;
       },
       targets: (impl) =>
