@@ -13,6 +13,8 @@ export class OutputTail implements Disposable {
   private text = '';
   private readonly decoder = new StringDecoder('utf8');
   private done = false;
+  /** Text was dropped from the front: the first kept line may be a part of one. */
+  private cut = false;
   private readonly waiters: Array<() => void> = [];
 
   constructor(
@@ -33,6 +35,7 @@ export class OutputTail implements Disposable {
   /** The kept lines, without a trailing newline; '' when the child wrote nothing. */
   get lines(): string {
     const lines = this.text.replace(/\s+$/, '').split('\n');
+    if (this.cut && lines.length > 1) lines.shift();
     return lines.slice(-this.maxLines).join('\n');
   }
 
@@ -51,7 +54,12 @@ export class OutputTail implements Disposable {
 
   private readonly onData = (chunk: Buffer | string) => {
     const text = this.text + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
-    this.text = text.length > this.maxChars ? text.slice(-this.maxChars) : text;
+    if (text.length > this.maxChars) {
+      this.text = text.slice(-this.maxChars);
+      this.cut = true;
+    } else {
+      this.text = text;
+    }
   };
 
   private readonly onEnd = () => {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'child_process';
 import type { Socket } from 'net';
 import { IPCChannel } from '../channel/IPCChannel';
+import { OutputTail } from '../channel/OutputTail';
 import { RpcProtocol } from '../rpc/RpcProtocol';
 import { bootstrapPath } from './bootstrapPath';
 import type { WorkerExit, WorkerStopCause } from './errors';
 import type { ResolvedPoolOptions } from './options';
-import { StderrTail } from './StderrTail';
 import { POOL_TARGET, type BootstrapConfig } from './wire';
 
 const BOOTSTRAP = bootstrapPath();
@@ -17,6 +17,8 @@ const SMOOTHING = 1 / 16;
 
 /** After a worker is asked to leave (its channel closed), how long it gets before it is killed. */
 const EXIT_GRACE_MS = 2000;
+/** How much of a worker's stderr its death report keeps. */
+const STDERR_TAIL_CHARS = 4096;
 /** After a worker exits, how long to wait for the rest of its stderr. */
 const STDERR_GRACE_MS = 200;
 
@@ -34,7 +36,8 @@ export class PoolWorker {
   readonly child: ChildProcess;
   readonly protocol: RpcProtocol;
   private readonly channel: IPCChannel;
-  private readonly stderr = new StderrTail();
+  /** The last few KiB of the worker's stderr, for the error that reports its death. */
+  private readonly stderr: OutputTail | undefined;
   /** Resolves once the process has exited and its stderr is read. */
   readonly exited: Promise<WorkerExit>;
   /** Tasks given to this worker that have not come back, cancelled ones included. */
@@ -80,12 +83,11 @@ export class PoolWorker {
     const child = this.child;
     // A child that could not start reports it on 'error' and then 'exit' (or 'close'): the exit settles its tasks.
     child.on('error', (error) => host.reportError(error));
-    const forward = options.stderr === 'inherit';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr.push(chunk);
-      if (forward) process.stderr.write(chunk);
-    });
-    child.stderr?.on('error', () => {});
+    if (child.stderr) {
+      this.stderr = new OutputTail(child.stderr, Infinity, STDERR_TAIL_CHARS);
+      if (options.stderr === 'inherit') child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+      child.stderr.on('error', () => {});
+    }
     this.exited = this.watchExit();
 
     this.channel = new IPCChannel(child, { exitGraceMs: 0 });
@@ -179,7 +181,7 @@ export class PoolWorker {
       let exitCode: number | null = null;
       let signal: NodeJS.Signals | null = null;
       let exitedYet = false;
-      let stderrDone = child.stderr === null;
+      let stderrDone = this.stderr === undefined;
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         if (!exitedYet || !stderrDone) return;
@@ -187,9 +189,11 @@ export class PoolWorker {
         if (this.killTimer !== undefined) clearTimeout(this.killTimer);
         // The process is gone: whatever is left of the channel goes with it.
         if (!this.channel.isClosed) this.channel.close();
-        resolve({ pid: child.pid, exitCode, signal, stderrTail: this.stderr.toString(), wasReady: this.ready });
+        const stderrTail = this.stderr?.lines ?? '';
+        this.stderr?.dispose();
+        resolve({ pid: child.pid, exitCode, signal, stderrTail, wasReady: this.ready });
       };
-      child.stderr?.once('close', () => {
+      this.stderr?.whenEnded(() => {
         stderrDone = true;
         finish();
       });
