@@ -13,7 +13,7 @@ import { ProtocolLink } from './protocol/ProtocolLink';
 import { traceObserver } from './protocol/traceObserver';
 import { Streams } from './protocol/streams/Streams';
 import { checkedWindow, type StreamWindow } from './protocol/streams/window';
-import { HANDLER_TARGET, MessageType } from './protocol/wire';
+import { HANDLER_TARGET, IN_ORDER, MessageType } from './protocol/wire';
 import { IncomingGate } from './protocol/IncomingGate';
 
 export type { RpcTarget, NotificationEvent } from './protocol/Incoming';
@@ -242,7 +242,7 @@ export class RpcProtocol implements Disposable {
     if (this.link.closed) return;
     // Tell the other side, so its calls to us reject now instead of waiting for replies nobody will send.
     if (!this.channel.isClosed) {
-      this.link.trySend(() => this.channel.getWriteBuffer({ inOrder: true }).writeUint8(MessageType.Goodbye).commit());
+      this.link.trySend(() => this.channel.getWriteBuffer(IN_ORDER).writeUint8(MessageType.Goodbye).commit());
     }
     this.shutDown({ kind: 'local', reason: 'the RPC protocol was disposed' });
   }

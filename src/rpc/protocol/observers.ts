@@ -1,5 +1,5 @@
 import { performance } from 'perf_hooks';
-import type { Disposable } from '../../common/lifecycle';
+import { toDisposable, type Disposable } from '../../common/lifecycle';
 
 /** One call as an observer sees it when it starts. `target` is '' for the low-level request handler. */
 export interface RpcCallInfo {
@@ -54,20 +54,14 @@ export class CallObservers {
 
   constructor(private readonly reportError: (error: unknown) => void) {}
 
-  get isEmpty(): boolean {
-    return this.list.length === 0;
-  }
-
   add(observer: RpcObserver, onEmpty: () => void): Disposable {
     this.list.push(observer);
-    return {
-      dispose: () => {
-        const index = this.list.indexOf(observer);
-        if (index < 0) return;
-        this.list.splice(index, 1);
-        if (this.list.length === 0) onEmpty();
-      },
-    };
+    return toDisposable(() => {
+      const index = this.list.indexOf(observer);
+      if (index < 0) return;
+      this.list.splice(index, 1);
+      if (this.list.length === 0) onEmpty();
+    });
   }
 
   start(
