@@ -161,6 +161,40 @@ describe('fragments on the wire', () => {
       { numRuns: 60 },
     );
   });
+
+  it("reserves a fragmented message's buffer at its first fragment, within a budget for all those under way", () => {
+    // Two 200 MiB messages announced, a few bytes each: the first fits the 256 MiB budget and is reserved at once
+    // (address space only), the second waits for half its bytes, as a large whole frame does.
+    const announced = 200 * MiB;
+    const reserved: number[] = [];
+    const original = Buffer.allocUnsafe;
+    const spy = jest.spyOn(Buffer, 'allocUnsafe').mockImplementation((size: number) => {
+      if (size >= MiB) reserved.push(size);
+      return original.call(Buffer, size);
+    });
+    const delivered: Buffer[] = [];
+    try {
+      const decoder = new FrameDecoder(1 << 30, (frame) => delivered.push(Buffer.from(frame)), () => {});
+      const start = (id: number, total: number, bytes: Buffer): Buffer => {
+        const header = Buffer.alloc(16);
+        header.writeUInt32BE(0xfffffffe, 0);
+        header.writeUInt32BE(id, 4);
+        header.writeUInt32BE(total, 8);
+        header.writeUInt32BE(bytes.length, 12);
+        return Buffer.concat([header, bytes]);
+      };
+      decoder.push(start(1, announced, Buffer.alloc(10, 1)));
+      expect(reserved).toEqual([announced]);
+      decoder.push(start(2, announced, Buffer.alloc(10, 2)));
+      expect(reserved).toEqual([announced]);
+      // A small message still passes both.
+      decoder.push(Buffer.from([0, 0, 0, 1, 9]));
+      expect(delivered).toEqual([Buffer.from([9])]);
+      expect(decoder.pendingBytes).toBe(20);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe('BinaryMessagePipe with fragments', () => {

@@ -1,8 +1,8 @@
 /**
  * One large message arriving in fragments, put together with each byte copied once.
  *
- * Its buffer, of the exact size, is allocated at once when the decoder says so (a few MiB at most, see
- * FrameDecoder), or else only once half of the message has come: until then the pieces are
+ * Its buffer, of the exact size, is allocated at once when the decoder says so (within the decoder's budget for
+ * messages under way, see FrameDecoder), or else only once half of the message has come: until then the pieces are
  * held as the views of the stream's chunks they arrived in, so a peer that announces a huge message and sends
  * little makes this side hold at most twice what it sent. The pieces held by then are not copied in one go (for a
  * 64 MiB message that would stop the event loop for milliseconds): each later piece brings along the copy of as
