@@ -16,38 +16,13 @@ import {
 } from '../src';
 import { FrameWriter } from '../src/pipe/FrameWriter';
 import { expectSameMessages, pattern } from './helpers/bytes';
+import { numbered, wireBytes } from './helpers/frames';
 import { killAll } from './helpers/processes';
 import { createMemoryDuplexPair, createUnixSocketPair } from './helpers/streams';
 import { next, until } from './helpers/wait';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** A message that names itself: its index in its first 4 bytes, then a pattern. */
-function numbered(index: number, size: number): Buffer {
-  const message = pattern(size, index);
-  message.writeUInt32BE(index, 0);
-  return message;
-}
-
-/** The bytes a FrameWriter puts on the wire for `messages`, committed in one tick, half by send(), half built. */
-function wireBytes(messages: Buffer[], fragmentSize: number): Buffer {
-  const written: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      written.push(Buffer.from(chunk));
-      callback();
-    },
-  });
-  const writer = new FrameWriter(sink, () => {}, fragmentSize);
-  messages.forEach((message, i) => {
-    if (i % 2 === 0) writer.enqueueMessage(message);
-    else writer.createWriteBuffer((frame) => writer.enqueueFrame(frame)).writeRaw(message).commit();
-  });
-  writer.flush();
-  writer.stop();
-  return Buffer.concat(written);
-}
 
 /** Each frame header on the wire, in order: a whole frame's size, or a fragment's message id. */
 function frameHeaders(wire: Buffer): string[] {

@@ -6,6 +6,7 @@ import type { Duplex } from 'stream';
 import { toDisposable, type Disposable } from '../common/lifecycle';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../pipe/BinaryMessagePipe';
+import { adoptForDirectRead, directReadSocket } from '../pipe/directRead';
 import { AbstractChannel } from './AbstractChannel';
 import type { ChannelCloseEvent, WriteOptions } from './Channel';
 import { ChannelClosedError, NoChannelPipeError } from './errors';
@@ -62,7 +63,9 @@ export class IPCChannel extends AbstractChannel {
           `Child process ${source.pid ?? '(not started)'} has no pipe on fd ${CHANNEL_FD}: ${HOW_TO_START}`,
         );
       }
-      stream = pipe as Duplex;
+      // Taken over to read straight into the decoder's buffers (directRead.ts); stdio[4] names the new socket.
+      stream = adoptForDirectRead(pipe as Duplex);
+      if (stream !== pipe) source.stdio[CHANNEL_FD] = stream as Socket;
       this.child = source;
       // Kept so that a child that dies can be reported with why; held until the channel has closed.
       if (source.stderr) this.stderrTail = this.register(new OutputTail(source.stderr));
@@ -254,7 +257,7 @@ function openChildSideSocket(): Socket {
         `parent. In the parent, ${HOW_TO_START}.`,
     );
   }
-  const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+  const socket = directReadSocket({ fd: CHANNEL_FD, readable: true, writable: true });
   childSideTaken = true;
   return socket;
 }

@@ -8,6 +8,7 @@ import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { PipeClosedError, TruncatedFrameError } from './errors';
 import { DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD, MIN_FRAGMENT_SIZE } from './frame';
 import { FrameDecoder } from './FrameDecoder';
+import { directReadSourceOf } from './directRead';
 import type { FrameWriteBuffer } from './FrameWriteBuffer';
 import { FrameWriter } from './FrameWriter';
 
@@ -132,16 +133,19 @@ export class BinaryMessagePipe implements Disposable {
     // before the flush is released here instead.
     this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize);
 
+    // Listeners' exceptions are caught where they are called; what lands here is the decoder's own failure, such
+    // as no memory for an announced frame. It ends the pipe, never the process.
+    const decodeFailed = (error: unknown) => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.reportError(failure);
+      this.shutDown({ reason: 'error', error: failure });
+    };
     const onData = (chunk: Buffer | string) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
       try {
         this.decoder.push(chunk);
       } catch (error) {
-        // Listeners' exceptions are caught where they are called; what lands here is the decoder's own failure,
-        // such as no memory for an announced frame. It ends the pipe, never the process.
-        const failure = error instanceof Error ? error : new Error(String(error));
-        this.reportError(failure);
-        this.shutDown({ reason: 'error', error: failure });
+        decodeFailed(error);
       }
     };
     const onEnd = () => this.shutDown({ reason: 'end' });
@@ -158,7 +162,26 @@ export class BinaryMessagePipe implements Disposable {
     };
     const onClose = () => this.shutDown({ reason: 'destroyed' });
     const onDrain = () => this.maybeFireDrain();
-    stream.on('data', onData);
+    // A socket made to read into the buffers the decoder names (directRead.ts) delivers no 'data'.
+    const direct = directReadSourceOf(stream);
+    if (direct === undefined) {
+      stream.on('data', onData);
+    } else {
+      const decoder = this.decoder;
+      const early = direct.attach({
+        readBuffer: () => decoder.readBuffer(),
+        pushRead(buffer, count) {
+          try {
+            decoder.pushRead(buffer, count);
+          } catch (error) {
+            decodeFailed(error);
+          }
+        },
+      });
+      for (const chunk of early) onData(chunk);
+      // Flowing, so that 'end' is emitted at the end of the stream: no chunk goes through it.
+      stream.resume();
+    }
     stream.on('end', onEnd);
     stream.on('error', onError);
     stream.on('close', onClose);
@@ -166,6 +189,7 @@ export class BinaryMessagePipe implements Disposable {
     this.detach = this.store.add(
       toDisposable(() => {
         stream.off('data', onData);
+        direct?.detach();
         stream.off('end', onEnd);
         stream.off('close', onClose);
         stream.off('drain', onDrain);

@@ -25,6 +25,16 @@ const ALLOCATE_AT_ONCE_UP_TO = 4 * 1024 * 1024;
  */
 const RESERVE_FRAGMENTED_UP_TO = 256 * 1024 * 1024;
 
+/** The buffer direct reads land in between messages (readBuffer()): the size of one of Node's own reads. */
+const SCRATCH_SIZE = 64 * 1024;
+
+/** What the buffer readBuffer() last handed out is: scratch, the body of a whole frame, or a fragment's bytes. */
+const enum ReadInto {
+  Scratch,
+  Body,
+  Fragment,
+}
+
 /** The size of the header that starts with `value`: a plain length's, or a fragment's. */
 function headerSizeOf(value: number): number {
   if (value === FRAGMENT_START) return FRAGMENT_START_HEADER_SIZE;
@@ -63,6 +73,15 @@ export class FrameDecoder {
   /** Bytes of fragmented messages under way whose buffers were allocated before their bytes came. */
   private reservedEarly = 0;
   private stopped = false;
+  /** Direct reads: the buffer readBuffer() last handed out, and what it is. */
+  private handedOut: Buffer | undefined;
+  private handedOutKind = ReadInto.Scratch;
+  private scratch: Buffer | undefined;
+  /** For the read right after a fragment of a message still under way: most likely just the next fragment's header. */
+  private headerScratch: Buffer | undefined;
+  private fragmentJustEnded = false;
+  /** Some frame or piece of the chunk being decoded was kept as a view of it: that memory is not ours to reuse. */
+  private chunkKept = false;
 
   constructor(
     /** Messages announced larger than this stop decoding; the owner may lower it for a peer it does not trust yet. */
@@ -84,6 +103,7 @@ export class FrameDecoder {
     this.fragmentOf = undefined;
     this.fragmentLeft = -1;
     this.reservedEarly = 0;
+    this.handedOut = undefined;
     // Nothing is held any more: partialFrame and pendingBytes say so.
     this.bodySize = -1;
     this.bodyFilled = 0;
@@ -114,6 +134,60 @@ export class FrameDecoder {
       return { inHeader: true, expected, received: this.headerFilled };
     }
     return undefined;
+  }
+
+  /**
+   * Where the next read from the stream should land, for a reader that reads into buffers it is given (Node's
+   * `onread`): straight into the message being put together while one is under way, so its bytes are never copied
+   * in user space; otherwise a scratch buffer, reused while nothing was kept as a view of it. Hand the result of
+   * that read to pushRead().
+   */
+  readBuffer(): Buffer {
+    if (this.bodySize >= 0 && this.target !== undefined) {
+      this.handedOutKind = ReadInto.Body;
+      return (this.handedOut = this.target.subarray(this.bodyFilled, this.bodySize));
+    }
+    if (this.fragmentLeft > 0) {
+      const view = this.fragmentOf!.readView(this.fragmentLeft);
+      if (view !== undefined) {
+        this.handedOutKind = ReadInto.Fragment;
+        return (this.handedOut = view);
+      }
+    }
+    this.handedOutKind = ReadInto.Scratch;
+    if (this.fragmentJustEnded) {
+      // A read of just a header's size, so the fragment's bytes after it land in place too. Only the first read
+      // after a fragment: small messages that come instead still get whole scratch reads.
+      this.fragmentJustEnded = false;
+      if (this.headerScratch === undefined) this.headerScratch = Buffer.allocUnsafe(FRAGMENT_NEXT_HEADER_SIZE);
+      return (this.handedOut = this.headerScratch);
+    }
+    if (this.scratch === undefined) this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+    return (this.handedOut = this.scratch);
+  }
+
+  /** `count` bytes were read into `buffer`, the last buffer readBuffer() gave. */
+  pushRead(buffer: Buffer, count: number): void {
+    if (buffer !== this.handedOut || this.handedOutKind === ReadInto.Scratch) {
+      this.chunkKept = false;
+      this.push(buffer.subarray(0, count));
+      // Frames delivered as views of the scratch belong to their listeners now: the next read gets fresh memory.
+      if (this.chunkKept) {
+        if (buffer === this.scratch) this.scratch = undefined;
+        else if (buffer === this.headerScratch) this.headerScratch = undefined;
+      }
+      return;
+    }
+    this.handedOut = undefined;
+    if (this.stopped || count === 0) return;
+    if (this.handedOutKind === ReadInto.Body) {
+      this.bodyFilled += count;
+      if (this.bodyFilled === this.bodySize) this.endBody();
+      return;
+    }
+    this.fragmentOf!.addInPlace(count);
+    this.fragmentLeft -= count;
+    if (this.fragmentLeft === 0) this.endFragment();
   }
 
   push(chunk: Buffer): void {
@@ -165,6 +239,7 @@ export class FrameDecoder {
       return offset;
     }
     if (chunk.length - offset >= size) {
+      this.chunkKept = true;
       this.onFrame(chunk.subarray(offset, offset + size));
       return offset + size;
     }
@@ -225,7 +300,7 @@ export class FrameDecoder {
   private takeFragment(chunk: Buffer, offset: number): number {
     const count = Math.min(chunk.length - offset, this.fragmentLeft);
     // Held as a view: a stream's chunk is the reader's to keep, so nothing is copied twice.
-    this.fragmentOf!.add(chunk.subarray(offset, offset + count));
+    if (this.fragmentOf!.add(chunk.subarray(offset, offset + count))) this.chunkKept = true;
     this.fragmentLeft -= count;
     if (this.fragmentLeft === 0) this.endFragment();
     return offset + count;
@@ -235,7 +310,10 @@ export class FrameDecoder {
     const message = this.fragmentOf!;
     this.fragmentOf = undefined;
     this.fragmentLeft = -1;
-    if (!message.isComplete) return;
+    if (!message.isComplete) {
+      this.fragmentJustEnded = true;
+      return;
+    }
     this.messages.delete(this.fragmentId);
     if (message.early) this.reservedEarly -= message.total;
     this.onFrame(message.take());
@@ -255,17 +333,20 @@ export class FrameDecoder {
     } else {
       // Held as a view: a stream's chunk is the reader's to keep, so nothing is copied twice.
       this.pieces.push(chunk.subarray(offset, offset + count));
+      this.chunkKept = true;
       if (2 * (this.bodyFilled + count) >= size) this.allocateTarget();
     }
     this.bodyFilled += count;
-    if (this.bodyFilled === size) {
-      const frame = this.target!;
-      this.target = undefined;
-      this.bodySize = -1;
-      this.bodyFilled = 0;
-      this.onFrame(frame);
-    }
+    if (this.bodyFilled === size) this.endBody();
     return offset + count;
+  }
+
+  private endBody(): void {
+    const frame = this.target!;
+    this.target = undefined;
+    this.bodySize = -1;
+    this.bodyFilled = 0;
+    this.onFrame(frame);
   }
 
   private allocateTarget(): void {

@@ -32,16 +32,31 @@ export class PartialMessage {
     return this.received === this.total;
   }
 
-  /** Adds the next `piece` of the message (never more than it still needs); the caller keeps it unchanged. */
-  add(piece: Buffer): void {
+  /**
+   * Adds the next `piece` of the message (never more than it still needs). Returns true if the piece is held as it
+   * is, to be copied later: the caller keeps it unchanged.
+   */
+  add(piece: Buffer): boolean {
     const count = piece.length;
     if (this.target === undefined) {
       this.held.push(piece);
       this.received += count;
       if (2 * this.received >= this.total) this.target = Buffer.allocUnsafe(this.total);
-      return;
+      return true;
     }
     piece.copy(this.target, this.received);
+    this.received += count;
+    this.copyHeld(2 * count);
+    return false;
+  }
+
+  /** Where the next `count` bytes go, for a reader that can read them there itself; undefined before the buffer exists. */
+  readView(count: number): Buffer | undefined {
+    return this.target?.subarray(this.received, this.received + count);
+  }
+
+  /** The next `count` bytes were read into the view readView() gave. */
+  addInPlace(count: number): void {
     this.received += count;
     this.copyHeld(2 * count);
   }

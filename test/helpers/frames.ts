@@ -1,0 +1,29 @@
+import { Writable } from 'stream';
+import { FrameWriter } from '../../src/pipe/FrameWriter';
+import { pattern } from './bytes';
+
+/** A message that names itself: its index in its first 4 bytes, then a pattern. */
+export function numbered(index: number, size: number): Buffer {
+  const message = pattern(size, index);
+  message.writeUInt32BE(index, 0);
+  return message;
+}
+
+/** The bytes a FrameWriter puts on the wire for `messages`, committed in one tick, half by send(), half built. */
+export function wireBytes(messages: Buffer[], fragmentSize: number): Buffer {
+  const written: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(Buffer.from(chunk));
+      callback();
+    },
+  });
+  const writer = new FrameWriter(sink, () => {}, fragmentSize);
+  messages.forEach((message, i) => {
+    if (i % 2 === 0) writer.enqueueMessage(message);
+    else writer.createWriteBuffer((frame) => writer.enqueueFrame(frame)).writeRaw(message).commit();
+  });
+  writer.flush();
+  writer.stop();
+  return Buffer.concat(written);
+}
