@@ -6,6 +6,7 @@ import { Emitter, type Event } from '../common/event';
 import { supportAwaitUsing } from '../common/lifecycle';
 import { reportTo, warnUnhandled } from '../common/warn';
 import { ConnectionClosedError } from '../rpc/errors';
+import { RemoteStream } from '../rpc/protocol/streams/RemoteStream';
 import { createMemberProxy, type Remote } from '../rpc/services';
 import {
   PoolClosedError,
@@ -20,6 +21,7 @@ import {
 import { resolveOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { PoolWorker, type WorkerHost } from './PoolWorker';
 import { DurationRing, type PoolStats } from './stats';
+import { StreamHold, type HoldHost } from './StreamHold';
 import { Task, TaskQueue, TaskState } from './Task';
 import { CANCELLABLE_TARGET, CONTROL_TARGET, TASK_TARGET } from './wire';
 
@@ -93,6 +95,13 @@ export class WorkerPool {
     workerOverMemory: (worker) => this.workerOverMemory(worker),
     workerGone: (worker) => this.workerGone(worker),
     reportError: (error) => reportTo(this.errorEmitter, error),
+  };
+  /** A task, its streams included, is over. */
+  private readonly holdHost: HoldHost = {
+    released: (worker, startedAt, ok) => {
+      if (ok) this.completed++;
+      this.end(worker, startedAt);
+    },
   };
   private readonly errorEmitter = new Emitter<Error>({ onListenerError: warnUnhandled });
   private readonly unresponsiveEmitter = new Emitter<UnresponsiveWorkerEvent>({ onListenerError: warnUnhandled });
@@ -193,8 +202,9 @@ export class WorkerPool {
   }
 
   /**
-   * Stops the pool: waiting tasks reject with PoolClosedError, running ones finish (or, with `force`, reject and their
-   * workers are killed), then every worker exits. Resolves once no worker process is left.
+   * Stops the pool: waiting tasks reject with PoolClosedError, running ones finish, streams they return or take
+   * included (or, with `force`, reject and their workers are killed), then every worker exits. Resolves once no
+   * worker process is left.
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (options.force && !this.forcing) {
@@ -287,15 +297,15 @@ export class WorkerPool {
     const startedAt = performance.now();
     this.waitTimes.record(0);
     this.begin(worker);
-    return worker.protocol.request(TASK_TARGET, name, args).then(
+    const hold = new StreamHold(this.holdHost, worker, startedAt);
+    return worker.protocol.request(TASK_TARGET, name, args, hold).then(
       (value) => {
-        this.completed++;
-        this.end(worker, startedAt);
+        hold.replied(true);
         return value;
       },
       (error) => {
         this.failed++;
-        this.end(worker, startedAt);
+        hold.replied(false);
         if (!(error instanceof ConnectionClosedError)) throw ownError(error);
         return worker.exited.then((exit) => {
           throw this.workerFailure(worker, taskLabel(name, id), exit, 1, false);
@@ -350,25 +360,33 @@ export class WorkerPool {
     this.waitTimes.record(now - task.submittedAt);
     task.startedAt = now;
     this.begin(worker);
+    const hold = new StreamHold(this.holdHost, worker, now);
     const request = task.cancellable
-      ? worker.protocol.request(CANCELLABLE_TARGET, task.name, [task.id, ...task.args])
-      : worker.protocol.request(TASK_TARGET, task.name, task.args);
+      ? worker.protocol.request(CANCELLABLE_TARGET, task.name, [task.id, ...task.args], hold)
+      : worker.protocol.request(TASK_TARGET, task.name, task.args, hold);
     request.then(
-      (value) => this.returned(task, worker, true, value),
-      (error) => this.returned(task, worker, false, error),
+      (value) => this.returned(task, worker, hold, true, value),
+      (error) => this.returned(task, worker, hold, false, error),
     );
   }
 
-  /** The worker answered (or its connection closed): the task settles, unless it was cancelled already. */
-  private returned(task: Task, worker: PoolWorker, ok: boolean, value: unknown): void {
+  /**
+   * The worker answered (or its connection closed): the task settles, unless it was cancelled already. Its slot
+   * goes back once the streams of its call have ended too.
+   */
+  private returned(task: Task, worker: PoolWorker, hold: StreamHold, ok: boolean, value: unknown): void {
     if (task.graceTimer !== undefined) clearTimeout(task.graceTimer);
     task.graceTimer = undefined;
     // Only a cancel settles a task its worker still has: this only gives the worker's slot back.
-    const cancelled = task.state === TaskState.Settled;
-    this.end(worker, task.startedAt, cancelled);
-    if (cancelled) return;
+    if (task.state === TaskState.Settled) {
+      hold.drop();
+      this.end(worker, task.startedAt, true);
+      // Nobody will read a stream the cancelled task returned: its worker may stop producing it.
+      if (ok && value instanceof RemoteStream) value.cancel();
+      return;
+    }
+    hold.replied(ok);
     if (ok) {
-      this.completed++;
       task.settle(true, value);
       return;
     }

@@ -14,20 +14,23 @@ export interface PoolStats {
   idleWorkers: number;
   /** Tasks waiting for a worker. */
   queued: number;
-  /** Tasks a worker has been given and that have not settled. */
+  /**
+   * Tasks a worker has been given and that have not settled, or whose streams (in the result or the arguments)
+   * have not ended: the worker is still producing or reading them.
+   */
   running: number;
   /**
    * Tasks that were cancelled (aborted, timed out) and have rejected, but whose worker has not stopped them yet:
    * each still takes a slot in its worker, until the worker gives it back or is killed after cancelGrace.
    */
   stopping: number;
-  /** Tasks that resolved. */
+  /** Tasks that resolved; one whose result holds a stream, once the stream has ended. */
   completed: number;
   /** Tasks that rejected (thrown, aborted, timed out, or failed with their worker). */
   failed: number;
   /** Workers that died or were replaced (crash, maxMemory, cancelGrace, unresponsive); not idle ones let go. */
   replacedWorkers: number;
-  /** From a worker taking the task to it settling, over the last SAMPLES tasks. */
+  /** From a worker taking the task to it settling (or its streams ending), over the last SAMPLES tasks. */
   runTime: TimePercentiles;
   /** From the call to a worker taking the task, over the last SAMPLES tasks. */
   waitTime: TimePercentiles;

@@ -20,6 +20,7 @@ export type { RpcTarget, NotificationEvent } from './protocol/Incoming';
 export type { RequestOptions, RemoteEvent } from './protocol/Outgoing';
 export type { RpcObserver, RpcCallInfo, RpcCallOutcome } from './protocol/observers';
 export type { StreamWindow } from './protocol/streams/window';
+export type { StreamWatcher } from './protocol/streams/StreamWatcher';
 
 export interface RpcProtocolOptions {
   codec?: ValueCodec;

@@ -10,6 +10,7 @@ export {
   type RpcCallInfo,
   type RpcCallOutcome,
   type StreamWindow,
+  type StreamWatcher,
 } from './RpcProtocol';
 export { RemoteStream } from './protocol/streams/RemoteStream';
 export { DEFAULT_STREAM_WINDOW } from './protocol/streams/window';

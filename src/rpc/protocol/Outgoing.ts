@@ -9,6 +9,7 @@ import { toCallerRejection } from '../remoteError';
 import { requestFlags, watchCancellation } from './cancellation';
 import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
+import type { StreamWatcher } from './streams/StreamWatcher';
 import { IN_ORDER, labelOf, MessageType, writeArgs } from './wire';
 
 /**
@@ -26,6 +27,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Milliseconds before the call rejects with TimeoutError and the remote work is cancelled. */
   timeout?: number;
+  /** Hears when the streams of the call (in its arguments and its reply) open and end. */
+  streamWatcher?: StreamWatcher;
 }
 
 /** A call waiting for its reply. */
@@ -43,6 +46,7 @@ class PendingCall {
     readonly callerStack: { stack?: string } | undefined,
     /** Streams in the reply end when it aborts. */
     readonly signal: AbortSignal | undefined,
+    readonly streamWatcher: StreamWatcher | undefined,
   ) {}
 
   /** `service.method`, for messages: built only when one is needed, as most calls never need it. */
@@ -64,7 +68,7 @@ class PendingCall {
       this.reject(error);
       return;
     }
-    if (streams.inletMark !== mark) streams.settleInlets(mark, true, this.signal, this.label);
+    if (streams.inletMark !== mark) streams.settleInlets(mark, true, this.signal, this.label, this.streamWatcher);
     if (!isError) {
       this.observed?.end(reader.position + reader.remaining, false, value);
       this.resolve(value);
@@ -141,7 +145,7 @@ export class Outgoing {
       Error.captureStackTrace(callerStack, stackTop);
     }
     return new Promise<unknown>((resolve, reject) => {
-      const call = new PendingCall(target, method, resolve, reject, callerStack, signal);
+      const call = new PendingCall(target, method, resolve, reject, callerStack, signal, options?.streamWatcher);
       const streams = link.streams;
       const mark = streams.outletMark;
       let id = 0;
@@ -164,7 +168,7 @@ export class Outgoing {
         }
         buffer.commit();
         // The label only when there are streams: building it costs every call otherwise.
-        if (streams.outletMark !== mark) streams.settleOutlets(mark, true, signal, call.label);
+        if (streams.outletMark !== mark) streams.settleOutlets(mark, true, signal, call.label, call.streamWatcher);
       } catch (error) {
         streams.settleOutlets(mark, false);
         if (this.open.get(id) === call) this.open.delete(id);

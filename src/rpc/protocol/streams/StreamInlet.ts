@@ -1,4 +1,5 @@
 import { AbortError, StreamError } from '../../errors';
+import type { StreamWatcher } from './StreamWatcher';
 
 /** What a stream's consuming end needs from its connection. */
 export interface InletHost {
@@ -49,6 +50,7 @@ export class StreamInlet {
   private failure: { error: unknown } | undefined;
   private readonly waiters: Waiter[] = [];
   private releaseSignal: (() => void) | undefined;
+  private watcher: StreamWatcher | undefined;
   /** The seq of the producer's next message in order, and those that came before their turn. */
   private nextSeq = 0;
   private early: Map<number, Early> | undefined;
@@ -181,6 +183,13 @@ export class StreamInlet {
     this.releaseSignal = () => signal.removeEventListener('abort', onAbort);
   }
 
+  /** `watcher` hears that this stream is open now, and once that it has ended. */
+  watch(watcher: StreamWatcher): void {
+    if (this.state !== OPEN || this.watcher) return;
+    this.watcher = watcher;
+    watcher.opened();
+  }
+
   private start(): void {
     this.started = true;
     if (this.state !== OPEN) return;
@@ -231,9 +240,13 @@ export class StreamInlet {
     for (const waiter of waiters) this.ending().then(waiter.resolve, waiter.reject);
   }
 
+  /** The producer is done with the stream (what is queued here may still be read): once, or again on a cancel. */
   private finish(): void {
     this.releaseSignal?.();
     this.releaseSignal = undefined;
     this.host.forgetInlet(this.id);
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    watcher?.ended();
   }
 }

@@ -2,6 +2,7 @@ import { Readable } from 'stream';
 import type { WriteBuffer } from '../../../buffer/WriteBuffer';
 import { AbortError } from '../../errors';
 import { StagingBuffer } from './StagingBuffer';
+import type { StreamWatcher } from './StreamWatcher';
 import { BATCH_BYTES, BATCH_ITEMS, DIRECT_BYTES } from './window';
 
 /** What a stream's producing end needs from its connection. */
@@ -60,6 +61,9 @@ export class StreamOutlet {
   private batchItems = 0;
   private batchBytes = 0;
   private releaseSignal: (() => void) | undefined;
+  /** Told once the consumer starts reading (`watching`), then of the end (`watcher`). */
+  private watching: StreamWatcher | undefined;
+  private watcher: StreamWatcher | undefined;
   /** The next message's number. */
   private seq = 0;
 
@@ -76,6 +80,9 @@ export class StreamOutlet {
     this.creditBytes += bytes;
     if (!this.started) {
       this.started = true;
+      this.watcher = this.watching;
+      this.watching = undefined;
+      this.watcher?.opened();
       void this.pump();
     } else {
       const wake = this.wake;
@@ -99,6 +106,12 @@ export class StreamOutlet {
     // fragments): the error goes behind it, not dropped there as one for a stream nobody knows.
     this.host.sendError(this.id, this.seq++, reason, !this.started);
     this.closeSource();
+  }
+
+  /** `watcher` hears when the consumer starts reading this stream, and then once that it has ended. */
+  watch(watcher: StreamWatcher): void {
+    if (this.done || this.started || this.watching) return;
+    this.watching = watcher;
   }
 
   /** Aborting `signal` (of the call that sent the stream) aborts the stream, with an AbortError naming `label`. */
@@ -236,6 +249,9 @@ export class StreamOutlet {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+    const watcher = this.watcher;
+    this.watcher = this.watching = undefined;
+    watcher?.ended();
   }
 
   /**

@@ -9,6 +9,7 @@ import { IN_ORDER, MessageType } from '../wire';
 import { RemoteStream } from './RemoteStream';
 import { StreamInlet, type InletHost } from './StreamInlet';
 import { StreamOutlet, type OutletHost } from './StreamOutlet';
+import type { StreamWatcher } from './StreamWatcher';
 
 /**
  * The streams of one connection, both ways: the scope its messages are encoded and decoded in (a stream value
@@ -93,27 +94,36 @@ export class Streams implements StreamScope, InletHost, OutletHost {
 
   /**
    * The message that took on the outgoing streams from `mark` was sent (they go once asked for, and abort with
-   * `signal`), or was not (they are forgotten, their sources untouched: the caller still has them).
+   * `signal`), or was not (they are forgotten, their sources untouched: the caller still has them). `watcher`
+   * hears of those sent.
    */
-  settleOutlets(mark: number, sent: boolean, signal?: AbortSignal, label?: string): void {
+  settleOutlets(mark: number, sent: boolean, signal?: AbortSignal, label?: string, watcher?: StreamWatcher): void {
     if (this.newOutlets.length === mark) return;
     const outlets = this.newOutlets.splice(mark);
     for (const outlet of outlets) {
-      if (!sent) this.outlets.delete(outlet.id);
-      else if (signal) outlet.bindSignal(signal, label ?? 'the call');
+      if (!sent) {
+        this.outlets.delete(outlet.id);
+        continue;
+      }
+      if (watcher) outlet.watch(watcher);
+      if (signal) outlet.bindSignal(signal, label ?? 'the call');
     }
   }
 
   /**
    * The message that brought the incoming streams from `mark` was delivered (they end with `signal`), or could
-   * not be (they are cancelled, so their producers stop).
+   * not be (they are cancelled, so their producers stop). `watcher` hears of those delivered.
    */
-  settleInlets(mark: number, delivered: boolean, signal?: AbortSignal, label?: string): void {
+  settleInlets(mark: number, delivered: boolean, signal?: AbortSignal, label?: string, watcher?: StreamWatcher): void {
     if (this.newInlets.length === mark) return;
     const inlets = this.newInlets.splice(mark);
     for (const inlet of inlets) {
-      if (!delivered) inlet.cancel();
-      else if (signal) inlet.bindSignal(signal, label ?? 'the call');
+      if (!delivered) {
+        inlet.cancel();
+        continue;
+      }
+      if (watcher) inlet.watch(watcher);
+      if (signal) inlet.bindSignal(signal, label ?? 'the call');
     }
   }
 

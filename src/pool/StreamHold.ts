@@ -1,0 +1,55 @@
+import type { RequestOptions, StreamWatcher } from '../rpc/RpcProtocol';
+import type { PoolWorker } from './PoolWorker';
+
+/** What a hold tells its pool: the task that took `worker` at `startedAt` gave the slot back. */
+export interface HoldHost {
+  released(worker: PoolWorker, startedAt: number, ok: boolean): void;
+}
+
+/**
+ * A task's hold on its worker's slot. The reply does not end a task whose result (or an argument) is a stream: the
+ * worker is still producing (or reading) it, so its slot stays taken, and the worker is neither recycled nor let go,
+ * until every such stream has ended. The host hears of it once, with whether the reply was a success.
+ *
+ * It is the task's request options too (its streamWatcher is itself) and needs no closure: tiny tasks are what a
+ * pool is measured by, and this is one object per task.
+ */
+export class StreamHold implements StreamWatcher, RequestOptions {
+  readonly streamWatcher: StreamWatcher = this;
+  private open = 0;
+  private reply: boolean | undefined;
+  private released = false;
+
+  constructor(
+    private readonly host: HoldHost,
+    private readonly worker: PoolWorker,
+    private readonly startedAt: number,
+  ) {}
+
+  opened(): void {
+    if (!this.released) this.open++;
+  }
+
+  ended(): void {
+    if (this.released || --this.open > 0 || this.reply === undefined) return;
+    // Later, not inside the stream's own bookkeeping: releasing may shut the worker's connection down.
+    queueMicrotask(() => this.finish());
+  }
+
+  /** The reply came: the slot goes back now, or once the streams still open have ended. */
+  replied(ok: boolean): void {
+    this.reply = ok;
+    this.finish();
+  }
+
+  /** The pool gave the slot back itself (the task was cancelled): what its streams do no longer matters. */
+  drop(): void {
+    this.released = true;
+  }
+
+  private finish(): void {
+    if (this.released || this.open > 0) return;
+    this.released = true;
+    this.host.released(this.worker, this.startedAt, this.reply!);
+  }
+}
