@@ -13,8 +13,16 @@ import {
 import { FlakyLink, random } from '../helpers/flakyLink';
 
 // Fake timers and clock; nextTick and setImmediate stay real, so streams and the pipe's flushes run as usual.
-beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
-afterEach(() => jest.useRealTimers());
+// The reconnect backoff's random draw is pinned to its top (the whole backoff), so each schedule in fake time is
+// the same on every run; the test of the draw sets its own.
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  jest.spyOn(Math, 'random').mockReturnValue(1);
+});
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -204,6 +212,36 @@ describe('RPC over a session', () => {
 });
 
 describe('giving up, refusing and closing', () => {
+  test('each wait before dialing again is drawn between half the backoff and all of it', async () => {
+    // initialDelayMs is 5: the waits are 5, 10, 20, 40 ms before the draw.
+    const spacing = async (draw: number): Promise<number[]> => {
+      const random = jest.spyOn(Math, 'random').mockReturnValue(draw);
+      try {
+        const { client, links, reachable } = await open(0);
+        const dials: number[] = [];
+        const dial = (client as unknown as { dial: () => unknown }).dial;
+        (client as unknown as { dial: () => unknown }).dial = () => {
+          dials.push(Date.now());
+          return dial();
+        };
+        reachable.value = false;
+        const cutAt = Date.now();
+        links[0].cut();
+        await until(() => dials.length === 4, 'four attempts');
+        client.close();
+        return dials.map((at, i) => at - (i === 0 ? cutAt : dials[i - 1]));
+      } finally {
+        random.mockRestore();
+      }
+    };
+    const early = await spacing(0);
+    const late = await spacing(0.999);
+    // Half the backoff against nearly all of it, each seen to within the 1 ms steps of the fake clock.
+    const backoff = [5, 10, 20, 40];
+    early.forEach((wait, i) => expect(Math.abs(wait - backoff[i] / 2)).toBeLessThanOrEqual(1));
+    late.forEach((wait, i) => expect(Math.abs(wait - backoff[i])).toBeLessThanOrEqual(1));
+  });
+
   test('a client that cannot reach the server gives up after its attempts; the server after its grace', async () => {
     const { client, server, links, reachable } = await open(1, { graceMs: 30_000 });
     const clientClose = new Promise((resolve) => client.onClose(resolve));

@@ -11,9 +11,12 @@ export type Dialer = () => Duplex | Promise<Duplex>;
 export interface ReconnectOptions {
   /** Attempts after a drop before the session is given up; each success starts the count over. Default 15. */
   maxAttempts?: number;
-  /** Wait before the first attempt, doubled for each next one. Default 50 ms. */
+  /**
+   * Wait before the first attempt, doubled for each next one. Default 50 ms. Each wait is drawn between half of
+   * it and all of it, so clients dropped together by a restarting server do not all come back at once.
+   */
   initialDelayMs?: number;
-  /** The longest wait between attempts. Default 5000 ms. */
+  /** The longest wait between attempts (before the draw). Default 5000 ms. */
   maxDelayMs?: number;
 }
 
@@ -95,7 +98,8 @@ export class ClientSession extends SessionChannel {
       );
       return;
     }
-    const delay = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** (attempt - 1));
+    const backoff = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** (attempt - 1));
+    const delay = backoff / 2 + Math.random() * (backoff / 2);
     const timer = setTimeout(() => {
       this.pending = undefined;
       this.tryOnce();

@@ -4,6 +4,8 @@
  */
 export class ReplayQueue {
   private items: Uint8Array[] = [];
+  /** Whether each frame was sent in order (behind the large frames before it), as it must be sent again. */
+  private inOrder: boolean[] = [];
   private head = 0;
   /** Frames committed in the whole session. */
   private sentCount = 0;
@@ -24,8 +26,9 @@ export class ReplayQueue {
     return this.heldBytes;
   }
 
-  push(frame: Uint8Array): void {
+  push(frame: Uint8Array, inOrder: boolean): void {
     this.items.push(frame);
+    this.inOrder.push(inOrder);
     this.sentCount++;
     this.heldBytes += frame.byteLength;
   }
@@ -44,18 +47,20 @@ export class ReplayQueue {
     // Compacted once the dead front outweighs the live rest, so acknowledging costs O(1) amortized.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.inOrder = this.inOrder.slice(this.head);
       this.head = 0;
     }
     return true;
   }
 
-  /** Every frame not acknowledged, oldest first. */
-  *unacknowledged(): Iterable<Uint8Array> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i];
+  /** Every frame not acknowledged, oldest first, with whether it was sent in order. */
+  *unacknowledged(): Iterable<[frame: Uint8Array, inOrder: boolean]> {
+    for (let i = this.head; i < this.items.length; i++) yield [this.items[i], this.inOrder[i]];
   }
 
   clear(): void {
     this.items = [];
+    this.inOrder = [];
     this.head = 0;
     this.heldBytes = 0;
   }

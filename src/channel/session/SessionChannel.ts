@@ -171,7 +171,7 @@ export abstract class SessionChannel extends AbstractChannel {
   }
 
   private readonly commitFrame = (frame: Buffer): void => this.sendFrame(frame, false);
-  /** The socket's pipe holds it behind the large frames before it (a replay after a resume does not keep this). */
+  /** The socket's pipe holds it behind the large frames before it, now and when a resume sends it again. */
   private readonly commitFrameInOrder = (frame: Buffer): void => this.sendFrame(frame, true);
 
   private sendFrame(frame: Buffer, inOrder: boolean): void {
@@ -179,7 +179,7 @@ export abstract class SessionChannel extends AbstractChannel {
     const size = frame.byteLength - DATA_HEADER_SIZE;
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
     frame.writeUInt32BE((this.replay.sent + 1) % TWO_32, 1);
-    this.replay.push(frame);
+    this.replay.push(frame, inOrder);
     const link = this.link;
     if (link && !link.pipe.send(frame, inOrder ? IN_ORDER : undefined)) this.drainWanted = true;
     if (this.replay.bytes > this.maxReplayBytes) {
@@ -230,7 +230,7 @@ export abstract class SessionChannel extends AbstractChannel {
       }),
     );
     this.clock.reset();
-    for (const frame of this.replay.unacknowledged()) pipe.send(frame);
+    for (const [frame, inOrder] of this.replay.unacknowledged()) pipe.send(frame, inOrder ? IN_ORDER : undefined);
     this.sendAck();
     this.setHealth('healthy', 'connected');
     this.maybeDrain();
