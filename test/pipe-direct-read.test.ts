@@ -2,11 +2,13 @@ import type { ChildProcess } from 'child_process';
 import type { Socket } from 'net';
 import * as path from 'path';
 import fc from 'fast-check';
-import { FrameDecoder, RpcPeer, forkWithChannel } from '../src';
-import { directReadSourceOf } from '../src/pipe/directRead';
+import { BinaryMessagePipe, FrameDecoder, RpcPeer, forkWithChannel } from '../src';
+import { adoptForDirectRead, directReadSourceOf } from '../src/pipe/directRead';
 import { expectSameMessages, pattern } from './helpers/bytes';
 import { numbered, wireBytes } from './helpers/frames';
 import { killAll } from './helpers/processes';
+import { createUnixSocketPair } from './helpers/streams';
+import { settle, until } from './helpers/wait';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -99,6 +101,30 @@ describe('reading straight into the decoder', () => {
     // later fragment, read on its own.
     const fragments = (2 * MiB) / (256 * KiB);
     expect(inPlace).toBeGreaterThanOrEqual(wire.length - 64 * KiB - 12 * (fragments - 1));
+  });
+});
+
+describe('direct reads over a socket', () => {
+  it('never reads into the memory of a message delivered from the first read, after the pipe let go', async () => {
+    const pair = await createUnixSocketPair();
+    try {
+      const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
+      const first = pattern(100, 7);
+      let kept: Uint8Array | undefined;
+      pipe.onMessage((message) => {
+        if (kept !== undefined) return;
+        kept = message;
+        pipe.close();
+      });
+      // The first message and plenty behind it, all waiting in the OS: the socket goes on reading after the close.
+      const behind = Array.from({ length: 40 }, (_, i) => numbered(i, 16 * KiB).fill(0xaa, 4));
+      pair.a.write(wireBytes([first, ...behind], Infinity));
+      await until(() => kept !== undefined, 'the first message');
+      await settle();
+      expectSameMessages([kept!], [first]);
+    } finally {
+      await pair.dispose();
+    }
   });
 });
 

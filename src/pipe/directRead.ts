@@ -27,13 +27,22 @@ export class DirectReadSource {
   private sink: DirectReadSink | undefined;
   /** Bytes read before a sink attached (none in practice: the pipe is made in the same tick), copied to keep. */
   private early: Buffer[] = [];
-  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * Where reads land while no sink names a buffer: Node asks for the first one as the socket is made, before the
+   * sink attaches, and reads after detach() are dropped here.
+   */
+  private scratch: Buffer | undefined;
   private detached = false;
   readonly onread: OnRead = {
-    buffer: () => (this.sink !== undefined ? this.sink.readBuffer() : this.scratch),
+    buffer: () => (this.sink !== undefined ? this.sink.readBuffer() : (this.scratch ??= Buffer.allocUnsafe(64 * 1024))),
     callback: (count, buffer) => {
-      if (this.sink !== undefined) this.sink.pushRead(buffer, count);
-      else if (!this.detached) this.early.push(Buffer.from(buffer.subarray(0, count)));
+      if (this.sink !== undefined) {
+        // The sink may deliver messages as views of this read: the scratch is theirs now, never read into again.
+        if (buffer === this.scratch) this.scratch = undefined;
+        this.sink.pushRead(buffer, count);
+      } else if (!this.detached) {
+        this.early.push(Buffer.from(buffer.subarray(0, count)));
+      }
     },
   };
 
