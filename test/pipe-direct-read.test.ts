@@ -2,7 +2,7 @@ import type { ChildProcess } from 'child_process';
 import type { Socket } from 'net';
 import * as path from 'path';
 import fc from 'fast-check';
-import { BinaryMessagePipe, FrameDecoder, RpcPeer, forkWithChannel } from '../src';
+import { BinaryMessagePipe, FrameDecoder, type PipeCloseEvent, RpcPeer, forkWithChannel } from '../src';
 import { adoptForDirectRead, directReadSourceOf } from '../src/pipe/directRead';
 import { expectSameMessages, pattern } from './helpers/bytes';
 import { numbered, wireBytes } from './helpers/frames';
@@ -122,6 +122,59 @@ describe('direct reads over a socket', () => {
       await until(() => kept !== undefined, 'the first message');
       await settle();
       expectSameMessages([kept!], [first]);
+    } finally {
+      await pair.dispose();
+    }
+  });
+
+  it('closes a pipe over a socket taken over after its end was read, as over the socket itself', async () => {
+    const pair = await createUnixSocketPair();
+    try {
+      const ended = new Promise<void>((resolve) => pair.b.once('end', () => resolve()));
+      pair.a.end();
+      await ended;
+      const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
+      const closed = new Promise<PipeCloseEvent>((resolve) => pipe.onClose(resolve));
+      expect((await closed).reason).toBe('destroyed');
+    } finally {
+      await pair.dispose();
+    }
+  });
+
+  it('holds the peer back while no pipe reads, and a pipe made then still gets every message', async () => {
+    const pair = await createUnixSocketPair();
+    try {
+      const stream = adoptForDirectRead(pair.b);
+      // A pipe that fails to open leaves the socket without a reader, as a channel given bad options does.
+      expect(() => new BinaryMessagePipe(stream, { maxMessageSize: -1 })).toThrow(RangeError);
+      const messages = Array.from({ length: 40 }, (_, i) => numbered(i, 256 * KiB));
+      pair.a.write(wireBytes(messages, Infinity));
+      await settle(20);
+      // Not all taken: the OS holds the rest, as it would for any stream not read.
+      expect(pair.a.writableLength).toBeGreaterThan(0);
+      // Made over the same socket again (taking it over a second time would lose what it read meanwhile).
+      const pipe = new BinaryMessagePipe(adoptForDirectRead(stream));
+      const received: Buffer[] = [];
+      pipe.onMessage((message) => received.push(Buffer.from(message)));
+      await until(() => received.length === messages.length, 'every message');
+      expectSameMessages(received, messages);
+      pipe.close();
+    } finally {
+      await pair.dispose();
+    }
+  });
+
+  it('lets the bytes go once resumed with no pipe over it, so that it still closes at the end', async () => {
+    const pair = await createUnixSocketPair();
+    try {
+      const stream = adoptForDirectRead(pair.b);
+      expect(() => new BinaryMessagePipe(stream, { maxMessageSize: -1 })).toThrow(RangeError);
+      const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+      pair.a.end(Buffer.alloc(4 * MiB));
+      // As Node resumes a child's stdio streams when it exits, so that each reaches its end and the child closes.
+      stream.resume();
+      await closed;
+      expect(stream.destroyed).toBe(true);
     } finally {
       await pair.dispose();
     }

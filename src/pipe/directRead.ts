@@ -33,6 +33,8 @@ export class DirectReadSource {
    */
   private scratch: Buffer | undefined;
   private detached = false;
+  /** The socket that reads for this source, once made. */
+  socket: Duplex | undefined;
   readonly onread: OnRead = {
     buffer: () => (this.sink !== undefined ? this.sink.readBuffer() : (this.scratch ??= Buffer.allocUnsafe(64 * 1024))),
     callback: (count, buffer) => {
@@ -41,8 +43,18 @@ export class DirectReadSource {
         if (buffer === this.scratch) this.scratch = undefined;
         this.sink.pushRead(buffer, count);
       } else if (!this.detached) {
+        // Resumed with no pipe over it (Node resumes a child's stdio as it exits): the bytes go, as a flowing
+        // stream with no 'data' listener lets them go, so that its end is still reached.
+        if (this.socket?.readableFlowing === true) {
+          this.early = [];
+          return undefined;
+        }
         this.early.push(Buffer.from(buffer.subarray(0, count)));
+        // No more until a sink attaches (its pipe resumes the socket): if none ever does, say because the pipe's
+        // constructor threw, the peer is held back as a paused stream holds it, instead of read into memory for good.
+        return false;
       }
+      return undefined;
     },
   };
 
@@ -73,6 +85,7 @@ export function directReadSourceOf(stream: Duplex): DirectReadSource | undefined
 export function directReadSocket(options: SocketConstructorOpts): Socket {
   const source = new DirectReadSource();
   const socket = new Socket({ ...options, onread: source.onread } as SocketConstructorOpts);
+  source.socket = socket;
   sources.set(socket, source);
   return socket;
 }
@@ -80,6 +93,7 @@ export function directReadSocket(options: SocketConstructorOpts): Socket {
 /** The parts of a net.Socket this module relies on beyond its public API. */
 interface SocketInternals {
   _handle: object | null;
+  _readableState?: { ended?: boolean };
 }
 
 /**
@@ -92,10 +106,14 @@ export function adoptForDirectRead(socket: Duplex): Duplex {
   const internals = socket as unknown as SocketInternals;
   if (!(socket instanceof Socket) || internals._handle === null || typeof internals._handle !== 'object') return socket;
   if (socket.readableLength > 0 || socket.destroyed || socket.listenerCount('data') > 0) return socket;
+  // Already direct (an earlier channel over it failed to open), or its end already read: the handle reports an end
+  // once, so a socket taken over after it would wait for one forever.
+  if (sources.has(socket) || internals._readableState?.ended === true) return socket;
   const handle = internals._handle;
   internals._handle = null;
   const source = new DirectReadSource();
   const adopted = new Socket({ handle, readable: true, writable: true, onread: source.onread } as SocketConstructorOpts);
+  source.socket = adopted;
   sources.set(adopted, source);
   adopted.once('close', () => socket.destroy());
   return adopted;
