@@ -127,6 +127,26 @@ describe('direct reads over a socket', () => {
     }
   });
 
+  it('keeps no more memory alive for a small message it delivers than its read brought, as Node reads do', async () => {
+    const pair = await createUnixSocketPair();
+    try {
+      const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
+      const kept: Uint8Array[] = [];
+      pipe.onMessage((message) => kept.push(message));
+      // Each in a read of its own: the first lands where Node asked before the pipe attached, the rest in the pipe's.
+      for (let i = 0; i < 3; i++) {
+        pair.a.write(wireBytes([numbered(i, 10)], Infinity));
+        await until(() => kept.length === i + 1, `message ${i}`);
+      }
+      expectSameMessages(kept, [0, 1, 2].map((i) => numbered(i, 10)));
+      // A listener may keep what it is given (an RPC argument is a view of its message): 14 bytes, not a 64 KiB buffer.
+      for (const message of kept) expect(message.buffer.byteLength).toBeLessThan(1024);
+      pipe.close();
+    } finally {
+      await pair.dispose();
+    }
+  });
+
   it('closes a pipe over a socket taken over after its end was read, as over the socket itself', async () => {
     const pair = await createUnixSocketPair();
     try {

@@ -35,6 +35,13 @@ const enum ReadInto {
   Fragment,
 }
 
+/** The first `count` bytes of `buffer`, in memory of their own. */
+function copyOf(buffer: Buffer, count: number): Buffer {
+  const copy = Buffer.allocUnsafeSlow(count);
+  buffer.copy(copy, 0, 0, count);
+  return copy;
+}
+
 /** The size of the header that starts with `value`: a plain length's, or a fragment's. */
 function headerSizeOf(value: number): number {
   if (value === FRAGMENT_START) return FRAGMENT_START_HEADER_SIZE;
@@ -169,10 +176,13 @@ export class FrameDecoder {
   /** `count` bytes were read into `buffer`, the last buffer readBuffer() gave. */
   pushRead(buffer: Buffer, count: number): void {
     if (buffer !== this.handedOut || this.handedOutKind === ReadInto.Scratch) {
+      // A short read is decoded from a copy of its own size, as Node copies its reads: a listener that keeps a small
+      // message keeps its bytes alive, not the whole scratch, and the scratch is read into again.
+      const short = 2 * count < buffer.length;
       this.chunkKept = false;
-      this.push(buffer.subarray(0, count));
+      this.push(short ? copyOf(buffer, count) : buffer.subarray(0, count));
       // Frames delivered as views of the scratch belong to their listeners now: the next read gets fresh memory.
-      if (this.chunkKept) {
+      if (this.chunkKept && !short) {
         if (buffer === this.scratch) this.scratch = undefined;
         else if (buffer === this.headerScratch) this.headerScratch = undefined;
       }
