@@ -16,7 +16,7 @@ import {
 } from '../src';
 import { FrameWriter } from '../src/pipe/FrameWriter';
 import { expectSameMessages, pattern } from './helpers/bytes';
-import { numbered, wireBytes } from './helpers/frames';
+import { nextFragment, numbered, startFragment, wireBytes } from './helpers/frames';
 import { killAll } from './helpers/processes';
 import { createMemoryDuplexPair, createUnixSocketPair } from './helpers/streams';
 import { next, until } from './helpers/wait';
@@ -150,17 +150,9 @@ describe('fragments on the wire', () => {
     const delivered: Buffer[] = [];
     try {
       const decoder = new FrameDecoder(1 << 30, (frame) => delivered.push(Buffer.from(frame)), () => {});
-      const start = (id: number, total: number, bytes: Buffer): Buffer => {
-        const header = Buffer.alloc(16);
-        header.writeUInt32BE(0xfffffffe, 0);
-        header.writeUInt32BE(id, 4);
-        header.writeUInt32BE(total, 8);
-        header.writeUInt32BE(bytes.length, 12);
-        return Buffer.concat([header, bytes]);
-      };
-      decoder.push(start(1, announced, Buffer.alloc(10, 1)));
+      decoder.push(startFragment(1, announced, Buffer.alloc(10, 1)));
       expect(reserved).toEqual([announced]);
-      decoder.push(start(2, announced, Buffer.alloc(10, 2)));
+      decoder.push(startFragment(2, announced, Buffer.alloc(10, 2)));
       expect(reserved).toEqual([announced]);
       // A small message still passes both.
       decoder.push(Buffer.from([0, 0, 0, 1, 9]));
@@ -225,23 +217,6 @@ describe('BinaryMessagePipe with fragments', () => {
     expect(event.error!.message).toMatch(/fragment of message 41, which was never started/);
     expect(errors).toEqual([event.error]);
   });
-
-  function startFragment(id: number, total: number, bytes: Buffer): Buffer {
-    const header = Buffer.alloc(16);
-    header.writeUInt32BE(0xfffffffe, 0);
-    header.writeUInt32BE(id, 4);
-    header.writeUInt32BE(total, 8);
-    header.writeUInt32BE(bytes.length, 12);
-    return Buffer.concat([header, bytes]);
-  }
-
-  function nextFragment(id: number, bytes: Buffer): Buffer {
-    const header = Buffer.alloc(12);
-    header.writeUInt32BE(0xfffffffd, 0);
-    header.writeUInt32BE(id, 4);
-    header.writeUInt32BE(bytes.length, 8);
-    return Buffer.concat([header, bytes]);
-  }
 
   async function closeAfter(bytes: Buffer, maxMessageSize?: number) {
     const [x, y] = createMemoryDuplexPair();

@@ -1,22 +1,10 @@
 // Cancelling a task whose large argument is still on its way, and what the pool's stats say of a cancelled task
 // its worker has not stopped. A forked worker's pipe sends large messages in fragments.
-import { join } from 'path';
-import { TaskAbortedError, WorkerPool, type WorkerPoolOptions } from '../src';
+import { TaskAbortedError } from '../src';
+import { poolsClosedAfterEach } from './helpers/pools';
 import { until } from './helpers/wait';
 
-const WORKER = join(__dirname, 'fixtures', 'pool-worker.js');
-const pools = new Set<WorkerPool>();
-
-function pool(options: WorkerPoolOptions): WorkerPool {
-  const created = new WorkerPool(WORKER, { stdio: { stderr: 'ignore' }, ...options });
-  pools.add(created);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all([...pools].map((p) => p.close({ force: true })));
-  pools.clear();
-});
+const pool = poolsClosedAfterEach();
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,22 +1,9 @@
 // A task whose result or argument is a stream is not over at its reply: the stream still flows from (or to) its
 // worker. Such a task keeps its slot, and its worker, until the stream has ended.
-import { join } from 'path';
-import { WorkerPool, type WorkerPoolOptions } from '../src';
+import { poolsClosedAfterEach } from './helpers/pools';
 import { until } from './helpers/wait';
 
-const WORKER = join(__dirname, 'fixtures', 'pool-worker.js');
-const pools = new Set<WorkerPool>();
-
-function pool(options: WorkerPoolOptions): WorkerPool {
-  const created = new WorkerPool(WORKER, { stdio: { stderr: 'ignore' }, ...options });
-  pools.add(created);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all([...pools].map((p) => p.close({ force: true })));
-  pools.clear();
-});
+const pool = poolsClosedAfterEach();
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 2));
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);

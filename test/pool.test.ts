@@ -15,6 +15,7 @@ import {
   type UnresponsiveWorkerEvent,
   type WorkerPoolOptions,
 } from '../src';
+import { POOL_WORKER, poolsClosedAfterEach } from './helpers/pools';
 import { isRunning, killAll, killPid } from './helpers/processes';
 import { next, until } from './helpers/wait';
 
@@ -29,21 +30,14 @@ interface PoolWorkerModule {
   fail(message: string): never;
 }
 
-const WORKER = join(__dirname, 'fixtures', 'pool-worker.js');
-const pools = new Set<WorkerPool>();
+const WORKER = POOL_WORKER;
 const children = new Set<ChildProcess>();
 const strayPids = new Set<number>();
 
 /** A pool of the test module whose stderr stays out of the test output; closed (forcibly) after each test. */
-function pool(options: WorkerPoolOptions = {}, module: string | URL = WORKER): WorkerPool {
-  const created = new WorkerPool(module, { stdio: { stderr: 'ignore' }, ...options });
-  pools.add(created);
-  return created;
-}
+const pool = poolsClosedAfterEach();
 
 afterEach(async () => {
-  await Promise.all([...pools].map((p) => p.close({ force: true })));
-  pools.clear();
   await killAll(children);
   for (const pid of strayPids) killPid(pid);
   strayPids.clear();

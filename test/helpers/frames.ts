@@ -27,3 +27,22 @@ export function wireBytes(messages: Buffer[], fragmentSize: number): Buffer {
   writer.stop();
   return Buffer.concat(written);
 }
+
+/** A fragmented message's first fragment as on the wire: its 16-byte header, then `bytes`. */
+export function startFragment(id: number, total: number, bytes: Buffer): Buffer {
+  const header = Buffer.alloc(16);
+  header.writeUInt32BE(0xfffffffe, 0);
+  header.writeUInt32BE(id, 4);
+  header.writeUInt32BE(total, 8);
+  header.writeUInt32BE(bytes.length, 12);
+  return Buffer.concat([header, bytes]);
+}
+
+/** A later fragment as on the wire: its 12-byte header, then `bytes`. */
+export function nextFragment(id: number, bytes: Buffer): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeUInt32BE(0xfffffffd, 0);
+  header.writeUInt32BE(id, 4);
+  header.writeUInt32BE(bytes.length, 8);
+  return Buffer.concat([header, bytes]);
+}
