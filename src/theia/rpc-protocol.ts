@@ -1,6 +1,7 @@
 import { Emitter, type Event } from '../common/event';
 import { warnUnhandled } from '../common/warn';
-import { AbortError, MethodNotFoundError } from '../rpc/errors';
+import { ChannelClosedError } from '../channel/errors';
+import { AbortError, ConnectionClosedError, MethodNotFoundError } from '../rpc/errors';
 import type { ValueCodec } from '../rpc/codec';
 import { RpcProtocol as CoreRpcProtocol } from '../rpc/RpcProtocol';
 import { CancellationToken, tokenOf } from './cancellation';
@@ -9,6 +10,7 @@ import { defaultCodec } from './codec';
 import { toCoreChannel } from './core-channel';
 import { DisposableCollection } from './disposable';
 import { UnsupportedEncoderError } from './errors';
+import { sendableError } from './sendable-error';
 import {
   MsgPackMessageDecoder,
   MsgPackMessageEncoder,
@@ -55,6 +57,7 @@ export class RpcProtocol {
   /** Ids as Theia numbers messages; only requests that can be cancelled keep theirs, for sendCancel(). */
   protected nextMessageId = 0;
   private readonly cancellable = new Map<number, AbortController>();
+  private readonly codec: ValueCodec;
 
   constructor(
     readonly channel: Channel,
@@ -64,8 +67,9 @@ export class RpcProtocol {
     this.mode = options.mode ?? 'default';
     const serves = this.mode !== 'clientOnly';
     const base = toCoreChannel(channel, this.toDispose);
+    this.codec = codecOf(options);
     // A side that does not serve says so at once, instead of letting the caller wait for a handler.
-    this.core = new CoreRpcProtocol(base, { codec: codecOf(options), serviceWaitTimeout: serves ? undefined : 0 });
+    this.core = new CoreRpcProtocol(base, { codec: this.codec, serviceWaitTimeout: serves ? undefined : 0 });
     this.toDispose.push(this.onNotificationEmitter);
     this.toDispose.push(this.core);
     this.toDispose.push(this.core.onClose(() => this.toDispose.dispose()));
@@ -116,7 +120,13 @@ export class RpcProtocol {
       return;
     }
     this.nextMessageId++;
-    this.core.notify(NOTIFICATION_TARGET, method, args);
+    try {
+      this.core.notify(NOTIFICATION_TARGET, method, args);
+    } catch (error) {
+      // Fire and forget, as in Theia, where a notification written to a closed channel is lost without a word: a
+      // proxy's notify…() that nobody awaits must not become an unhandled rejection once the connection is gone.
+      if (!(error instanceof ConnectionClosedError || error instanceof ChannelClosedError)) throw error;
+    }
   }
 
   /** Cancels the request Theia numbered `requestId`, if it was sent with a token and is still pending. */
@@ -137,8 +147,21 @@ export class RpcProtocol {
     }
     const last = args[args.length - 1];
     if (last instanceof AbortSignal) args[args.length - 1] = tokenOf(last);
-    return handler(method, args);
+    let result: unknown;
+    try {
+      result = handler(method, args);
+    } catch (error) {
+      throw sendableError(this.codec, error);
+    }
+    if (!isThenable(result)) return result;
+    return Promise.resolve(result).catch((error: unknown) => {
+      throw sendableError(this.codec, error);
+    });
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function lastToken(args: unknown[]): CancellationToken | undefined {
