@@ -228,6 +228,28 @@ describe('over ipcMain and ipcRenderer', () => {
     other.dispose();
   });
 
+  test('a hello the preload script refuses throws, and leaves the ipcRenderer as it found it', async () => {
+    const electron = new FakeElectron();
+    const acceptor = new IpcMainAcceptor(electron.ipcMain);
+    const window = electron.openWindow();
+    const ipcRenderer = window.context;
+    // As a preload script that lets only some channels through throws for the others.
+    const send = ipcRenderer.send.bind(ipcRenderer);
+    let refuse = true;
+    ipcRenderer.send = (channel: string, ...args: unknown[]) => {
+      if (refuse) throw new Error(`Unsupported event IPC channel '${channel}'`);
+      send(channel, ...args);
+    };
+    expect(() => new IpcRendererChannel(ipcRenderer)).toThrow("Unsupported event IPC channel 'vscode:hello'");
+    expect(ipcRenderer.listenerCount('vscode:message') + ipcRenderer.listenerCount('vscode:disconnect')).toBe(0);
+    refuse = false;
+    const opened = next(acceptor.onDidConnect);
+    const channel = new IpcRendererChannel(ipcRenderer);
+    await opened;
+    channel.close();
+    acceptor.dispose();
+  });
+
   test('dispose closes every connection, tells each renderer, and leaves no listener on ipcMain', async () => {
     const { electron, acceptor, opened } = app();
     const renderers = [electron.openWindow(), electron.openWindow()].map((w) => new IpcRendererChannel(w.context));

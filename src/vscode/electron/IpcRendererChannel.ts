@@ -60,7 +60,15 @@ export class IpcRendererChannel extends AbstractChannel {
         ipcRenderer.removeListener(this.names.disconnect, onDisconnect);
       }),
     );
-    ipcRenderer.send(this.names.hello, this.connectionId);
+    try {
+      ipcRenderer.send(this.names.hello, this.connectionId);
+    } catch (error) {
+      // A preload script that refuses the channel name throws here. The constructor throws with it, so nobody will
+      // ever close this channel: its claim and listeners go now, or the endpoint would stay taken for good.
+      const cause = error instanceof Error ? error : new Error(String(error));
+      this.fireClose({ kind: 'error', reason: `saying hello failed: ${cause.message}`, error: cause });
+      throw error;
+    }
   }
 
   getWriteBuffer(): WriteBuffer {
