@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { Uint8ArrayReadBuffer } from '../src/buffer';
 import { DecodeError, ValueCodec } from '../src/rpc/codec';
 import { skipPlainValue } from '../src/rpc/codec/plainValue';
-import { encodeToBytes } from './helpers/codec';
+import { encodeToBytes, message } from './helpers/codec';
 
 // What a server decodes of a client before welcoming it. The check must read exactly the bytes the decoder
 // reads, so that the decoder behind it never meets a tag the check did not see.
@@ -62,6 +62,23 @@ describe('the plain-value check', () => {
     })();
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as Error).message).toMatch(new RegExp(`^${what} where only strings, numbers, booleans, null`));
+  });
+
+  test('a SAME_KEYS item after an object that repeats a key is read as the decoder reads it', () => {
+    // { k: [{ a: 1, a: 2 }, SAME_KEYS 1 5], '\x07xxxx': 0 }, with 'x' standing for any bytes: the decoded object
+    // has one key, so the decoder takes one value for the SAME_KEYS item and reads what follows from there. A
+    // check that counted two would pass a value the decoder reads differently: here a bigint, hidden in a key.
+    const hidden = [0xca, 1, 0xff];
+    const bytes = message(0x92, 'k', 0x82, 0x92, 'a', 1, 'a', 2, 0xd7, 1, 5, 7, ...Buffer.from('xxxx'), ...hidden, 0);
+    expect(() => skippedBytes(bytes)).toThrow(/a bigint where only strings, numbers/);
+    expect(codec.decode(new Uint8ArrayReadBuffer(bytes))).toMatchObject({ k: [{ a: 2 }, { a: 1 }] });
+    // Keys are told apart as the decoder does, as strings: two byte runs that decode alike (invalid UTF-8, each
+    // read as U+FFFD) are one key too.
+    const alike = message(0x82, 0x92, 1, 0xff, 1, 1, 0xfe, 2, 0xd7, 3, 4);
+    const reader = new Uint8ArrayReadBuffer(alike);
+    codec.decode(reader);
+    expect(reader.remaining).toBe(1);
+    expect(skippedBytes(alike)).toBe(reader.position);
   });
 
   test('a count that lies ends with the bytes, and a value nested too deep is refused', () => {

@@ -38,9 +38,9 @@ export function skipPlainValue(buffer: ReadBuffer, maxDepth: number): void {
 function skip(buffer: ReadBuffer, tag: number, depth: number, maxDepth: number): number {
   if (tag <= T.FIXINT_MAX || (tag >= T.FIXNEG && tag <= T.TRUE)) return -1;
   if (tag < T.FIXNEG) {
-    if (tag < T.FIXOBJECT) skipArray(buffer, tag - T.FIXARRAY, depth, maxDepth);
-    else skipEntries(buffer, tag - T.FIXOBJECT, true, depth, maxDepth);
-    return tag < T.FIXOBJECT ? -1 : tag - T.FIXOBJECT;
+    if (tag >= T.FIXOBJECT) return skipEntries(buffer, tag - T.FIXOBJECT, true, depth, maxDepth);
+    skipArray(buffer, tag - T.FIXARRAY, depth, maxDepth);
+    return -1;
   }
   switch (tag) {
     case T.UINT:
@@ -56,11 +56,8 @@ function skip(buffer: ReadBuffer, tag: number, depth: number, maxDepth: number):
     case T.ARRAY:
       skipArray(buffer, buffer.readLength(), depth, maxDepth);
       return -1;
-    case T.OBJECT: {
-      const count = buffer.readLength();
-      skipEntries(buffer, count, true, depth, maxDepth);
-      return count;
-    }
+    case T.OBJECT:
+      return skipEntries(buffer, buffer.readLength(), true, depth, maxDepth);
     default: {
       const what = REFUSED[tag] ?? `tag 0x${tag.toString(16)}`;
       throw new DecodeError(`${what} where only ${PLAIN} are accepted`, buffer.position - 1);
@@ -88,10 +85,19 @@ function skipArray(buffer: ReadBuffer, count: number, depth: number, maxDepth: n
   }
 }
 
-function skipEntries(buffer: ReadBuffer, count: number, withKeys: boolean, depth: number, maxDepth: number): void {
+/**
+ * Skips `count` entries (or, without keys, the values of a SAME_KEYS item); returns how many keys the decoder will
+ * give the object. That is what a SAME_KEYS item after it repeats, and it is fewer than `count` when a key comes
+ * twice: counting entries instead would skip more values than the decoder reads, and the decoder would then read
+ * unchecked bytes (those of a key, say) as values. Keys are compared decoded, as the decoder does: two byte runs
+ * that decode alike (invalid UTF-8 becomes U+FFFD) are one key.
+ */
+function skipEntries(buffer: ReadBuffer, count: number, withKeys: boolean, depth: number, maxDepth: number): number {
   depth = enter(buffer, depth, maxDepth);
+  const keys = withKeys ? new Set<string>() : undefined;
   for (let i = 0; i < count; i++) {
-    if (withKeys) buffer.readRaw(buffer.readLength());
+    keys?.add(buffer.readString());
     skip(buffer, buffer.readUint8(), depth, maxDepth);
   }
+  return keys === undefined ? count : keys.size;
 }
