@@ -298,6 +298,43 @@ describe('containers', () => {
     expect(roundTrip([record(1), record(2)])).toEqual([record(1), record(2)]);
   });
 
+  test('a Map or Set whose entries change while it is encoded fails instead of sending a wrong count', () => {
+    // A getter inside adds or deletes an entry: the count is written first, so the entries written would not match
+    // it, and the decoder would read what follows the collection as its entries (or its entries as what follows).
+    const grows = new Map<string, unknown>();
+    grows.set('a', {
+      get x() {
+        grows.set('b', 2);
+        return 1;
+      },
+    });
+    expect(() => encodeToBytes(codec, [grows, 'after'])).toThrow(
+      /^cannot encode a Map whose entries change while it is encoded at value\[0\]$/,
+    );
+    const shrinks = new Map<string, unknown>();
+    shrinks.set('a', {
+      get x() {
+        shrinks.delete('b');
+        return 1;
+      },
+    });
+    shrinks.set('b', 2);
+    expect(() => encodeToBytes(codec, { shrinks })).toThrow(
+      /^cannot encode a Map whose entries change while it is encoded at value\.shrinks$/,
+    );
+    const set = new Set<unknown>();
+    set.add({
+      get x() {
+        set.add(2);
+        return 1;
+      },
+    });
+    expect(() => encodeToBytes(codec, [set, 'after'])).toThrow(
+      /^cannot encode a Set whose entries change while it is encoded at value\[0\]$/,
+    );
+    expect(roundTrip([new Map([['a', 1]]), new Set([1]), 'after'])).toEqual([new Map([['a', 1]]), new Set([1]), 'after']);
+  });
+
   test('a null-prototype object arrives as a plain object', () => {
     const value = Object.assign(Object.create(null) as object, { a: 1 });
     const decoded = roundTrip(value);

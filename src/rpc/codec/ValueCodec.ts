@@ -395,13 +395,19 @@ export class ValueCodec {
 
   private writeMap(buffer: WriteBuffer, map: Map<unknown, unknown>, depth: number): void {
     depth = this.enterContainer(map, depth);
+    const size = map.size;
     buffer.writeUint8(T.MAP);
-    buffer.writeLength(map.size);
+    buffer.writeLength(size);
     let i = 0;
     let atKey = true;
     let key: unknown;
     try {
       for (const entry of map) {
+        // A getter that adds entries would make the count a lie; stop before writing past it.
+        if (i === size) {
+          i++;
+          break;
+        }
         key = entry[0];
         atKey = true;
         this.write(buffer, key, depth);
@@ -414,15 +420,21 @@ export class ValueCodec {
       if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, atKey ? mapKeyStep(i) : mapValueStep(key, i), map);
     }
+    if (i !== size) throw entriesChanged('Map', map);
   }
 
   private writeSet(buffer: WriteBuffer, set: Set<unknown>, depth: number): void {
     depth = this.enterContainer(set, depth);
+    const size = set.size;
     buffer.writeUint8(T.SET);
-    buffer.writeLength(set.size);
+    buffer.writeLength(size);
     let i = 0;
     try {
       for (const item of set) {
+        if (i === size) {
+          i++;
+          break;
+        }
         this.write(buffer, item, depth);
         i++;
       }
@@ -431,6 +443,7 @@ export class ValueCodec {
       if (isStackOverflow(thrown)) throw thrown;
       throw addStep(thrown, setItemStep(i), set);
     }
+    if (i !== size) throw entriesChanged('Set', set);
   }
 
   private writeError(buffer: WriteBuffer, error: Error, depth: number): void {
@@ -728,6 +741,11 @@ function hasKeys(object: object, keys: string[]): boolean {
     i++;
   }
   return i === keys.length;
+}
+
+/** The failure of a Map or Set that gained or lost entries while it was encoded: its count went out first. */
+function entriesChanged(kind: 'Map' | 'Set', collection: object): EncodeFailure {
+  return addStep(new EncodeFailure(`cannot encode a ${kind} whose entries change while it is encoded`), '', collection);
 }
 
 function writeCount(buffer: WriteBuffer, fixTag: number, tag: number, count: number): void {
