@@ -293,6 +293,27 @@ describe('giving up, refusing and closing', () => {
     expect(server.isClosed).toBe(false);
   });
 
+  test('a session a health listener closes as its socket drops leaves no timer behind', async () => {
+    const { client, server, links } = await open(1);
+    // Closing on the first sign of trouble: the server must not then wait out its grace for a client it gave up on.
+    server.onDidChangeHealth((event) => event.health === 'disconnected' && server.close());
+    client.onDidChangeHealth((event) => event.health === 'disconnected' && client.close());
+    links[0].cut();
+    await until(() => server.isClosed && client.isClosed, 'both sides to close');
+    await run(10);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  test('an option a session would refuse fails connectSession before anything is dialed', async () => {
+    const dial = jest.fn((): FlakyLink['a'] => {
+      throw new Error('dialed');
+    });
+    for (const options of [{ keepAliveMs: -1 }, { keepAliveMs: 2 ** 32 }, { unresponsiveMs: 0 }, { maxReplayBytes: NaN }]) {
+      await expect(connectSession(dial, options)).rejects.toMatchObject({ name: 'RangeError' });
+    }
+    expect(dial).not.toHaveBeenCalled();
+  });
+
   test('close() on one side closes the other as remote, after the messages sent before it', async () => {
     const { client, server } = await open(2);
     const got: number[] = [];

@@ -2,7 +2,7 @@ import type { Duplex } from 'stream';
 import { toDisposable, type Disposable } from '../../common/lifecycle';
 import { openLink } from './openLink';
 import { SessionLostError, SessionProtocolError } from './errors';
-import { SessionChannel, type SessionLink, type SessionOptions } from './SessionChannel';
+import { checkSessionOptions, SessionChannel, type SessionLink, type SessionOptions } from './SessionChannel';
 import { openFrame, OPENED, readOpened, readText, REFUSED, ANSWER_LIMIT, type OpenedFrame } from './wire';
 
 /** Makes a new connected stream to the server: called for the first socket and for each reconnection. */
@@ -37,13 +37,17 @@ function readAnswer(frame: Uint8Array, what: string): OpenedFrame {
  * run out. Any Duplex will do: a Unix or TCP socket, a TLS socket, a pipe the caller reconnects its own way.
  */
 export async function connectSession(dial: Dialer, options: ClientSessionOptions = {}): Promise<ClientSession> {
-  const stream = await dial();
+  // Before dialing: a bad option found later would leave the dialed socket open, or the server a session that no
+  // client holds.
+  checkSessionOptions(options);
   const keepAliveMs = options.keepAliveMs ?? 2000;
+  const open = openFrame({ keepAliveMs });
+  const stream = await dial();
   return new Promise<ClientSession>((resolve, reject) => {
     openLink(
       stream,
       options,
-      openFrame({ keepAliveMs }),
+      open,
       ANSWER_LIMIT,
       options.handshakeTimeoutMs ?? 5000,
       (frame, link) => resolve(new ClientSession(readAnswer(frame, 'a new session'), link, dial, options)),

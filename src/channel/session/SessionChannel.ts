@@ -332,6 +332,9 @@ export abstract class SessionChannel extends AbstractChannel {
   private lost(reason: string): void {
     if (this.isClosed) return;
     this.setHealth('disconnected', reason);
+    // A health listener may have closed the session: then nothing waits for the peer (a grace timer set now would
+    // outlive the close and hold the process for graceMs).
+    if (this.isClosed) return;
     this.disconnected(reason);
   }
 
@@ -395,6 +398,21 @@ export abstract class SessionChannel extends AbstractChannel {
     }
     link.pipe.close();
   }
+}
+
+/**
+ * Throws a RangeError for an option a session would refuse. Checked before a socket is dialed or taken, so that a
+ * bad option leaves no socket open and no session on the other side.
+ */
+export function checkSessionOptions(options: SessionOptions): void {
+  positive(options.keepAliveMs ?? 2000, 'keepAliveMs');
+  // It travels in OPEN and OPENED as a uint32.
+  if ((options.keepAliveMs ?? 0) > 0xffff_ffff) {
+    throw new RangeError(`keepAliveMs must be at most ${0xffff_ffff} ms, got ${options.keepAliveMs}`);
+  }
+  positive(options.unresponsiveMs ?? 6000, 'unresponsiveMs');
+  positive(options.socketTimeoutMs ?? 20000, 'socketTimeoutMs');
+  positive(options.maxReplayBytes ?? 256 * 1024 * 1024, 'maxReplayBytes');
 }
 
 function positive(value: number, name: string): number {
