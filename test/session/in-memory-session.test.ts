@@ -3,6 +3,7 @@ import {
   Emitter,
   IPCClient,
   IPCServer,
+  MessageTooLargeError,
   SessionAcceptor,
   SessionLostError,
   type ClientSession,
@@ -206,6 +207,41 @@ describe('RPC over a session', () => {
     expect(heard).toEqual(Array.from({ length: total / 50 }, (_, i) => i * 50));
     expect(links.filter((link) => link.isCut).length).toBeGreaterThan(20);
     expect(ipcClient.isClosed).toBe(false);
+    ipcClient.dispose();
+    ipcServer.dispose();
+  });
+});
+
+describe('message size limits', () => {
+  test("a call over the peer's maxMessageSize fails, and the session goes on", async () => {
+    // Each side says what it takes, as over a plain socket: a sender that had no idea would send the message, and
+    // the receiver, refusing the frame, would give the whole session up.
+    const { client, server } = await open(1, {}, new SessionAcceptor({ maxMessageSize: 10_000 }));
+    const ipcServer = new IPCServer<string>();
+    ipcServer.registerChannel('echo', {
+      call: async (_ctx, _command, arg) => arg,
+      listen: () => new Emitter<never>().event as never,
+    });
+    void ipcServer.accept(server);
+    const ipcClient = new IPCClient(client, 'c1');
+    await until(() => ipcServer.connections.length === 1, 'the hello');
+    await run(20);
+    const settle = (call: Promise<unknown>) => {
+      const outcome: { value?: unknown; error?: unknown } = {};
+      call.then(
+        (value) => (outcome.value = value),
+        (error: unknown) => (outcome.error = error),
+      );
+      return outcome;
+    };
+    const big = settle(ipcClient.getChannel('echo').call('echo', new Uint8Array(20_000)));
+    await until(() => 'value' in big || 'error' in big, 'the large call to settle');
+    expect(big.error).toBeInstanceOf(MessageTooLargeError);
+    expect(big.error).toMatchObject({ direction: 'outgoing', peerLimit: true });
+    const small = settle(ipcClient.getChannel('echo').call('echo', 'small'));
+    await until(() => 'value' in small || 'error' in small, 'the small call to settle');
+    expect(small.value).toBe('small');
+    expect(client.isClosed || server.isClosed).toBe(false);
     ipcClient.dispose();
     ipcServer.dispose();
   });

@@ -98,6 +98,8 @@ export abstract class SessionChannel extends AbstractChannel {
   private bytesSinceAck = 0;
   private lastAckAt = 0;
   private incomingLimit: number | undefined;
+  /** What the peer said it takes at most (limitOutgoing); until it says, this side's own maxMessageSize. */
+  private outgoingLimit: number;
   private peerKeepAliveMs: number;
   private healthState: SessionHealth = 'disconnected';
   private readonly clock: SilenceClock;
@@ -117,6 +119,7 @@ export abstract class SessionChannel extends AbstractChannel {
     super();
     this.id = idBytes.toString('hex');
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.outgoingLimit = this.maxMessageSize;
     this.keepAliveMs = positive(options.keepAliveMs ?? 2000, 'keepAliveMs');
     this.unresponsiveMs = positive(options.unresponsiveMs ?? 6000, 'unresponsiveMs');
     this.socketTimeoutMs = positive(options.socketTimeoutMs ?? 20000, 'socketTimeoutMs');
@@ -170,6 +173,19 @@ export abstract class SessionChannel extends AbstractChannel {
     this.link?.pipe.limitIncoming(maxBytes === undefined ? undefined : maxBytes + DATA_HEADER_SIZE);
   }
 
+  /**
+   * What this side takes, for the RPC core to tell the peer (which then refuses to send more, where the pipe here
+   * would refuse the frame and give the whole session up). It holds on every socket: the limit is the session's.
+   */
+  get maxIncomingSize(): number {
+    return Math.min(this.incomingLimit ?? Infinity, this.maxMessageSize);
+  }
+
+  /** The peer takes no message over `maxBytes`: a larger one throws at commit, before it is numbered or kept. */
+  limitOutgoing(maxBytes: number): void {
+    this.outgoingLimit = Math.min(maxBytes, this.maxMessageSize);
+  }
+
   private readonly commitFrame = (frame: Buffer): void => this.sendFrame(frame, false);
   /** The socket's pipe holds it behind the large frames before it, now and when a resume sends it again. */
   private readonly commitFrameInOrder = (frame: Buffer): void => this.sendFrame(frame, true);
@@ -178,6 +194,7 @@ export abstract class SessionChannel extends AbstractChannel {
     if (this.isClosed) throw new ChannelClosedError('The session closed before this message was committed');
     const size = frame.byteLength - DATA_HEADER_SIZE;
     if (size > this.maxMessageSize) throw new MessageTooLargeError('outgoing', size, this.maxMessageSize);
+    if (size > this.outgoingLimit) throw new MessageTooLargeError('outgoing', size, this.outgoingLimit, true);
     frame.writeUInt32BE((this.replay.sent + 1) % TWO_32, 1);
     this.replay.push(frame, inOrder);
     const link = this.link;
