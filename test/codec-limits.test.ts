@@ -382,6 +382,9 @@ describe('hostile and corrupt messages', () => {
     for (let length = 0; length < bytes.length; length++) {
       const error = decodeError(bytes.subarray(0, length));
       expect(error.message).toMatch(/truncated|fit|RegExp|stack/);
+      // Where the read that ran out started, as every other DecodeError says where it was noticed.
+      expect(error.offset).toBeGreaterThanOrEqual(0);
+      expect(error.offset).toBeLessThanOrEqual(length);
     }
   });
 

@@ -825,7 +825,7 @@ function encodeErrorFrom(thrown: unknown, root: string, maxDepth: number): unkno
 function toDecodeError(thrown: unknown, buffer: ReadBuffer, maxDepth: number): unknown {
   if (thrown instanceof DecodeError) return thrown;
   if (thrown instanceof BufferReadError) {
-    return new DecodeError(`truncated or corrupt message: ${thrown.message}`, undefined, { cause: thrown });
+    return new DecodeError(`truncated or corrupt message: ${thrown.message}`, buffer.position, { cause: thrown });
   }
   if (isStackOverflow(thrown)) {
     return new DecodeError(
