@@ -324,6 +324,18 @@ describe('hostile and corrupt messages', () => {
     }
   });
 
+  test('arrays nested inside one another, each claiming the whole message, allocate no more than it holds', () => {
+    // Every count fits in the bytes left, but they are the same bytes: were each array allocated whole before its
+    // items came, a message cut short would cost its size in slots at every level (128 KiB here, 130 MB).
+    const size = 128 * 1024;
+    const count = varint(size - 8 * DEFAULT_MAX_DEPTH);
+    const bytes = new Uint8Array(size);
+    bytes.set(Array.from({ length: DEFAULT_MAX_DEPTH - 1 }, () => [T.ARRAY, ...count]).flat());
+    const before = process.memoryUsage().heapUsed;
+    expect(decodeError(bytes).message).toMatch(/^truncated/);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(32 * 1024 * 1024);
+  });
+
   test('a count that cannot fit in what is left is reported as such', () => {
     expect(decodeError(message(T.ARRAY, varint(100), 1, 2, 3)).message).toBe(
       'a count of 100 cannot fit in the 3 bytes left in the message (at byte 2)',

@@ -57,6 +57,8 @@ export interface ValueCodecOptions {
 }
 
 export const DEFAULT_MAX_DEPTH = 128;
+/** Arrays up to this many items are allocated whole before their items are read, whatever slotsLeft says. */
+const PREALLOCATED_ITEMS = 64;
 /**
  * The highest maxDepth a codec takes. Measured on Node 18 to 24, the default stack holds about 1500 levels of the
  * costliest container (a Map), from a shallow caller: this leaves room for the caller's own frames.
@@ -93,6 +95,8 @@ export class ValueCodec {
   private readonly extensionsByTag: Array<ValueExtension | undefined> = [];
   /** The RPC connection of the message being encoded or decoded, for its streams; saved and restored around each. */
   private scope: StreamScope | undefined = undefined;
+  /** Array items the value being decoded may still have allocated before they are read; see readArray. */
+  private slotsLeft = 0;
 
   constructor(options: ValueCodecOptions = {}) {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -137,13 +141,16 @@ export class ValueCodec {
    */
   decode(buffer: ReadBuffer, scope?: StreamScope): unknown {
     const outer = this.scope;
+    const outerSlots = this.slotsLeft;
     this.scope = scope;
+    this.slotsLeft = buffer.remaining;
     try {
       return this.read(buffer, 0);
     } catch (thrown) {
       throw toDecodeError(thrown, buffer, this.maxDepth);
     } finally {
       this.scope = outer;
+      this.slotsLeft = outerSlots;
     }
   }
 
@@ -604,7 +611,19 @@ export class ValueCodec {
 
   private readArray(buffer: ReadBuffer, count: number, depth: number): unknown[] {
     depth = this.enter(buffer, depth);
-    const array = new Array(count);
+    // Room for every item up front, which is faster than growing, while the counts so allotted stay within the
+    // message's size: every item takes a byte, so a whole message always does. Each count is checked against the
+    // bytes left, but each level of a nested array could claim them all, and a message cut short would then
+    // cost depth × its size in slots for items that never come (a 4 MB one, 4 GB). Past that, it grows as read.
+    let array: unknown[];
+    if (count <= PREALLOCATED_ITEMS) {
+      array = new Array(count);
+    } else if (count <= this.slotsLeft) {
+      this.slotsLeft -= count;
+      array = new Array(count);
+    } else {
+      array = [];
+    }
     // Whether the previous item was a plain object read here, and its keys once a SAME_KEYS item needed them.
     let previousIsObject = false;
     let previousKeys: string[] | undefined;
