@@ -336,6 +336,23 @@ describe('hostile and corrupt messages', () => {
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(32 * 1024 * 1024);
   });
 
+  test('Maps and Sets nested inside one another, each claiming the whole message, allocate by what they read', () => {
+    // A large collection is filled under the hash-flooding guard, whose bookkeeping grows with the entries read:
+    // sized by each claimed count, a message cut short would cost several times its size at every level.
+    const size = 256 * 1024;
+    for (const [tag, perEntry] of [
+      [T.MAP, 2],
+      [T.SET, 1],
+    ]) {
+      const count = varint(Math.floor((size - 8 * DEFAULT_MAX_DEPTH) / perEntry));
+      const bytes = new Uint8Array(size);
+      bytes.set(Array.from({ length: DEFAULT_MAX_DEPTH - 1 }, () => [tag, ...count]).flat());
+      const before = process.memoryUsage().arrayBuffers;
+      expect(decodeError(bytes).message).toMatch(/^truncated/);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+    }
+  });
+
   test('a count that cannot fit in what is left is reported as such', () => {
     expect(decodeError(message(T.ARRAY, varint(100), 1, 2, 3)).message).toBe(
       'a count of 100 cannot fit in the 3 bytes left in the message (at byte 2)',

@@ -17,6 +17,8 @@ const PROBES_PER_ENTRY = 8;
 const PROBE_ALLOWANCE = 4096;
 /** V8's smallest table; each growth doubles it. Buckets are half the capacity. */
 const INITIAL_CAPACITY = 4;
+/** Entries whose bookkeeping is allocated at once, before they are read; a larger collection's grows as read. */
+const PRESIZED_ENTRIES = 4096;
 const HASH_MASK = 0x3fffffff;
 const NO_HASH = -1;
 
@@ -88,12 +90,17 @@ export class HashCollisionGuard {
   private capacity = INITIAL_CAPACITY;
   private mask = INITIAL_CAPACITY / 2 - 1;
   /**
-   * One allocation for the whole fill: the chain length of each bucket first (room for the largest table this
-   * collection can reach), then the hashes filed so far, in insertion order, to refile them when the table grows.
-   * Only keys with an unseeded hash are counted: the others land wherever their random hash puts them.
+   * The chain length of each bucket, with room for the table as it is now (a prefix) or larger. Sized, like
+   * `hashes`, for the claimed count only up to PRESIZED_ENTRIES, and past that by the entries read: nested
+   * collections may each claim the same bytes, and one that is cut short would otherwise cost several times the
+   * message's size at every level.
    */
-  private readonly table: Uint32Array;
-  private readonly hashesFrom: number;
+  private buckets: Uint32Array;
+  /**
+   * The hashes filed so far, in insertion order, to refile them when the table grows. Only keys with an unseeded
+   * hash are counted: the others land wherever their random hash puts them.
+   */
+  private hashes: Uint32Array;
   private filed = 0;
   private probes = 0;
   private readonly limit: number;
@@ -103,10 +110,11 @@ export class HashCollisionGuard {
     private readonly count: number,
   ) {
     this.limit = PROBES_PER_ENTRY * count + PROBE_ALLOWANCE;
+    const presized = Math.min(count, PRESIZED_ENTRIES);
     let capacity = INITIAL_CAPACITY;
-    while (capacity < count) capacity *= 2;
-    this.hashesFrom = capacity / 2;
-    this.table = new Uint32Array(this.hashesFrom + count);
+    while (capacity < presized) capacity *= 2;
+    this.buckets = new Uint32Array(capacity / 2);
+    this.hashes = new Uint32Array(presized);
   }
 
   /**
@@ -119,12 +127,16 @@ export class HashCollisionGuard {
     if (size > this.capacity) this.grow(size);
     const hash = unseededHash(key);
     if (hash === NO_HASH) return;
-    const table = this.table;
     const bucket = hash & this.mask;
-    this.probes += table[bucket];
+    this.probes += this.buckets[bucket];
     if (added) {
-      table[bucket]++;
-      table[this.hashesFrom + this.filed++] = hash;
+      this.buckets[bucket]++;
+      if (this.filed === this.hashes.length) {
+        const hashes = new Uint32Array(this.filed * 2);
+        hashes.set(this.hashes);
+        this.hashes = hashes;
+      }
+      this.hashes[this.filed++] = hash;
     }
     if (this.probes > this.limit) this.refuse(size, offset);
   }
@@ -146,9 +158,10 @@ export class HashCollisionGuard {
     while (size > this.capacity) this.capacity *= 2;
     const buckets = this.capacity / 2;
     const mask = (this.mask = buckets - 1);
-    const table = this.table;
-    table.fill(0, 0, buckets);
-    const end = this.hashesFrom + this.filed;
-    for (let i = this.hashesFrom; i < end; i++) table[table[i] & mask]++;
+    if (buckets > this.buckets.length) this.buckets = new Uint32Array(buckets);
+    else this.buckets.fill(0, 0, buckets);
+    const table = this.buckets;
+    const hashes = this.hashes;
+    for (let i = 0; i < this.filed; i++) table[hashes[i] & mask]++;
   }
 }
