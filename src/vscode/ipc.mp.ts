@@ -43,6 +43,11 @@ export interface ServerOptions {
   timeoutDelay?: number;
 }
 
+/** VS Code's filter for a utility process's Server: true from handledClientConnection keeps a message from it. */
+export interface IClientConnectionFilter {
+  handledClientConnection(event: MessageEventMain): boolean;
+}
+
 /**
  * In a utility process: an IPCServer whose clients come as MessagePortMains the main process transfers in over
  * parentPort (`child.postMessage(anything, [port])`, with a MessagePort `Client` on the other end).
@@ -50,12 +55,18 @@ export interface ServerOptions {
 export class Server extends IPCServer<string> {
   private readonly ports: DisposableStore;
 
-  constructor(parentPort: ParentPort = currentParentPort(), options: ServerOptions = {}) {
+  /** As VS Code's: over process.parentPort, leaving the messages `filter` handled to the app. */
+  constructor(filter?: IClientConnectionFilter);
+  constructor(parentPort?: ParentPort, options?: ServerOptions);
+  constructor(portOrFilter?: ParentPort | IClientConnectionFilter, options: ServerOptions = {}) {
+    const filter = isConnectionFilter(portOrFilter) ? portOrFilter : undefined;
+    const parentPort = portOrFilter === undefined || filter ? currentParentPort() : (portOrFilter as ParentPort);
+    const isConnection = options.isConnection ?? (filter && ((event) => !filter.handledClientConnection(event)));
     const ports = new DisposableStore();
     const connected = ports.add(new Emitter<ClientConnectionEvent>());
     const onMessage = (event: MessageEventMain) => {
       const port = event?.ports?.[0];
-      if (!port || (options.isConnection && !options.isConnection(event))) return;
+      if (!port || (isConnection && !isConnection(event))) return;
       try {
         // From here the port is its connection's: it closes when the connection ends.
         connected.fire(clientConnection(new MessagePortMainChannel(port)));
@@ -75,6 +86,24 @@ export class Server extends IPCServer<string> {
     super.dispose();
     this.ports.dispose();
   }
+}
+
+function isConnectionFilter(value: unknown): value is IClientConnectionFilter {
+  return typeof (value as Partial<IClientConnectionFilter> | undefined)?.handledClientConnection === 'function';
+}
+
+/** VS Code's node/ipc.mp helper: calls `callback` once, when `message` (compared with ===) arrives on `port`. */
+export function once(
+  port: Pick<ParentPort, 'on' | 'removeListener'>,
+  message: unknown,
+  callback: () => void,
+): void {
+  const listener = (event: MessageEventMain) => {
+    if (event?.data !== message) return;
+    port.removeListener('message', listener);
+    callback();
+  };
+  port.on('message', listener);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { VSBuffer, type Event, type IChannel, type IServerChannel } from '../../src/vscode';
 import { UtilityProcessClient } from '../../src/vscode/ipc.electron-main';
-import { Client, ParentPortClient, Protocol, Server } from '../../src/vscode/ipc.mp';
+import { Client, ParentPortClient, Protocol, Server, once } from '../../src/vscode/ipc.mp';
 import { pattern } from '../helpers/bytes';
 import { next, settle, until } from '../helpers/wait';
 import { FakeMessageChannelMain, FakeUtilityProcess } from './electron-fakes';
@@ -51,6 +51,47 @@ describe('MessagePortMain', () => {
     expect(received[0].toString()).toBe('hi');
     a.disconnect();
     await next(b.onDidClose);
+  });
+
+  test("new Server(filter), as VS Code's utility processes make it: over process.parentPort, the filter's messages left to the app", async () => {
+    const child = new FakeUtilityProcess();
+    const processWithPort = process as { parentPort?: unknown };
+    processWithPort.parentPort = child.parentPort;
+    try {
+      const handled: unknown[] = [];
+      const server = new Server({
+        handledClientConnection: (event) => {
+          if (event.data !== 'app:port') return false;
+          handled.push(event.data);
+          return true;
+        },
+      });
+      server.registerChannel('worker', service('worker'));
+      const mine = new FakeMessageChannelMain();
+      child.postMessage('app:port', [mine.port2]);
+      const { port1, port2 } = new FakeMessageChannelMain();
+      child.postMessage('connect', [port2]);
+      const worker = new Client(port1, 'window_1').getChannel<IChannel>('worker');
+      await expect(worker.call('whoAmI')).resolves.toBe('worker serving window_1');
+      expect(handled).toEqual(['app:port']);
+      expect(server.connections.map((c) => c.ctx)).toEqual(['window_1']);
+      server.dispose();
+    } finally {
+      delete processWithPort.parentPort;
+    }
+  });
+
+  test("once(port, message, callback), VS Code's helper: the callback runs for the first matching message only", async () => {
+    const child = new FakeUtilityProcess();
+    let calls = 0;
+    once(child.parentPort, 'ready', () => calls++);
+    child.postMessage('other');
+    child.postMessage('ready');
+    child.postMessage('ready');
+    await until(() => calls > 0, 'the ready message');
+    await settle();
+    expect(calls).toBe(1);
+    expect(child.parentPort.listenerCount('message')).toBe(0);
   });
 
   test('main-process clients reach a utility-process server over ports it was sent, each by its own id', async () => {
