@@ -158,6 +158,25 @@ describe('RpcProtocol errors', () => {
     expect(await outcome(a.sendRequest('object'))).toEqual({ ok: false, error: { reason: 'an object', n: 1 } });
   });
 
+  test("a thrown error holding something that cannot be encoded arrives with its class, message and what can", async () => {
+    const [a, b] = protocolPair();
+    b.setRequestHandler(() => {
+      // As an HTTP client's error keeps its request, callbacks and all.
+      throw Object.assign(new TypeError('Request failed with status code 404'), {
+        code: 'ERR_BAD_REQUEST',
+        status: 404,
+        request: { on() {} },
+      });
+    });
+    const result = await outcome(a.sendRequest('fetch'));
+    expect(result.ok).toBe(false);
+    const error = (result as { error: Error & Record<string, unknown> }).error;
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe('Request failed with status code 404');
+    expect(error).toMatchObject({ code: 'ERR_BAD_REQUEST', status: 404 });
+    expect(error.request).toBeUndefined();
+  });
+
   test('a result that cannot be encoded rejects the call with the reason instead of hanging', async () => {
     const [a, b] = protocolPair();
     b.setRequestHandler(() => ({ callback: () => 1 }));

@@ -5,9 +5,11 @@ import { CountingWriteBuffer } from '../../buffer/CountingWriteBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import type { Event } from '../../common/event';
 import { toDisposable, type Disposable } from '../../common/lifecycle';
+import { EncodeError } from '../codec/errors';
 import { ConnectionClosedError, MethodNotFoundError, ReplyTooLargeError, RpcProtocolError } from '../errors';
 import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedRequest } from './cancellation';
 import type { ObservedCall } from './observers';
+import { encodableCopy } from './encodableError';
 import type { ProtocolLink } from './ProtocolLink';
 import { ServiceWaiters } from './ServiceWaiters';
 import { describeTarget, IN_ORDER, MessageType, readArgs } from './wire';
@@ -325,7 +327,11 @@ export class Incoming {
       // The value could not be encoded, or is more than the caller takes: tell the caller why instead of leaving
       // it waiting.
       let reason = error instanceof Error ? error : new RpcProtocolError(String(error));
-      if (error instanceof MessageTooLargeError && error.peerLimit) {
+      if (isError && value instanceof Error && error instanceof EncodeError) {
+        // The service's own error holds something that cannot cross: the caller gets it with what can, rather than
+        // the codec's complaint in its place.
+        reason = encodableCopy(link.codec, value);
+      } else if (error instanceof MessageTooLargeError && error.peerLimit) {
         reason = new ReplyTooLargeError(error.size, error.maxMessageSize);
         link.reportError(reason); // this side's own code made the reply: it hears of it too
       }
