@@ -598,6 +598,26 @@ describe('other objects', () => {
     expect(decoded).toEqual({ balance: 10, owner: 'ann' });
   });
 
+  test('built-in objects from another realm arrive as themselves, not as their own properties', () => {
+    // A vm context's, and under Jest whatever Node's own modules make (a file's mtime is such a Date).
+    const foreign = vm.runInNewContext(
+      "[new Map([[1, 'one']]), new Set(['a']), new Date(5), /x/g, new Uint8Array([7, 8]).buffer, Object(3n), Object('s')]",
+    ) as [Map<number, string>, Set<string>, Date, RegExp, ArrayBuffer, bigint, string];
+    const decoded = roundTrip(foreign);
+    expect(decoded[0]).toEqual(new Map([[1, 'one']]));
+    expect(decoded[1]).toEqual(new Set(['a']));
+    expect(decoded[2]).toEqual(new Date(5));
+    expect(decoded[3]).toEqual(/x/g);
+    expect(decoded[4]).toBeInstanceOf(ArrayBuffer);
+    expect([...new Uint8Array(decoded[4])]).toEqual([7, 8]);
+    expect(decoded[5]).toEqual(Object(3n));
+    expect(decoded[6]).toEqual(Object('s'));
+    const { mtime } = fs.statSync(__filename);
+    expect(roundTrip(mtime)).toEqual(new Date(mtime.getTime()));
+    const promise = vm.runInNewContext('new Promise(() => {})') as Promise<never>;
+    expect(() => encodeToBytes(codec, promise)).toThrow('cannot encode a Promise');
+  });
+
   test('boxed primitives stay boxed', () => {
     for (const primitive of [5, -0, NaN, 1e300, 's', '', false, 5n, -(2n ** 80n)]) {
       const decoded = roundTrip(Object(primitive));

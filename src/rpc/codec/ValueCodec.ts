@@ -1,3 +1,4 @@
+import { types } from 'util';
 import { BufferReadError } from '../../buffer/errors';
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
@@ -361,17 +362,13 @@ export class ValueCodec {
     } else if (value instanceof Set) {
       this.writeSet(buffer, value, depth);
     } else if (value instanceof Date) {
-      buffer.writeUint8(T.DATE);
-      buffer.writeNumber(value.getTime());
+      writeDate(buffer, value);
     } else if (value instanceof RegExp) {
-      buffer.writeUint8(T.REGEXP);
-      buffer.writeString(value.source);
-      buffer.writeString(value.flags);
+      writeRegExp(buffer, value);
     } else if (isError(value)) {
       this.writeError(buffer, value, depth);
     } else if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-      buffer.writeUint8(T.ARRAYBUFFER);
-      buffer.writeBytes(new Uint8Array(value));
+      writeArrayBuffer(buffer, value);
     } else if (
       value instanceof Number ||
       value instanceof String ||
@@ -379,25 +376,47 @@ export class ValueCodec {
       value instanceof BigInt ||
       value instanceof Symbol
     ) {
-      const primitive = value.valueOf();
-      // A boxed symbol fails like a symbol.
-      if (typeof primitive !== 'symbol') buffer.writeUint8(T.BOXED);
-      this.write(buffer, primitive, depth);
+      this.writeBoxed(buffer, value, depth);
     } else if (
       value instanceof Promise ||
       value instanceof WeakMap ||
       value instanceof WeakSet ||
       value instanceof WeakRef
     ) {
-      // Their content is not reachable, so the own-properties fallback would send an empty object in silence.
-      throw new EncodeFailure(`cannot encode a ${value.constructor.name}`);
+      throw unreachableContent(value);
     } else if ((value as { [asyncIterator]?: unknown })[asyncIterator] !== undefined) {
       this.writeStream(buffer, value);
+    } else if (!ofThisRealm(value) && this.writeForeign(buffer, value, depth)) {
+      // A built-in object of another realm.
     } else {
       // Any other class instance: its own enumerable properties, arriving as a plain object (as with JSON and
       // structuredClone). Register an extension to keep the class.
       this.writeProperties(buffer, value, objectKeys(value), depth);
     }
+  }
+
+  /**
+   * A built-in object of another realm (a vm context; under Jest, whatever Node's own modules make, as a file's
+   * mtime), which the instanceof tests miss: it would arrive as its own properties, `{}`, its content lost. Told by
+   * the engine's brand checks, which are slower, so only asked of objects not of this realm. False for any other.
+   */
+  private writeForeign(buffer: WriteBuffer, value: object, depth: number): boolean {
+    if (types.isMap(value)) this.writeMap(buffer, value, depth);
+    else if (types.isSet(value)) this.writeSet(buffer, value, depth);
+    else if (types.isDate(value)) writeDate(buffer, value);
+    else if (types.isRegExp(value)) writeRegExp(buffer, value);
+    else if (types.isAnyArrayBuffer(value)) writeArrayBuffer(buffer, value);
+    else if (types.isBoxedPrimitive(value)) this.writeBoxed(buffer, value, depth);
+    else if (types.isPromise(value) || types.isWeakMap(value) || types.isWeakSet(value)) throw unreachableContent(value);
+    else return false;
+    return true;
+  }
+
+  private writeBoxed(buffer: WriteBuffer, value: object, depth: number): void {
+    const primitive = value.valueOf();
+    // A boxed symbol fails like a symbol.
+    if (typeof primitive !== 'symbol') buffer.writeUint8(T.BOXED);
+    this.write(buffer, primitive, depth);
   }
 
   private writeMap(buffer: WriteBuffer, map: Map<unknown, unknown>, depth: number): void {
@@ -744,6 +763,35 @@ export class ValueCodec {
  */
 function isKeylessStream(value: object): boolean {
   return (value as { [asyncIterator]?: unknown })[asyncIterator] !== undefined;
+}
+
+function writeDate(buffer: WriteBuffer, date: Date): void {
+  buffer.writeUint8(T.DATE);
+  buffer.writeNumber(date.getTime());
+}
+
+function writeRegExp(buffer: WriteBuffer, regexp: RegExp): void {
+  buffer.writeUint8(T.REGEXP);
+  buffer.writeString(regexp.source);
+  buffer.writeString(regexp.flags);
+}
+
+function writeArrayBuffer(buffer: WriteBuffer, value: ArrayBuffer | SharedArrayBuffer): void {
+  buffer.writeUint8(T.ARRAYBUFFER);
+  buffer.writeBytes(new Uint8Array(value));
+}
+
+/** Their content is not reachable, so the own-properties fallback would send an empty object in silence. */
+function unreachableContent(value: object): EncodeFailure {
+  return new EncodeFailure(`cannot encode a ${value.constructor.name}`);
+}
+
+/** Whether the prototype chain of `value` ends in this realm's Object.prototype, as all but a few objects' do. */
+function ofThisRealm(value: object): boolean {
+  for (let proto = getPrototypeOf(value); proto !== null; proto = getPrototypeOf(proto)) {
+    if (proto === objectProto) return true;
+  }
+  return false;
 }
 
 function isPlainPrototype(value: object): boolean {
