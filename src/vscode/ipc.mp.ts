@@ -11,12 +11,21 @@ import { TransportClient } from './electron/TransportClient';
 import { clientConnection } from './electron/connections';
 import { MessagePortMainChannel } from './electron/MessagePortMainChannel';
 import { currentParentPort, ParentPortChannel } from './electron/ParentPortChannel';
-import type { MessageEventMain, MessagePortMain, ParentPort } from './electron/types';
+import { DomMessagePortChannel } from './electron/DomMessagePortChannel';
+import type { DomMessagePort, MessageEventMain, MessagePortMain, ParentPort } from './electron/types';
 
-/** A MessagePortMain as VS Code's IMessagePassingProtocol. It starts the port; either end closing ends both. */
+/** A web port has addEventListener; Electron's MessagePortMain is an EventEmitter without it. */
+function isDomPort(port: MessagePortMain | DomMessagePort): port is DomMessagePort {
+  return typeof (port as DomMessagePort).addEventListener === 'function';
+}
+
+/**
+ * A MessagePort as VS Code's IMessagePassingProtocol: Electron's MessagePortMain (electron-main/ipc.mp), or a web
+ * MessagePort, a renderer's (common/ipc.mp). It starts the port; either end closing ends both.
+ */
 export class Protocol extends ChannelProtocol {
-  constructor(port: MessagePortMain) {
-    super(new MessagePortMainChannel(port));
+  constructor(port: MessagePortMain | DomMessagePort) {
+    super(isDomPort(port) ? new DomMessagePortChannel(port) : new MessagePortMainChannel(port));
   }
 
   /** Closes the port: the other end's protocol closes too. */
@@ -25,10 +34,10 @@ export class Protocol extends ChannelProtocol {
   }
 }
 
-/** An IPCClient over a MessagePortMain, to a Server on the port's other end (or to another Client). */
+/** An IPCClient over a MessagePort (either kind, as Protocol), to a Server on the port's other end (or a Client). */
 export class Client extends TransportClient<Protocol> {
   /** @param clientId who this client is among the server's clients: routers pick clients by it. */
-  constructor(port: MessagePortMain, clientId: string, ipcLogger: IIPCLogger | null = null) {
+  constructor(port: MessagePortMain | DomMessagePort, clientId: string, ipcLogger: IIPCLogger | null = null) {
     super(new Protocol(port), clientId, ipcLogger);
   }
 }
@@ -128,4 +137,4 @@ export class ParentPortClient extends TransportClient<ParentPortProtocol> {
 }
 
 export { ElectronUnavailableError, UnexpectedMessageError } from './electron/errors';
-export type { MessageEventMain, MessagePortMain, ParentPort } from './electron/types';
+export type { DomMessagePort, MessageEventMain, MessagePortMain, ParentPort } from './electron/types';

@@ -142,6 +142,50 @@ describe('MessagePortMain', () => {
   });
 });
 
+describe('a web MessagePort (a renderer\'s), as common/ipc.mp takes it', () => {
+  const ports: Array<{ close(): void }> = [];
+  afterEach(() => ports.splice(0).forEach((port) => port.close()));
+
+  test('a Client and a Client over the two ports of a MessageChannel call each other; closing one end ends the other', async () => {
+    // Node's global MessageChannel makes web ports: addEventListener, a { data } event, start(), close().
+    const { port1, port2 } = new MessageChannel();
+    // A port left open would keep the test process alive: closed whatever happens.
+    ports.push(port1, port2);
+    const host = new Client(port2, 'host');
+    host.registerChannel('worker', service('worker'));
+    const guest = new Client(port1, 'renderer');
+    const worker = guest.getChannel<IChannel>('worker');
+    // Peer to peer, as in VS Code, an IPCClient's channels are called with that client's own context.
+    expect(await worker.call('whoAmI')).toBe('worker serving host');
+    const big = VSBuffer.wrap(pattern(3 * 1024 * 1024, 7));
+    const back = await worker.call<VSBuffer>('echo', big);
+    expect(Buffer.from(back.buffer).equals(Buffer.from(big.buffer))).toBe(true);
+    const hung = worker.call('hang');
+    await settle();
+    host.dispose();
+    await expect(hung).rejects.toThrow();
+    guest.dispose();
+  });
+
+  test('two Protocols pass bytes both ways, and what is not bytes closes the channel with a clear error', async () => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    const a = new Protocol(port1);
+    const b = new Protocol(port2);
+    const received: string[] = [];
+    b.onMessage((message) => received.push(message.toString()));
+    a.onMessage((message) => received.push(`back: ${message.toString()}`));
+    a.send(VSBuffer.fromString('hi'));
+    b.send(VSBuffer.fromString('there'));
+    await until(() => received.length === 2, 'both messages');
+    expect(received.sort()).toEqual(['back: there', 'hi']);
+    const closed = next(b.onDidClose);
+    port1.postMessage('not bytes');
+    await closed;
+    a.disconnect();
+  });
+});
+
 describe('utilityProcess and parentPort', () => {
   function pair() {
     const child = new FakeUtilityProcess();

@@ -59,6 +59,18 @@ export interface MessagePortMain {
   removeListener(event: 'close', listener: () => void): unknown;
 }
 
+/**
+ * A web MessagePort: a renderer's, or one of Node's global MessageChannel. Its listeners get an event whose `data`
+ * is the message; 'close' is fired where the platform has it.
+ */
+export interface DomMessagePort {
+  postMessage(message: unknown): void;
+  start(): void;
+  close(): void;
+  addEventListener(type: 'message' | 'close', listener: (event: Event) => void): void;
+  removeEventListener(type: 'message' | 'close', listener: (event: Event) => void): void;
+}
+
 /** A child made by utilityProcess.fork, seen from the main process. It has no fd 4: messages are all it has. */
 export interface UtilityProcess {
   readonly pid: number | undefined;
