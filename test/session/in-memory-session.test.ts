@@ -297,6 +297,14 @@ describe('giving up, refusing and closing', () => {
     expect(((await serverClose) as { error: Error }).error.message).toMatch(/did not come back within 30000 ms/);
   });
 
+  test('a closed session is disconnected, on both sides, whatever its link was last', async () => {
+    const { client, server } = await open(1);
+    expect([client.health, server.health]).toEqual(['healthy', 'healthy']);
+    client.close();
+    await until(() => server.isClosed, 'the server to hear of the close');
+    expect([client.health, server.health]).toEqual(['disconnected', 'disconnected']);
+  });
+
   test('a server that no longer holds the session refuses it, and the client gives up at once', async () => {
     const { client, acceptor } = await open(1);
     // A restarted server: a new acceptor that never heard of the session.

@@ -22,7 +22,7 @@ import { ACK, ackFrame, BYE, DATA, DATA_HEADER_SIZE, readAck, readText, textFram
  * - `unresponsive`: a socket is attached, but the peer has said nothing for unresponsiveMs of the time this side
  *   was free to listen (so a busy loop here never makes the peer unresponsive).
  * - `disconnected`: no socket; the client is reconnecting, the server is waiting for it to come back. Messages
- *   sent meanwhile are kept and go out when it does.
+ *   sent meanwhile are kept and go out when it does. A closed session is `disconnected` for good.
  */
 export type SessionHealth = 'healthy' | 'unresponsive' | 'disconnected';
 
@@ -135,7 +135,8 @@ export abstract class SessionChannel extends AbstractChannel {
   }
 
   get health(): SessionHealth {
-    return this.healthState;
+    // Closed, it has no socket and never will: whatever the link's last state was.
+    return this.isClosed ? 'disconnected' : this.healthState;
   }
 
   /** Whether a socket is attached right now. */
