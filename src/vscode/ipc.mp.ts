@@ -11,7 +11,7 @@ import { TransportClient } from './electron/TransportClient';
 import { clientConnection } from './electron/connections';
 import { MessagePortMainChannel } from './electron/MessagePortMainChannel';
 import { currentParentPort, ParentPortChannel } from './electron/ParentPortChannel';
-import { DomMessagePortChannel } from './electron/DomMessagePortChannel';
+import { asMessagePortMain } from './electron/domPort';
 import type { DomMessagePort, MessageEventMain, MessagePortMain, ParentPort } from './electron/types';
 
 /** A web port has addEventListener; Electron's MessagePortMain is an EventEmitter without it. */
@@ -25,7 +25,11 @@ function isDomPort(port: MessagePortMain | DomMessagePort): port is DomMessagePo
  */
 export class Protocol extends ChannelProtocol {
   constructor(port: MessagePortMain | DomMessagePort) {
-    super(isDomPort(port) ? new DomMessagePortChannel(port) : new MessagePortMainChannel(port));
+    super(
+      isDomPort(port)
+        ? new MessagePortMainChannel(asMessagePortMain(port), 'MessagePort')
+        : new MessagePortMainChannel(port),
+    );
   }
 
   /** Closes the port: the other end's protocol closes too. */

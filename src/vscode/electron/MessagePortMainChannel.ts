@@ -9,12 +9,17 @@ import type { MessageEventMain, MessagePortMain } from './types';
  * A channel over an Electron MessagePortMain (an end of a MessageChannelMain, in the main process or a utility
  * process). The port is the channel's alone: every message on it is one of fdpipe's, a Uint8Array. The port
  * delivers nothing until start(), which the channel calls; messages that arrive before anyone listens are held
- * by the channel. Closing either end closes both channels.
+ * by the channel. Closing either end closes both channels. A web MessagePort is served too, in this shape
+ * (asMessagePortMain in domPort.ts).
  */
 export class MessagePortMainChannel extends AbstractChannel {
   private readonly detach: () => void;
 
-  constructor(private readonly port: MessagePortMain) {
+  /** @param portName what the port is called in errors: a web MessagePort comes here too (domPort.ts). */
+  constructor(
+    private readonly port: MessagePortMain,
+    portName = 'MessagePortMain',
+  ) {
     super();
     const onMessage = (event: MessageEventMain) => {
       // Ports have no place on this channel, and were transferred to this end alone: closed, not leaked.
@@ -26,7 +31,7 @@ export class MessagePortMainChannel extends AbstractChannel {
       }
       const what = bytes ? 'bytes with ports attached' : `a ${describeValue(event?.data)}`;
       const error = new UnexpectedMessageError(
-        `The other end of the MessagePortMain sent ${what}, where only a Uint8Array may come: closing the channel`,
+        `The other end of the ${portName} sent ${what}, where only a Uint8Array may come: closing the channel`,
       );
       this.detach();
       port.close();
@@ -34,7 +39,7 @@ export class MessagePortMainChannel extends AbstractChannel {
     };
     const onClose = () => {
       this.detach();
-      this.fireClose({ kind: 'remote', reason: 'the other end of the MessagePortMain closed' });
+      this.fireClose({ kind: 'remote', reason: `the other end of the ${portName} closed` });
     };
     port.on('message', onMessage);
     port.on('close', onClose);
