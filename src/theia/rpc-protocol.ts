@@ -10,7 +10,6 @@ import { defaultCodec } from './codec';
 import { toCoreChannel } from './core-channel';
 import { DisposableCollection } from './disposable';
 import { UnsupportedEncoderError } from './errors';
-import { sendableError } from './sendable-error';
 import {
   MsgPackMessageDecoder,
   MsgPackMessageEncoder,
@@ -147,21 +146,8 @@ export class RpcProtocol {
     }
     const last = args[args.length - 1];
     if (last instanceof AbortSignal) args[args.length - 1] = tokenOf(last);
-    let result: unknown;
-    try {
-      result = handler(method, args);
-    } catch (error) {
-      throw sendableError(this.codec, error);
-    }
-    if (!isThenable(result)) return result;
-    return Promise.resolve(result).catch((error: unknown) => {
-      throw sendableError(this.codec, error);
-    });
+    return handler(method, args);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function lastToken(args: unknown[]): CancellationToken | undefined {

@@ -2,7 +2,7 @@ import { Uint8ArrayWriteBuffer } from '../../buffer/Uint8ArrayWriteBuffer';
 import type { ValueCodec } from '../codec';
 
 /** Whether `codec` can encode `value`. */
-export function encodes(codec: ValueCodec, value: unknown): boolean {
+function encodes(codec: ValueCodec, value: unknown): boolean {
   try {
     codec.encode(new Uint8ArrayWriteBuffer(), value);
     return true;
@@ -30,7 +30,7 @@ export function encodableCopy(codec: ValueCodec, error: Error): Error {
   return copy;
 }
 
-/** Defines an own data property; enumerable when asked (as an error's own `data` is). */
-export function definePlain(target: object, key: string, value: unknown, enumerable = false): void {
-  Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable });
+/** Defines an own data property, not enumerable, as an error's name, message and stack are. */
+function definePlain(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
 }
