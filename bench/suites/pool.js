@@ -120,6 +120,9 @@ function tinypool(runtime) {
 
 // ---- measurements ---------------------------------------------------------------------------------------------------
 
+/** A Buffer over the same memory: Buffer.from(aUint8Array) would copy it (the MiB sent, on every check, for every pool). */
+const view = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /** What an echo brought back, when it is not the bytes sent. */
 function echoProblem(sent, got) {
   if (!(got instanceof Uint8Array)) {
@@ -127,8 +130,6 @@ function echoProblem(sent, got) {
       got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got === 'object' ? 'a plain object' : typeof got;
     return `bytes come back as ${kind}`;
   }
-  // Views of both: Buffer.from(aUint8Array) would copy the MiB sent, on every check, for every pool.
-  const view = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Buffer.compare(view(got), view(sent)) === 0
     ? undefined
     : `bytes come back changed (${got.byteLength} bytes)`;
