@@ -266,7 +266,7 @@ export class RpcProtocol implements Disposable {
           return this.incoming.onNotification(reader);
         case MessageType.Cancel:
         case MessageType.Unsubscribe:
-          return this.incoming.onEnd(reader);
+          return this.incoming.onEnd(reader, type);
         case MessageType.Hello:
           return; // a new protocol on the other side: clearing peerGone above was all it is for
         case MessageType.Limits:

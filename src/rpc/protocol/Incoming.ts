@@ -11,11 +11,18 @@ import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedReques
 import type { ObservedCall } from './observers';
 import { encodableCopy } from './encodableError';
 import type { ProtocolLink } from './ProtocolLink';
+import { RecentIds } from './RecentIds';
 import { ServiceWaiters } from './ServiceWaiters';
 import { describeTarget, IN_ORDER, MessageType, readArgs } from './wire';
 
 /** Cancels that came before their requests, remembered at most. */
 const MAX_EARLY_ENDS = 1024;
+/**
+ * Cancellable requests that ended here, remembered by id: a cancel that finds nothing under an id among them is a
+ * late one. Enough for the requests a busy connection ends while a cancel is on its way (a millisecond or a
+ * garbage-collection pause behind a fragment, at some 300k calls/s), in 32 KiB.
+ */
+const RECENTLY_ENDED = 8192;
 
 /** What serves calls and events under one name on this side of a connection. */
 export interface RpcTarget {
@@ -65,13 +72,17 @@ export class Incoming {
   private readonly waiters: ServiceWaiters;
   // By the caller's id, which is unique among its open calls and subscriptions (the wire's rule since fdpipe/3).
   private readonly active = new Map<number, ServedRequest | ServedSubscription>();
-  /** The highest request id seen: a cancel above it came before its request. */
-  private highestId = 0;
   /**
    * Cancels that passed their request on the way (a large request travels in fragments, its cancel whole), by id:
    * the request is dropped when it comes. Bounded: the oldest is forgotten first.
    */
   private readonly earlyEnds = new Set<number>();
+  /**
+   * Cancellable requests that ended, so a cancel that finds nothing under its id can tell whether it came late (its
+   * request ended) or early (its request is still on its way). Ids say nothing by their order: a small request sent
+   * after a large one arrives first, and ids wrap.
+   */
+  private readonly ended = new RecentIds(RECENTLY_ENDED);
   /** Bumped when the other side's protocol is gone: work it started before then is answered to nobody. */
   private generation = 0;
 
@@ -107,10 +118,10 @@ export class Incoming {
       args = readArgs(this.link.codec, reader, streams);
     } catch (error) {
       streams.settleInlets(mark, false);
+      if (flags & FLAG_CANCELLABLE) this.ended.add(id);
       this.sendReply(id, error, true);
       return;
     }
-    if (id > this.highestId) this.highestId = id;
     if (this.earlyEnds.delete(id)) {
       // Its caller gave up before it arrived: nobody waits for a reply, and its streams stop.
       streams.settleInlets(mark, false);
@@ -168,8 +179,6 @@ export class Incoming {
 
   onSubscribe(reader: ReadBuffer): void {
     const id = reader.readLength();
-    // Subscriptions share the id space: an unsubscribe at or below this is a late one.
-    if (id > this.highestId) this.highestId = id;
     const targetName = reader.readString();
     const eventName = reader.readString();
     let args: unknown[];
@@ -204,12 +213,13 @@ export class Incoming {
   }
 
   /** A Cancel or an Unsubscribe: the work under that id stops, and nothing more is sent for it. */
-  onEnd(reader: ReadBuffer): void {
+  onEnd(reader: ReadBuffer, type: MessageType.Cancel | MessageType.Unsubscribe): void {
     const id = reader.readLength();
     const entry = this.active.get(id);
     if (!entry) {
-      // Above every id seen, it passed its request; at or below, it came after the work ended (nothing to do).
-      if (id > this.highestId) {
+      // An Unsubscribe keeps its order, so it never passes its Subscribe: the subscription ended here already. A
+      // Cancel for a request that ended came late (nothing to do); for one that did not, it passed its request.
+      if (type === MessageType.Cancel && !this.ended.has(id)) {
         if (this.earlyEnds.size >= MAX_EARLY_ENDS) this.earlyEnds.delete(this.earlyEnds.values().next().value!);
         this.earlyEnds.add(id);
       }
@@ -223,6 +233,9 @@ export class Incoming {
   abandonAll(event: ChannelCloseEvent): void {
     this.generation++;
     this.waiters.clear();
+    // A new protocol over there starts its ids again.
+    this.earlyEnds.clear();
+    this.ended.clear();
     const entries = [...this.active.values()];
     this.active.clear();
     const reason = new ConnectionClosedError(event, 'The request');
@@ -289,6 +302,7 @@ export class Incoming {
     observed?: ObservedCall,
   ): void {
     if (served) {
+      this.ended.add(id);
       if (this.active.get(id) === served) this.active.delete(id);
       if (served.isCancelled) {
         // The caller gave up on this call already; it will ignore a reply, and nobody will read a stream in it.
