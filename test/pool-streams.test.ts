@@ -91,3 +91,21 @@ test('a task that reads its stream argument after replying keeps its worker unti
   expect(ended).toBe(true);
   expect(p.stats).toMatchObject({ running: 0, completed: 1, failed: 0 });
 });
+
+test('a task whose stream result fails after a good reply counts as failed, not completed', async () => {
+  const p = pool({ maxWorkers: 1 });
+  const stream = await p.run<AsyncIterable<number>>('countThenFail', [3, 'the source broke']);
+  const read: number[] = [];
+  await expect(
+    (async () => {
+      for await (const n of stream) read.push(n);
+    })(),
+  ).rejects.toThrow('the source broke');
+  expect(read).toEqual([0, 1, 2]);
+  await until(() => p.stats.running === 0, 'the slot to come back');
+  expect(p.stats).toMatchObject({ completed: 0, failed: 1 });
+  // A stream read to its end still counts as completed.
+  for await (const _n of await p.run<AsyncIterable<number>>('count', [3]));
+  await until(() => p.stats.running === 0, 'the slot to come back');
+  expect(p.stats).toMatchObject({ completed: 1, failed: 1 });
+});

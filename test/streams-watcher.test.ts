@@ -3,10 +3,19 @@
 import type { RemoteStream, StreamWatcher } from '../src';
 import { protocolPair, tick } from './helpers/rpc';
 
-/** Records what it is told, in order. */
+/** Records what it is told, in order: an end with a failure as 'failed: ' and the error's name. */
 function recorder(): StreamWatcher & { log: string[] } {
   const log: string[] = [];
-  return { log, opened: () => log.push('opened'), ended: () => log.push('ended') };
+  return {
+    log,
+    opened: () => log.push('opened'),
+    ended: (failure) => log.push(failure ? `failed: ${(failure.error as Error).name}` : 'ended'),
+  };
+}
+
+async function* failAfter(n: number): AsyncGenerator<number> {
+  for (let i = 0; i < n; i++) yield i;
+  throw new RangeError(`no more than ${n}`);
 }
 
 async function* upTo(n: number): AsyncGenerator<number> {
@@ -19,6 +28,7 @@ function serve(): ReturnType<typeof protocolPair>[0] {
   server.registerTarget('svc', {
     call(method, args) {
       if (method === 'count') return upTo(args[0] as number);
+      if (method === 'countThenFail') return failAfter(args[0] as number);
       if (method === 'add') return (args[0] as number) + (args[1] as number);
       if (method === 'keep') {
         kept = args[0] as AsyncIterable<number>;
@@ -70,10 +80,29 @@ test('a stream argument counts once the other side starts reading it, and ends w
   expect(watcher.log).toEqual(['opened', 'ended']);
 });
 
-test('streams cut with the connection end', async () => {
+test('streams cut with the connection end with a failure', async () => {
   const client = serve();
   const watcher = recorder();
   await client.request('svc', 'count', [1000], { streamWatcher: watcher });
   client.dispose();
-  expect(watcher.log).toEqual(['opened', 'ended']);
+  expect(watcher.log).toEqual(['opened', 'failed: ConnectionClosedError']);
+});
+
+test("a stream whose producer throws ends with the failure, in the reply and in the arguments", async () => {
+  const client = serve();
+  const watcher = recorder();
+  const stream = (await client.request('svc', 'countThenFail', [2], { streamWatcher: watcher })) as RemoteStream<number>;
+  const items: number[] = [];
+  await expect(
+    (async () => {
+      for await (const n of stream) items.push(n);
+    })(),
+  ).rejects.toBeInstanceOf(RangeError);
+  expect(items).toEqual([0, 1]);
+  expect(watcher.log).toEqual(['opened', 'failed: RangeError']);
+
+  const argument = recorder();
+  expect(await client.request('svc', 'keep', [failAfter(1)], { streamWatcher: argument })).toBe('kept');
+  await expect(client.request('svc', 'readKept', [])).rejects.toBeInstanceOf(RangeError);
+  expect(argument.log).toEqual(['opened', 'failed: RangeError']);
 });

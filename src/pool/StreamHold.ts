@@ -3,13 +3,15 @@ import type { PoolWorker } from './PoolWorker';
 
 /** What a hold tells its pool: the task that took `worker` at `startedAt` gave the slot back. */
 export interface HoldHost {
-  released(worker: PoolWorker, startedAt: number, ok: boolean): void;
+  /** `ok`: the reply was a success; `streamFailed`: a stream of the task ended with a failure after it. */
+  released(worker: PoolWorker, startedAt: number, ok: boolean, streamFailed: boolean): void;
 }
 
 /**
  * A task's hold on its worker's slot. The reply does not end a task whose result (or an argument) is a stream: the
  * worker is still producing (or reading) it, so its slot stays taken, and the worker is neither recycled nor let go,
- * until every such stream has ended. The host hears of it once, with whether the reply was a success.
+ * until every such stream has ended. The host hears of it once, with whether the reply was a success and whether
+ * a stream failed after it.
  *
  * It is the task's request options too (its streamWatcher is itself) and needs no closure: tiny tasks are what a
  * pool is measured by, and this is one object per task.
@@ -18,6 +20,7 @@ export class StreamHold implements StreamWatcher, RequestOptions {
   readonly streamWatcher: StreamWatcher = this;
   private open = 0;
   private reply: boolean | undefined;
+  private streamFailed = false;
   private released = false;
 
   constructor(
@@ -30,8 +33,10 @@ export class StreamHold implements StreamWatcher, RequestOptions {
     if (!this.released) this.open++;
   }
 
-  ended(): void {
-    if (this.released || --this.open > 0 || this.reply === undefined) return;
+  ended(failure?: { readonly error: unknown }): void {
+    if (this.released) return;
+    if (failure) this.streamFailed = true;
+    if (--this.open > 0 || this.reply === undefined) return;
     // Later, not inside the stream's own bookkeeping: releasing may shut the worker's connection down.
     queueMicrotask(() => this.finish());
   }
@@ -50,6 +55,6 @@ export class StreamHold implements StreamWatcher, RequestOptions {
   private finish(): void {
     if (this.released || this.open > 0) return;
     this.released = true;
-    this.host.released(this.worker, this.startedAt, this.reply!);
+    this.host.released(this.worker, this.startedAt, this.reply!, this.streamFailed);
   }
 }

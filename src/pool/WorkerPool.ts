@@ -98,8 +98,10 @@ export class WorkerPool {
   };
   /** A task, its streams included, is over. */
   private readonly holdHost: HoldHost = {
-    released: (worker, startedAt, ok) => {
-      if (ok) this.completed++;
+    released: (worker, startedAt, ok, streamFailed) => {
+      // A failed reply was counted when it came; a stream that failed after a good one makes the task a failure.
+      if (ok && !streamFailed) this.completed++;
+      else if (ok) this.failed++;
       this.end(worker, startedAt);
     },
   };

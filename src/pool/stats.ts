@@ -24,9 +24,12 @@ export interface PoolStats {
    * each still takes a slot in its worker, until the worker gives it back or is killed after cancelGrace.
    */
   stopping: number;
-  /** Tasks that resolved; one whose result holds a stream, once the stream has ended. */
+  /** Tasks that resolved; one whose result holds a stream, once the stream has ended well. */
   completed: number;
-  /** Tasks that rejected (thrown, aborted, timed out, or failed with their worker). */
+  /**
+   * Tasks that rejected (thrown, aborted, timed out, or failed with their worker), and tasks whose stream failed
+   * after their reply (its producer threw, the reader aborted it, the worker died).
+   */
   failed: number;
   /** Workers that died or were replaced (crash, maxMemory, cancelGrace, unresponsive); not idle ones let go. */
   replacedWorkers: number;

@@ -247,6 +247,6 @@ export class StreamInlet {
     this.host.forgetInlet(this.id);
     const watcher = this.watcher;
     this.watcher = undefined;
-    watcher?.ended();
+    watcher?.ended(this.failure);
   }
 }

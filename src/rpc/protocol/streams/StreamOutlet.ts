@@ -101,7 +101,7 @@ export class StreamOutlet {
   /** This side gave up on the stream (its call was aborted): the consumer is told why, and the source returned. */
   abort(reason: unknown): void {
     if (this.done) return;
-    this.finish();
+    this.finish({ error: reason });
     // Not started: no credit came, so the message that carries the stream may not have arrived (a large one goes in
     // fragments): the error goes behind it, not dropped there as one for a stream nobody knows.
     this.host.sendError(this.id, this.seq++, reason, !this.started);
@@ -234,12 +234,12 @@ export class StreamOutlet {
 
   /** The source failed (or an item could not be encoded): the consumer gets the error after what was sent. */
   private fail(error: unknown, closeSource: boolean): void {
-    this.finish();
+    this.finish({ error });
     this.host.sendError(this.id, this.seq++, error);
     if (closeSource) this.closeSource();
   }
 
-  private finish(): void {
+  private finish(failure?: { error: unknown }): void {
     this.done = true;
     this.releaseSignal?.();
     this.releaseSignal = undefined;
@@ -251,7 +251,7 @@ export class StreamOutlet {
     wake?.();
     const watcher = this.watcher;
     this.watcher = this.watching = undefined;
-    watcher?.ended();
+    watcher?.ended(failure);
   }
 
   /**

@@ -6,5 +6,9 @@
  */
 export interface StreamWatcher {
   opened(): void;
-  ended(): void;
+  /**
+   * @param failure what the stream ended with, if it did not end well: its producer threw, its call was aborted,
+   *   the connection was cut. A consumer that stops reading early ends it well.
+   */
+  ended(failure?: { readonly error: unknown }): void;
 }
