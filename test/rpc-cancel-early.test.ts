@@ -1,8 +1,8 @@
 // A cancel travels whole and passes the large request it cancels, which travels in fragments. The callee must
 // tell such an early cancel from a late one (its request ended already) by what it has served, not by the order
 // of ids: a small request sent after the large one arrives before it, and ids wrap.
-import { IPCChannel, RpcProtocol, type RpcProtocolOptions } from '../src';
-import { createUnixSocketPair } from './helpers/streams';
+import type { RpcProtocol, RpcProtocolOptions } from '../src';
+import { fragmentingProtocols } from './helpers/rpc';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -15,18 +15,7 @@ afterEach(async () => {
 
 /** A caller and a callee over a real socket pair whose large messages go in 64 KiB fragments. */
 async function callerAndCallee(options: RpcProtocolOptions = {}, whileServing: (tag: unknown) => void = () => {}) {
-  const pair = await createUnixSocketPair();
-  const left = new IPCChannel(pair.a, { fragmentSize: 64 * KiB });
-  const right = new IPCChannel(pair.b, { fragmentSize: 64 * KiB });
-  const caller = new RpcProtocol(left, options);
-  const callee = new RpcProtocol(right);
-  disposers.push(async () => {
-    caller.dispose();
-    callee.dispose();
-    left.close();
-    right.close();
-    await pair.dispose();
-  });
+  const { caller, callee } = await fragmentingProtocols((dispose) => disposers.push(dispose), options);
   /** What the callee ran: 'take' with each argument's size, 'small' by its argument. */
   const ran: Array<string | number> = [];
   callee.setRequestHandler((method, args) => {

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { connectPersistent, Emitter, IPCChannel, listenPersistent, RpcPeer, RpcProtocol, type ServerSession } from '../src';
-import { createUnixSocketPair } from './helpers/streams';
+import { connectPersistent, Emitter, listenPersistent, RpcPeer, RpcProtocol, type ServerSession } from '../src';
+import { fragmentingProtocols } from './helpers/rpc';
 import { until } from './helpers/wait';
 
 const KiB = 1024;
@@ -18,21 +18,7 @@ afterEach(async () => {
 });
 
 /** Two protocols over the two ends of a socket pair; small fragments keep the large messages quick. */
-async function protocols(): Promise<{ caller: RpcProtocol; callee: RpcProtocol }> {
-  const pair = await createUnixSocketPair();
-  const left = new IPCChannel(pair.a, { fragmentSize: 64 * KiB });
-  const right = new IPCChannel(pair.b, { fragmentSize: 64 * KiB });
-  const caller = new RpcProtocol(left);
-  const callee = new RpcProtocol(right);
-  disposers.push(async () => {
-    caller.dispose();
-    callee.dispose();
-    left.close();
-    right.close();
-    await pair.dispose();
-  });
-  return { caller, callee };
-}
+const protocols = () => fragmentingProtocols((dispose) => disposers.push(dispose));
 
 const label = (value: unknown) => (value instanceof Uint8Array ? `big ${value.byteLength}` : value);
 

@@ -1,6 +1,7 @@
 import { join } from 'path';
 import type { ChildProcess } from 'child_process';
 import { forkWithChannel, IPCChannel, InMemoryChannel, RpcProtocol, type RpcProtocolOptions } from '../../src';
+import { createUnixSocketPair } from './streams';
 
 /** Two protocols talking over an in-memory channel pair. */
 export function protocolPair(options: RpcProtocolOptions = {}): [RpcProtocol, RpcProtocol] {
@@ -34,3 +35,26 @@ export function killAllChildren(): void {
 }
 
 export const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A caller and a callee over a connected Unix-socket pair whose large messages go in 64 KiB fragments (in-memory
+ * pairs never fragment). `release` is handed what closes them, for the test's afterEach.
+ */
+export async function fragmentingProtocols(
+  release: (dispose: () => Promise<void>) => void,
+  callerOptions: RpcProtocolOptions = {},
+): Promise<{ caller: RpcProtocol; callee: RpcProtocol }> {
+  const pair = await createUnixSocketPair();
+  const left = new IPCChannel(pair.a, { fragmentSize: 64 * 1024 });
+  const right = new IPCChannel(pair.b, { fragmentSize: 64 * 1024 });
+  const caller = new RpcProtocol(left, callerOptions);
+  const callee = new RpcProtocol(right);
+  release(async () => {
+    caller.dispose();
+    callee.dispose();
+    left.close();
+    right.close();
+    await pair.dispose();
+  });
+  return { caller, callee };
+}
