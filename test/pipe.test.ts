@@ -334,11 +334,11 @@ describe.each(transports)('BinaryMessagePipe over %s', (_name, connect) => {
 
   it('validates maxMessageSize', () => {
     expect(() => new BinaryMessagePipe(transport.a, { maxMessageSize: 2 ** 32 })).toThrow(RangeError);
-    // The three values above MAX_FRAME_PAYLOAD are not lengths (two mark fragments).
-    expect(() => new BinaryMessagePipe(transport.a, { maxMessageSize: 2 ** 32 - 3 })).toThrow(RangeError);
+    // The five values above MAX_FRAME_PAYLOAD are not lengths (four mark fragments and lane frames).
+    expect(() => new BinaryMessagePipe(transport.a, { maxMessageSize: 2 ** 32 - 5 })).toThrow(RangeError);
     expect(() => new BinaryMessagePipe(transport.a, { maxMessageSize: -1 })).toThrow(RangeError);
     expect(() => new BinaryMessagePipe(transport.a, { maxMessageSize: 1.5 })).toThrow(RangeError);
-    expect(new BinaryMessagePipe(transport.a, { maxMessageSize: 2 ** 32 - 4 }).maxMessageSize).toBe(2 ** 32 - 4);
+    expect(new BinaryMessagePipe(transport.a, { maxMessageSize: 2 ** 32 - 6 }).maxMessageSize).toBe(2 ** 32 - 6);
   });
 });
 

@@ -7,6 +7,8 @@ import { toDisposable, type Disposable } from '../common/lifecycle';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../pipe/BinaryMessagePipe';
 import { adoptForDirectRead, directReadSocket } from '../pipe/directRead';
+import type { BulkLane } from '../pipe/BulkLane';
+import { laneFromEnvironment, takeLane } from './bulkLane';
 import { AbstractChannel } from './AbstractChannel';
 import type { ChannelCloseEvent, WriteOptions } from './Channel';
 import { ChannelClosedError, NoChannelPipeError } from './errors';
@@ -54,11 +56,14 @@ export class IPCChannel extends AbstractChannel {
   constructor(source?: ChildProcess | Duplex, options: IPCChannelOptions = {}) {
     super();
     let stream: Duplex;
+    let lane: BulkLane | undefined;
     if (source === undefined) {
       stream = openChildSideSocket();
+      lane = laneFromEnvironment();
     } else if (isChildProcess(source)) {
       const pipe = source.stdio[CHANNEL_FD];
       if (!pipe || typeof (pipe as Duplex).write !== 'function' || typeof (pipe as Duplex).on !== 'function') {
+        takeLane(source)?.close();
         throw new NoChannelPipeError(
           `Child process ${source.pid ?? '(not started)'} has no pipe on fd ${CHANNEL_FD}: ${HOW_TO_START}`,
         );
@@ -67,13 +72,20 @@ export class IPCChannel extends AbstractChannel {
       stream = adoptForDirectRead(pipe as Duplex);
       if (stream !== pipe) source.stdio[CHANNEL_FD] = stream as Socket;
       this.child = source;
+      lane = takeLane(source);
       // Kept so that a child that dies can be reported with why; held until the channel has closed.
       if (source.stderr) this.stderrTail = this.register(new OutputTail(source.stderr));
     } else {
       stream = source;
     }
 
-    const pipe = (this.pipe = this.register(new ChannelPipe(stream, options)));
+    let pipe: BinaryMessagePipe;
+    try {
+      pipe = this.pipe = this.register(new ChannelPipe(stream, lane ? { ...options, lane } : options));
+    } catch (error) {
+      lane?.close();
+      throw error;
+    }
     if (debugEnabled) {
       debug('channel open: %s', this.child ? `to child pid ${this.child.pid}` : source ? 'over a stream' : `fd ${CHANNEL_FD} to the parent`);
     }

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess, type ForkOptions } from 'child_process';
 import type { Stream } from 'stream';
 import { supportAwaitUsing } from '../common/lifecycle';
+import { attachLane, discardLane, prepareLane } from './bulkLane';
 import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
 import { modulePathOf, type ModulePath } from './modulePath';
 
@@ -20,6 +21,12 @@ export interface ForkWithChannelOptions extends Omit<ForkOptions, 'stdio' | 'sil
   stderr?: StdioSlot;
   /** Options for the parent's end of the channel. */
   channel?: IPCChannelOptions;
+  /**
+   * Give the channel a bulk lane (PROTOCOL.md, "Bulk lane"): messages of 256 KiB to 2 MiB go through shared memory
+   * on fd 5, and the pipe carries only where they lie. Default true, on Linux with a writable /dev/shm; the
+   * environment variable FDPIPE_NO_BULK_LANE=1 turns it off for every fork.
+   */
+  bulkLane?: boolean;
 }
 
 /** How a child process ended: as child_process's 'exit' reports it. */
@@ -88,8 +95,26 @@ export function forkWithChannel(
   args: readonly string[] = [],
   options: ForkWithChannelOptions = {},
 ): ForkedWorker {
-  const { stdin = 'inherit', stdout = 'inherit', stderr = 'inherit', channel: channelOptions, ...forkOptions } =
-    options;
-  const child = fork(modulePathOf(modulePath), args, { ...forkOptions, stdio: [stdin, stdout, stderr, 'ipc', 'pipe'] });
+  const {
+    stdin = 'inherit',
+    stdout = 'inherit',
+    stderr = 'inherit',
+    channel: channelOptions,
+    bulkLane = true,
+    ...forkOptions
+  } = options;
+  const lane = bulkLane ? prepareLane() : undefined;
+  let child: ChildProcess;
+  try {
+    child = fork(modulePathOf(modulePath), args, {
+      ...forkOptions,
+      env: lane ? { ...(forkOptions.env ?? process.env), ...lane.env } : forkOptions.env,
+      stdio: lane ? [stdin, stdout, stderr, 'ipc', 'pipe', lane.fd] : [stdin, stdout, stderr, 'ipc', 'pipe'],
+    });
+  } catch (error) {
+    discardLane(lane);
+    throw error;
+  }
+  attachLane(child, lane);
   return new ForkedWorker(child, new IPCChannel(child, channelOptions));
 }

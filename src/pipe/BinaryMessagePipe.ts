@@ -6,8 +6,9 @@ import { DisposableStore, toDisposable, type Disposable, supportUsing } from '..
 import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { PipeClosedError, TruncatedFrameError } from './errors';
+import type { BulkLane } from './BulkLane';
 import { DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD, MIN_FRAGMENT_SIZE } from './frame';
-import { FrameDecoder } from './FrameDecoder';
+import { FrameDecoder, type LaneFrames } from './FrameDecoder';
 import { directReadSourceOf } from './directRead';
 import type { FrameWriteBuffer } from './FrameWriteBuffer';
 import { FrameWriter } from './FrameWriter';
@@ -26,6 +27,11 @@ export interface BinaryMessagePipeOptions {
    * 4 KiB; `Infinity` sends every message whole. The receiver needs no setting: it takes either.
    */
   fragmentSize?: number;
+  /**
+   * A bulk lane shared with the peer (BulkLane.ts), which the pipe then owns and closes. IPCChannel sets it for
+   * the pipe to a child forked with one, and in such a child; there is no need to make one yourself.
+   */
+  lane?: BulkLane;
 }
 
 /** How send() and getWriteBuffer() send a message. */
@@ -89,6 +95,7 @@ export class BinaryMessagePipe implements Disposable {
 
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
+  private readonly lane: BulkLane | undefined;
   private closeEvent: PipeCloseEvent | undefined;
   private drainWanted = false;
   /** whenPendingBelow()'s callers: each released once pendingBytes is at most its bytes, or the pipe closes. */
@@ -110,6 +117,19 @@ export class BinaryMessagePipe implements Disposable {
       throw new RangeError(`fragmentSize must be a whole number of at least ${MIN_FRAGMENT_SIZE}, or Infinity, got ${fragmentSize}`);
     }
 
+    const lane = (this.lane = options.lane);
+    const laneFrames: LaneFrames | undefined = lane && {
+      piece: (offset, total, size) => {
+        const message = lane.readPiece(offset, total, size);
+        // Read into a buffer of its own: the peer may write there again. Its pieces lie one after another.
+        if (message) this.writer.enqueueLaneRelease(offset + size - total, total);
+        return message;
+      },
+      release: (offset, size) => lane.released(offset, size),
+      get pending() {
+        return lane.pending;
+      },
+    };
     this.decoder = new FrameDecoder(
       maxMessageSize,
       // Chosen once: with tracing off, a frame pays nothing for it.
@@ -128,10 +148,12 @@ export class BinaryMessagePipe implements Disposable {
         this.reportError(error);
         this.shutDown({ reason: 'error', error });
       },
+      laneFrames,
     );
     // A stream that takes a whole flush at once (the OS had room) never emits 'drain': a producer waiting since
     // before the flush is released here instead.
-    this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize);
+    this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize, lane);
+    if (lane?.announces) this.writer.enqueueLaneRelease(0, 0);
 
     // Listeners' exceptions are caught where they are called; what lands here is the decoder's own failure, such
     // as no memory for an announced frame. It ends the pipe, never the process.
@@ -206,6 +228,15 @@ export class BinaryMessagePipe implements Disposable {
    */
   limitIncoming(size: number | undefined): void {
     this.decoder.limit = Math.min(size ?? this.maxMessageSize, this.maxMessageSize);
+  }
+
+  /**
+   * The pipe's bulk lane, when it has one (a forked child's channel on Linux, PROTOCOL.md "Bulk lane"): whether
+   * messages go through it now (the peer said it reads it), and how many have gone each way.
+   */
+  get bulkLane(): { readonly open: boolean; readonly sent: number; readonly received: number } | undefined {
+    const lane = this.lane;
+    return lane && { open: lane.isOpen, sent: lane.stats.sent, received: lane.stats.received };
   }
 
   /** The largest message this pipe accepts now. */
@@ -402,6 +433,8 @@ export class BinaryMessagePipe implements Disposable {
       this.writer.stop();
       stream.destroy();
     }
+    // What it carried was read into buffers of their own, and every notice of it went out with the flush above.
+    this.lane?.close();
     this.releaseLowWaiters(true);
     this.closeEmitter.fire(event);
     this.store.dispose();

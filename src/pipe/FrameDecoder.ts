@@ -5,6 +5,10 @@ import {
   FRAGMENT_START,
   FRAGMENT_START_HEADER_SIZE,
   FRAME_HEADER_SIZE,
+  LANE_MESSAGE,
+  LANE_MESSAGE_HEADER_SIZE,
+  LANE_RELEASE,
+  LANE_RELEASE_HEADER_SIZE,
   MAX_MESSAGES_IN_PROGRESS,
 } from './frame';
 import { PartialMessage } from './PartialMessage';
@@ -42,11 +46,26 @@ function copyOf(buffer: Buffer, count: number): Buffer {
   return copy;
 }
 
-/** The size of the header that starts with `value`: a plain length's, or a fragment's. */
+/** The size of the header that starts with `value`: a plain length's, a fragment's or a lane frame's. */
 function headerSizeOf(value: number): number {
   if (value === FRAGMENT_START) return FRAGMENT_START_HEADER_SIZE;
   if (value === FRAGMENT_NEXT) return FRAGMENT_NEXT_HEADER_SIZE;
+  if (value === LANE_MESSAGE) return LANE_MESSAGE_HEADER_SIZE;
+  if (value === LANE_RELEASE) return LANE_RELEASE_HEADER_SIZE;
   return FRAME_HEADER_SIZE;
+}
+
+/**
+ * What a pipe with a bulk lane does with the lane's frames (BulkLane.ts). `piece` reads a piece of a message from
+ * the lane: it returns the whole message with its last piece, to be delivered in the frame's place, undefined
+ * before, and false when the frame does not fit what came before or what the lane holds. `release` returns false
+ * when the peer gave back what was not claimed.
+ */
+export interface LaneFrames {
+  piece(offset: number, total: number, size: number): Uint8Array | undefined | false;
+  release(offset: number, size: number): boolean;
+  /** The lane message whose pieces are arriving, if one is. */
+  readonly pending: { readonly total: number; readonly received: number } | undefined;
 }
 
 /**
@@ -99,6 +118,8 @@ export class FrameDecoder {
     private readonly onMalformed: (error: MalformedFrameError) => void = (error) => {
       throw error;
     },
+    /** The pipe's lane; without one, a lane frame is malformed. */
+    private readonly lane?: LaneFrames,
   ) {}
 
   /** Stops decoding: frames still in the current chunk are dropped. */
@@ -136,6 +157,8 @@ export class FrameDecoder {
     for (const message of this.messages.values()) {
       return { inHeader: false, expected: message.total, received: message.receivedBytes };
     }
+    const lanePending = this.lane?.pending;
+    if (lanePending !== undefined) return { inHeader: false, expected: lanePending.total, received: lanePending.received };
     if (this.headerFilled > 0) {
       const expected = this.headerFilled >= FRAME_HEADER_SIZE ? headerSizeOf(this.header.readUInt32BE(0)) : FRAME_HEADER_SIZE;
       return { inHeader: true, expected, received: this.headerFilled };
@@ -214,7 +237,7 @@ export class FrameDecoder {
         if (size === FRAME_HEADER_SIZE) {
           offset = this.startFrame(value, chunk, offset + FRAME_HEADER_SIZE);
         } else if (end - offset >= size) {
-          this.startFragment(chunk, offset);
+          this.startMarked(chunk, offset);
           offset += size;
         } else {
           offset = this.collectHeader(chunk, offset);
@@ -237,8 +260,44 @@ export class FrameDecoder {
     if (need === FRAME_HEADER_SIZE && headerSizeOf(value) !== FRAME_HEADER_SIZE) return offset; // a fragment's: more to come
     this.headerFilled = 0;
     if (need === FRAME_HEADER_SIZE) return this.startFrame(value, chunk, offset);
-    this.startFragment(this.header, 0);
+    this.startMarked(this.header, 0);
     return offset;
+  }
+
+  /** A header with a marker in place of a length, whole at `at` in `source`: a fragment's or a lane frame's. */
+  private startMarked(source: Buffer, at: number): void {
+    const marker = source.readUInt32BE(at);
+    if (marker === FRAGMENT_START || marker === FRAGMENT_NEXT) {
+      this.startFragment(source, at);
+      return;
+    }
+    const offset = source.readUInt32BE(at + 4);
+    const total = source.readUInt32BE(at + 8);
+    const lane = this.lane;
+    if (lane === undefined) {
+      return this.malformed('unexpected-lane-frame', 0, 'a bulk-lane frame over a pipe that has no lane');
+    }
+    if (marker === LANE_RELEASE) {
+      if (!lane.release(offset, total)) {
+        this.malformed('bad-lane-release', 0, `a release of ${total} bytes at ${offset} of the lane, which were not the oldest sent`);
+      }
+      return;
+    }
+    if (total > this.limit) {
+      this.stop();
+      this.onOversize(total);
+      return;
+    }
+    const size = source.readUInt32BE(at + 12);
+    const message = lane.piece(offset, total, size);
+    if (message === false) {
+      return this.malformed(
+        'bad-lane-message',
+        0,
+        `a piece of ${size} bytes at ${offset} of the lane, of a message of ${total}, that does not follow the one before or lies past the lane's region`,
+      );
+    }
+    if (message !== undefined) this.onFrame(message);
   }
 
   /** A whole frame of `size` bytes whose body starts at `offset`; returns where the chunk's next frame starts. */

@@ -1,7 +1,15 @@
 import type { Writable } from 'stream';
 import { flushAtExit, flushed } from '../common/exitFlush';
 import { writeOutAtExit } from './exitWrite';
-import { DEFAULT_FRAGMENT_SIZE, FRAME_HEADER_SIZE } from './frame';
+import { LANE_PIECE_SIZE, type BulkLane } from './BulkLane';
+import {
+  DEFAULT_FRAGMENT_SIZE,
+  FRAME_HEADER_SIZE,
+  LANE_MESSAGE,
+  LANE_MESSAGE_HEADER_SIZE,
+  LANE_RELEASE,
+  LANE_RELEASE_HEADER_SIZE,
+} from './frame';
 import { FragmentQueue } from './FragmentQueue';
 import { FrameWriteBuffer } from './FrameWriteBuffer';
 import { WriteLog } from './WriteLog';
@@ -22,6 +30,48 @@ const TURN_BUDGET = 1024 * 1024;
  * dry while the writer is woken for the next one, few enough that a small message waits behind little.
  */
 const AHEAD = 2;
+
+/** The notice of one piece of a lane message (LANE_MESSAGE, frame.ts). */
+function laneNotice(offset: number, total: number, size: number): Buffer {
+  const notice = Buffer.allocUnsafe(LANE_MESSAGE_HEADER_SIZE);
+  notice.writeUInt32BE(LANE_MESSAGE, 0);
+  notice.writeUInt32BE(offset, 4);
+  notice.writeUInt32BE(total, 8);
+  notice.writeUInt32BE(size, 12);
+  return notice;
+}
+
+/** A frame's message as views of its chunks, its header left out. */
+function bodyOf(frame: FrameWriteBuffer): Uint8Array[] {
+  const chunks = frame.chunks();
+  const body = chunks[0].subarray(FRAME_HEADER_SIZE);
+  if (body.byteLength > 0) chunks[0] = body;
+  else chunks.shift();
+  return chunks;
+}
+
+/** `chunks` (`size` bytes in all) cut into pieces of `pieceSize` bytes (the last one shorter), as views. */
+function piecesOf(chunks: readonly Uint8Array[], size: number, pieceSize: number): Array<{ chunks: Uint8Array[]; size: number }> {
+  const pieces: Array<{ chunks: Uint8Array[]; size: number }> = [];
+  let current: Uint8Array[] = [];
+  let room = Math.min(pieceSize, size);
+  let left = size;
+  for (let chunk of chunks) {
+    while (chunk.byteLength > 0) {
+      const part = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
+      current.push(part);
+      room -= part.byteLength;
+      left -= part.byteLength;
+      chunk = chunk.subarray(part.byteLength);
+      if (room === 0) {
+        pieces.push({ chunks: current, size: current.reduce((sum, c) => sum + c.byteLength, 0) });
+        current = [];
+        room = Math.min(pieceSize, left);
+      }
+    }
+  }
+  return pieces;
+}
 
 /**
  * Queues outgoing frames and writes them to the stream once per tick.
@@ -86,11 +136,13 @@ export class FrameWriter {
    * @param onFlushed runs after each scheduled flush and each step of a large message, when the stream may have
    *   taken everything
    * @param fragmentSize messages over this size go out in fragments of this size
+   * @param lane messages it takes go through it, and the stream carries only where they lie
    */
   constructor(
     stream: Writable,
     private readonly onFlushed: () => void = () => {},
     readonly fragmentSize: number = DEFAULT_FRAGMENT_SIZE,
+    private readonly lane?: BulkLane,
   ) {
     this.out = new WriteLog(stream, () => this.unhookExit());
   }
@@ -125,6 +177,10 @@ export class FrameWriter {
       this.holdFrame(frame);
       return;
     }
+    // Not while a fragmented message is under way: a lane message would pass it, and only a smaller one may.
+    if (this.lane?.takes(frame.size) && this.fragments.isEmpty && this.sendThroughLane(bodyOf(frame), frame.size, this.lane)) {
+      return;
+    }
     // Built in place from slabUsed, it stays where it is: the common case, kept apart from the others so it is short.
     if (frame.inSlab && frame.references === undefined && frame.end - frame.start <= this.fragmentSize) {
       this.slabUsed = frame.end;
@@ -133,6 +189,49 @@ export class FrameWriter {
     } else {
       this.enqueueInPieces(frame);
     }
+  }
+
+  /**
+   * Sends the frame's message through the lane: false when the lane has no room (or failed), and the frame goes
+   * through the stream. Each piece's notice goes to the stream as soon as the piece is written, behind what was
+   * queued before, so the peer reads a piece while this side writes the next.
+   */
+  private sendThroughLane(chunks: Uint8Array[], size: number, lane: BulkLane): boolean {
+    const at = lane.claim(size);
+    if (at === undefined) return false;
+    const pieces = piecesOf(chunks, size, LANE_PIECE_SIZE);
+    if (!lane.isProven(at, size)) {
+      // New space: written whole first, so that a full tmpfs sends the message through the stream instead.
+      if (!lane.write(at, chunks, size)) {
+        lane.unclaim();
+        return false;
+      }
+      this.writeSmall();
+      for (let done = 0, i = 0; done < size; done += pieces[i++].size) this.out.write(laneNotice(at + done, size, pieces[i].size));
+      return true;
+    }
+    this.writeSmall();
+    for (let done = 0, i = 0; done < size; done += pieces[i++].size) {
+      const piece = pieces[i];
+      // Written before, this space cannot run out; a write failing there is the shared memory failing under us.
+      if (!lane.write(at + done, piece.chunks, piece.size)) throw new Error('The bulk lane could not be written');
+      this.out.write(laneNotice(at + done, size, piece.size));
+    }
+    return true;
+  }
+
+  /** Queues a LANE_RELEASE (frame.ts) among the small frames. */
+  enqueueLaneRelease(offset: number, size: number): void {
+    this.tenant?.leaveSlab();
+    this.tenant = undefined;
+    if (SLAB_SIZE - this.slabUsed < LANE_RELEASE_HEADER_SIZE) this.newSlab();
+    const slab = this.slab;
+    const at = this.slabUsed;
+    slab.writeUInt32BE(LANE_RELEASE, at);
+    slab.writeUInt32BE(offset, at + 4);
+    slab.writeUInt32BE(size, at + 8);
+    this.slabUsed = at + LANE_RELEASE_HEADER_SIZE;
+    this.schedule();
   }
 
   /** A frame sent in order behind large messages under way: held, as views of its bytes, until they are done. */
@@ -193,6 +292,8 @@ export class FrameWriter {
         frame.set(message, FRAME_HEADER_SIZE);
         this.fragments.hold([frame], frame.length, false);
       }
+    } else if (this.lane?.takes(size) && this.fragments.isEmpty && this.sendThroughLane([message], size, this.lane)) {
+      // Written to the lane, its notices to the stream.
     } else if (size > this.fragmentSize) {
       this.fragments.add(size, [message]);
     } else if (size < COPY_BELOW) {

@@ -35,19 +35,27 @@ export class TruncatedFrameError extends Error {
 
 /**
  * The peer broke the framing of large messages: a fragment of a message it never started, a message started again
- * while under way, a fragment longer than what its message still needs, or more messages under way at once than a
- * receiver accepts. The stream cannot be trusted past that point: the pipe reports this and closes (messages that
+ * while under way, a fragment longer than what its message still needs, more messages under way at once than a
+ * receiver accepts, or a bulk-lane frame that names what the lane does not hold (or comes over a pipe without one). The stream cannot be trusted past that point: the pipe reports this and closes (messages that
  * arrived whole before it were delivered).
  */
 export class MalformedFrameError extends Error {
   override name = 'MalformedFrameError';
   constructor(
     /** What was wrong, in the words of the message. */
-    readonly problem: 'unknown-message' | 'restarted-message' | 'oversized-fragment' | 'too-many-messages',
-    /** The id of the message the offending fragment named. */
+    readonly problem:
+      | 'unknown-message'
+      | 'restarted-message'
+      | 'oversized-fragment'
+      | 'too-many-messages'
+      | 'unexpected-lane-frame'
+      | 'bad-lane-message'
+      | 'bad-lane-release',
+    /** The id of the message the offending fragment named (0 for a lane frame). */
     readonly messageId: number,
     detail: string,
   ) {
-    super(`The peer sent a malformed fragment sequence (${detail}): closing the pipe, as its framing is lost`);
+    const what = problem.includes('lane') ? 'bulk-lane frame' : 'fragment sequence';
+    super(`The peer sent a malformed ${what} (${detail}): closing the pipe, as its framing is lost`);
   }
 }

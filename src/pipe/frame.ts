@@ -2,10 +2,10 @@
 export const FRAME_HEADER_SIZE = 4;
 
 /**
- * The largest message a 4-byte length can announce. The three values above it are not lengths: two mark the
- * fragment frames below, and 0xFFFFFFFF stays an (always oversized) length, as it was before fragments existed.
+ * The largest message a 4-byte length can announce. The five values above it are not lengths: four mark the
+ * fragment and lane frames below, and 0xFFFFFFFF stays an (always oversized) length, as it was before them.
  */
-export const MAX_FRAME_PAYLOAD = 0xfffffffc;
+export const MAX_FRAME_PAYLOAD = 0xfffffffa;
 
 /** maxMessageSize when none is given: 1 GiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024 * 1024;
@@ -21,6 +21,24 @@ export const FRAGMENT_NEXT = 0xfffffffd;
 
 export const FRAGMENT_START_HEADER_SIZE = 16;
 export const FRAGMENT_NEXT_HEADER_SIZE = 12;
+
+/**
+ * In place of a length: a piece of a message whose bytes are in the bulk lane (BulkLane.ts), not in the stream.
+ * Header (16 bytes): this marker, where the piece lies in the sender's region of the lane (uint32), the message's
+ * total size (uint32), the piece's size (uint32). A message's pieces come one after another, at consecutive
+ * places (other frames may come between them, but no other lane message); it is delivered with its last piece.
+ * Sent only over a pipe with a lane, and to a peer that said it reads it.
+ */
+export const LANE_MESSAGE = 0xfffffffc;
+export const LANE_MESSAGE_HEADER_SIZE = 16;
+
+/**
+ * In place of a length: the receiver has read a lane message, and its sender may use that space again. Header (12
+ * bytes): this marker, where the message starts in the sender's region, its total size. Offset and size 0: the sender of
+ * this reads the lane (it says so once, first).
+ */
+export const LANE_RELEASE = 0xfffffffb;
+export const LANE_RELEASE_HEADER_SIZE = 12;
 
 /**
  * Messages larger than this leave in fragments of this size, when no fragmentSize is given. Measured on the rpc

@@ -1,0 +1,257 @@
+// The bulk lane (PROTOCOL.md, "Bulk lane"): messages of 256 KiB to 2 MiB go through a shared-memory file, the
+// stream carrying only notices of their pieces. Two pipes over a real socket pair share a real /dev/shm file here;
+// ipc-channel-lane.test.ts runs the same through forked children.
+import { randomBytes } from 'crypto';
+import { closeSync, ftruncateSync, openSync, unlinkSync } from 'fs';
+import { join } from 'path';
+import fc from 'fast-check';
+import { BinaryMessagePipe, MalformedFrameError, MessageTooLargeError, TruncatedFrameError } from '../src';
+import { BulkLane, LANE_MESSAGE_FROM, LANE_MESSAGE_UP_TO, LANE_REGION_SIZE } from '../src/pipe/BulkLane';
+import { LANE_MESSAGE, LANE_RELEASE } from '../src/pipe/frame';
+import { LaneSpace } from '../src/pipe/LaneSpace';
+import { expectSameMessages, pattern } from './helpers/bytes';
+import { createUnixSocketPair, type SocketPair } from './helpers/streams';
+import { next, until } from './helpers/wait';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+describe('LaneSpace', () => {
+  it('hands out runs in a ring, takes them back oldest first, and wraps to the start', () => {
+    const space = new LaneSpace(100);
+    expect(space.claim(40)).toBe(0);
+    expect(space.claim(40)).toBe(40);
+    expect(space.claim(40)).toBeUndefined(); // 20 left at the end, and the start is taken
+    expect(space.release(40, 40)).toBe(false); // not the oldest
+    expect(space.release(0, 40)).toBe(true);
+    expect(space.claim(30)).toBe(0); // wraps: 20 at the end is too little
+    expect(space.claim(20)).toBeUndefined(); // 10 free before the oldest (at 40)
+    expect(space.claim(10)).toBe(30);
+    expect(space.release(40, 40)).toBe(true);
+    expect(space.claim(60)).toBe(40);
+    expect(space.claimedBytes).toBe(100);
+    space.unclaim();
+    expect(space.claimedBytes).toBe(40);
+    expect(space.release(0, 30)).toBe(true);
+    expect(space.release(30, 10)).toBe(true);
+    expect(space.claimedBytes).toBe(0);
+    expect(space.claim(100)).toBe(0);
+    expect(space.claim(1)).toBeUndefined();
+    expect(new LaneSpace(10).claim(11)).toBeUndefined();
+  });
+
+  it('never hands out overlapping runs or runs past its end, whatever the order of claims and releases', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constant(0)), { maxLength: 200 }), (steps) => {
+        const size = 100;
+        const space = new LaneSpace(size);
+        const held: Array<[number, number]> = [];
+        for (const step of steps) {
+          if (step === 0) {
+            if (held.length === 0) continue;
+            const [offset, length] = held.shift()!;
+            if (!space.release(offset, length)) return false;
+            continue;
+          }
+          const at = space.claim(step);
+          if (at === undefined) {
+            // No room must mean no run of that length is free.
+            const free = freeRuns(held, size);
+            if (free.some(([from, to]) => to - from >= step && (held.length === 0 || from !== 0 || true))) {
+              // The ring only takes space after the newest run or, once, from the start: a free run elsewhere is
+              // not used, which is fine; but with nothing held, any length up to the size fits.
+              if (held.length === 0) return false;
+            }
+            continue;
+          }
+          if (at < 0 || at + step > size) return false;
+          for (const [offset, length] of held) if (at < offset + length && offset < at + step) return false;
+          held.push([at, step]);
+        }
+        return space.claimedBytes === held.reduce((sum, [, length]) => sum + length, 0);
+      }),
+    );
+  });
+});
+
+/** The free runs of a region of `size` with the runs `held`, as [from, to). */
+function freeRuns(held: Array<[number, number]>, size: number): Array<[number, number]> {
+  const sorted = [...held].sort((a, b) => a[0] - b[0]);
+  const free: Array<[number, number]> = [];
+  let at = 0;
+  for (const [offset, length] of sorted) {
+    if (offset > at) free.push([at, offset]);
+    at = Math.max(at, offset + length);
+  }
+  if (at < size) free.push([at, size]);
+  return free;
+}
+
+/** Both ends of one lane file in /dev/shm, as a parent and its child would hold them. */
+function lanePair(options: { makerReadOnly?: boolean } = {}): { maker: BulkLane; joiner: BulkLane } {
+  const path = join('/dev/shm', `fdpipe-lane-test-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const makerFd = openSync(path, 'wx+', 0o600);
+  const joinerFd = openSync(path, 'r+');
+  unlinkSync(path);
+  ftruncateSync(makerFd, 2 * LANE_REGION_SIZE);
+  let fd = makerFd;
+  if (options.makerReadOnly) {
+    // A maker that cannot write its region: every write fails, as on a full tmpfs.
+    fd = openSync(`/proc/self/fd/${makerFd}`, 'r');
+    closeSync(makerFd);
+  }
+  return {
+    maker: new BulkLane(fd, LANE_REGION_SIZE, 'maker', false),
+    joiner: new BulkLane(joinerFd, LANE_REGION_SIZE, 'joiner', true),
+  };
+}
+
+describe('pipes with a bulk lane', () => {
+  let pair: SocketPair;
+  const pipes: BinaryMessagePipe[] = [];
+  beforeEach(async () => {
+    pair = await createUnixSocketPair();
+  });
+  afterEach(async () => {
+    for (const pipe of pipes.splice(0)) pipe.close();
+    await pair.dispose();
+  });
+
+  function open(options: { makerReadOnly?: boolean } = {}) {
+    const { maker, joiner } = lanePair(options);
+    const parent = new BinaryMessagePipe(pair.a, { lane: maker });
+    const child = new BinaryMessagePipe(pair.b, { lane: joiner });
+    pipes.push(parent, child);
+    const fromParent: Uint8Array[] = [];
+    const fromChild: Uint8Array[] = [];
+    child.onMessage((m) => fromParent.push(m));
+    parent.onMessage((m) => fromChild.push(m));
+    return { parent, child, fromParent, fromChild };
+  }
+
+  const sizes = [100, LANE_MESSAGE_FROM - 1, LANE_MESSAGE_FROM, 300 * KiB, MiB, LANE_MESSAGE_UP_TO, LANE_MESSAGE_UP_TO + 1, 5 * MiB];
+
+  it('carries messages of every size both ways, in order and intact; those in range through the lane', async () => {
+    const { parent, child, fromParent, fromChild } = open();
+    // The parent's side opens once the child's end has said it reads the lane.
+    await until(() => parent.bulkLane!.open, 'the child to say it reads the lane');
+    expect(child.bulkLane!.open).toBe(true);
+    const sent = sizes.map((size, i) => pattern(size, i));
+    for (const message of sent) {
+      parent.send(message);
+      child.send(message);
+      // One at a time, as a caller waiting for each reply would: each finds the lane free.
+      await until(() => fromParent.length === fromChild.length && fromChild.length === sent.indexOf(message) + 1, 'the message both ways');
+    }
+    expectSameMessages(fromParent, sent);
+    expectSameMessages(fromChild, sent);
+    const inRange = sizes.filter((size) => size >= LANE_MESSAGE_FROM && size <= LANE_MESSAGE_UP_TO).length;
+    expect(parent.bulkLane).toEqual({ open: true, sent: inRange, received: inRange });
+    expect(child.bulkLane).toEqual({ open: true, sent: inRange, received: inRange });
+  });
+
+  it('sends through the stream until the other side has said it reads the lane', async () => {
+    const { parent, fromParent } = open();
+    // Sent in the same turn the pipes were made: the child's word has not come yet.
+    parent.send(pattern(MiB, 1));
+    await until(() => fromParent.length === 1, 'the message');
+    expectSameMessages(fromParent, [pattern(MiB, 1)]);
+    expect(parent.bulkLane).toEqual({ open: true, sent: 0, received: 0 });
+  });
+
+  it('keeps the order of a burst larger than the lane holds: what finds no room goes through the stream', async () => {
+    const { parent, fromParent } = open();
+    await until(() => parent.bulkLane!.open, 'the lane to open');
+    // Each a little larger than the one before: none may pass another (only a smaller message passes a larger one).
+    const sent = Array.from({ length: 24 }, (_, i) => pattern(MiB + 1000 * i, i));
+    for (const message of sent) parent.send(message);
+    await until(() => fromParent.length === sent.length, 'the whole burst');
+    expectSameMessages(fromParent, sent);
+    const { sent: throughLane } = parent.bulkLane!;
+    expect(throughLane).toBeGreaterThan(0);
+    expect(throughLane).toBeLessThan(sent.length);
+  });
+
+  it('keeps small messages sent around a lane message in order with it', async () => {
+    const { parent, fromParent } = open();
+    await until(() => parent.bulkLane!.open, 'the lane to open');
+    const sent = [pattern(10, 1), pattern(MiB, 2), pattern(20, 3), pattern(MiB, 4), pattern(30, 5)];
+    for (const message of sent) parent.send(message);
+    await until(() => fromParent.length === sent.length, 'every message');
+    expectSameMessages(fromParent, sent);
+    expect(parent.bulkLane!.sent).toBe(2);
+  });
+
+  it('falls back to the stream for good when a write to the lane fails (a full tmpfs)', async () => {
+    const { parent, fromParent } = open({ makerReadOnly: true });
+    await until(() => parent.bulkLane!.open, 'the lane to open');
+    const sent = [pattern(MiB, 1), pattern(MiB, 2)];
+    for (const message of sent) parent.send(message);
+    await until(() => fromParent.length === 2, 'both messages');
+    expectSameMessages(fromParent, sent);
+    expect(parent.bulkLane).toEqual({ open: false, sent: 0, received: 0 });
+  });
+});
+
+describe('a peer that breaks the lane protocol', () => {
+  let pair: SocketPair;
+  beforeEach(async () => {
+    pair = await createUnixSocketPair();
+  });
+  afterEach(() => pair.dispose());
+
+  /** A pipe on one end (with a lane, or without), the raw socket on the other. */
+  function receiver(withLane: boolean, maxMessageSize?: number) {
+    const lane = withLane ? lanePair().joiner : undefined;
+    const pipe = new BinaryMessagePipe(pair.b, { lane, maxMessageSize });
+    const messages: number[] = [];
+    pipe.onMessage((m) => messages.push(m.byteLength));
+    const errors: Error[] = [];
+    pipe.onError((error) => errors.push(error));
+    return { pipe, messages, errors, closed: next(pipe.onClose) };
+  }
+
+  const frame = (...words: number[]) => {
+    const bytes = Buffer.alloc(4 * words.length);
+    words.forEach((word, i) => bytes.writeUInt32BE(word, 4 * i));
+    return bytes;
+  };
+  const small = Buffer.concat([frame(3), Buffer.from('abc')]);
+
+  it.each([
+    ['a lane message over a pipe without a lane', false, frame(LANE_MESSAGE, 0, MiB, 128 * KiB), 'unexpected-lane-frame'],
+    ['a piece past the lane region', true, frame(LANE_MESSAGE, LANE_REGION_SIZE - 10, MiB, 128 * KiB), 'bad-lane-message'],
+    [
+      'a piece that does not follow the one before',
+      true,
+      Buffer.concat([frame(LANE_MESSAGE, 0, MiB, 128 * KiB), frame(LANE_MESSAGE, 0, MiB, 128 * KiB)]),
+      'bad-lane-message',
+    ],
+    ['a release of what was never sent', true, frame(LANE_RELEASE, 0, MiB), 'bad-lane-release'],
+  ])('%s: MalformedFrameError, after the messages before it', async (_what, withLane, bad, problem) => {
+    const { messages, errors, closed } = receiver(withLane);
+    pair.a.write(Buffer.concat([small, bad, small]));
+    const event = await closed;
+    expect(messages).toEqual([3]);
+    expect(event.error).toBeInstanceOf(MalformedFrameError);
+    expect((event.error as MalformedFrameError).problem).toBe(problem);
+    expect(errors).toEqual([event.error]);
+  });
+
+  it('a stream that ends between the pieces of a lane message: TruncatedFrameError', async () => {
+    const { messages, closed } = receiver(true);
+    pair.a.end(Buffer.concat([small, frame(LANE_MESSAGE, 0, MiB, 128 * KiB)]));
+    const event = await closed;
+    expect(messages).toEqual([3]);
+    expect(event.error).toBeInstanceOf(TruncatedFrameError);
+    expect(event.error).toMatchObject({ expected: MiB, received: 128 * KiB });
+  });
+
+  it('a lane message over the size limit: MessageTooLargeError, from its first notice', async () => {
+    const { messages, closed } = receiver(true, 512 * KiB);
+    pair.a.write(Buffer.concat([small, frame(LANE_MESSAGE, 0, MiB, 128 * KiB)]));
+    const event = await closed;
+    expect(messages).toEqual([3]);
+    expect(event.error).toBeInstanceOf(MessageTooLargeError);
+  });
+});
