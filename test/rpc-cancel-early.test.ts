@@ -1,8 +1,10 @@
 // A cancel travels whole and passes the large request it cancels, which travels in fragments. The callee must
 // tell such an early cancel from a late one (its request ended already) by what it has served, not by the order
 // of ids: a small request sent after the large one arrives before it, and ids wrap.
-import type { RpcProtocol, RpcProtocolOptions } from '../src';
+import { IPCChannel, RpcProtocol, type RpcProtocolOptions } from '../src';
 import { fragmentingProtocols } from './helpers/rpc';
+import { createUnixSocketPair } from './helpers/streams';
+import { until } from './helpers/wait';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -60,18 +62,91 @@ test('a cancel that passes its request after the ids wrapped still drops it', as
   expect(ran).toEqual(['after', 4 * MiB + 1]);
 });
 
-test('a cancel that comes after its request ended is not held against the next request under that id', async () => {
+test('a cancel that comes after its large request ended is not held against the next request under that id', async () => {
   // Two ids: the third request reuses the first one's.
   const controller = new AbortController();
   const { caller, ran } = await callerAndCallee({ maxRequestId: 2 }, (tag) => {
-    // The caller gives up while the callee answers: its cancel arrives after the reply left.
-    if (tag === 'first') controller.abort();
+    // The caller gives up while the callee answers: its cancel, which says it may have passed its request (over
+    // 4 KiB), arrives after the reply left.
+    if (tag instanceof Uint8Array) controller.abort();
   });
-  await expect(caller.sendRequest('small', ['first'], { signal: controller.signal })).rejects.toMatchObject({
+  await expect(caller.sendRequest('take', [new Uint8Array(8 * KiB)], { signal: controller.signal })).rejects.toMatchObject({
     name: 'AbortError',
   });
   expect(await caller.sendRequest('small', ['second'])).toBe('small');
   await nextTurn();
   expect(await caller.sendRequest('small', ['third'], { timeout: 10_000 })).toBe('small');
-  expect(ran).toEqual(['first', 'second', 'third']);
+  expect(ran).toEqual([8 * KiB, 'second', 'third']);
+});
+
+test('a late cancel of a small request is never held against a later request under that id', async () => {
+  const maxRequestId = 9000;
+  const { caller } = await callerAndCallee({ maxRequestId });
+  // Id 1 is answered, then many cancellable calls end before its cancel arrives: a small request's cancel says it
+  // cannot have passed it, so however late it comes it is not kept.
+  const controller = new AbortController();
+  const first = caller.sendRequest('small', ['first'], { signal: controller.signal }).then(
+    () => 'resolved',
+    (error: Error) => error.name,
+  );
+  const others: Promise<unknown>[] = [];
+  for (let i = 0; i < 8200; i++) others.push(caller.sendRequest('small', ['other'], { timeout: 60_000 }));
+  controller.abort();
+  await first;
+  await Promise.all(others);
+  // Round the ids to 1 again.
+  const filler: Promise<unknown>[] = [];
+  for (let i = 0; i < maxRequestId - 8201; i++) filler.push(caller.sendRequest('small', ['fill']));
+  await Promise.all(filler);
+  expect(await caller.sendRequest('small', ['legit'], { timeout: 10_000 })).toBe('small');
+});
+
+test('after the ids wrapped in a small id space, an early cancel still drops its request', async () => {
+  const maxRequestId = 100;
+  const { caller, ran } = await callerAndCallee({ maxRequestId });
+  // Every id once, by small cancellable calls: the large request below reuses id 1.
+  const warmUp: Promise<unknown>[] = [];
+  for (let i = 0; i < maxRequestId; i++) warmUp.push(caller.sendRequest('small', ['warm'], { timeout: 60_000 }));
+  await Promise.all(warmUp);
+  ran.length = 0;
+  await cancelPassedByASmallCall(caller, 4 * MiB);
+  await caller.sendRequest('take', [new Uint8Array(4 * MiB + 1)]);
+  expect(ran).toEqual(['after', 4 * MiB + 1]);
+});
+
+describe('an early cancel whose request never comes', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A callee, and a channel to it on which a crafted Cancel for id 1 goes first, then a caller's first request. */
+  async function cancelThenRequest(minutesLater: number) {
+    const pair = await createUnixSocketPair();
+    const left = new IPCChannel(pair.a);
+    const right = new IPCChannel(pair.b);
+    const callee = new RpcProtocol(right);
+    disposers.push(async () => {
+      left.close();
+      right.close();
+      await pair.dispose();
+    });
+    callee.setRequestHandler(() => 'ran');
+    // Cancel of id 1, flagged as one that may have passed its request.
+    left.getWriteBuffer().writeUint8(5).writeLength(1).writeUint8(1).commit();
+    // The callee keeps it now, at this time (its own record, looked at only here).
+    const kept = (callee as unknown as { incoming: { earlyEnds: Map<number, number> } }).incoming.earlyEnds;
+    await until(() => kept.has(1), 'the callee to keep the early cancel');
+    const realNow = Date.now.bind(Date);
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow() + minutesLater * 60_000);
+    const caller = new RpcProtocol(left);
+    disposers.push(() => caller.dispose());
+    // Unanswered when dropped: its timeout ends it.
+    return caller.sendRequest('small', ['first'], { timeout: 300 });
+  }
+
+  test('drops the request that comes under its id soon after', async () => {
+    await expect(cancelThenRequest(0)).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  test('is forgotten after a minute: a request under that id then is another use of it, and runs', async () => {
+    await expect(cancelThenRequest(2)).resolves.toBe('ran');
+  });
 });

@@ -17,6 +17,11 @@ export class SessionWriteBuffer extends AbstractWriteBuffer {
     this.send = send;
   }
 
+  /** The message's size: what the RPC core asks to know whether it may travel in fragments. */
+  get size(): number {
+    return this.pos - DATA_HEADER_SIZE;
+  }
+
   commit(): void {
     if (this.committed) throw new BufferCommittedError();
     this.committed = true;

@@ -7,7 +7,15 @@ import type { Event } from '../../common/event';
 import { toDisposable, type Disposable } from '../../common/lifecycle';
 import { EncodeError } from '../codec/errors';
 import { ConnectionClosedError, MethodNotFoundError, ReplyTooLargeError, RpcProtocolError } from '../errors';
-import { FLAG_CANCELLABLE, FLAG_SIGNAL_ARGUMENT, runWithCallSignal, ServedRequest } from './cancellation';
+import {
+  CANCEL_MAY_PASS,
+  EARLY_CANCEL_TTL_MS,
+  FLAG_CANCELLABLE,
+  PASSABLE_FROM,
+  FLAG_SIGNAL_ARGUMENT,
+  runWithCallSignal,
+  ServedRequest,
+} from './cancellation';
 import type { ObservedCall } from './observers';
 import { encodableCopy } from './encodableError';
 import type { ProtocolLink } from './ProtocolLink';
@@ -18,9 +26,9 @@ import { describeTarget, IN_ORDER, MessageType, readArgs } from './wire';
 /** Cancels that came before their requests, remembered at most. */
 const MAX_EARLY_ENDS = 1024;
 /**
- * Cancellable requests that ended here, remembered by id: a cancel that finds nothing under an id among them is a
- * late one. Enough for the requests a busy connection ends while a cancel is on its way (a millisecond or a
- * garbage-collection pause behind a fragment, at some 300k calls/s), in 32 KiB.
+ * Large cancellable requests that ended here, remembered by id: a cancel that may have passed its request but
+ * finds nothing under an id among them is an early one. Enough for the large requests a busy connection ends while
+ * a cancel is on its way, in 32 KiB.
  */
 const RECENTLY_ENDED = 8192;
 
@@ -73,14 +81,15 @@ export class Incoming {
   // By the caller's id, which is unique among its open calls and subscriptions (the wire's rule since fdpipe/3).
   private readonly active = new Map<number, ServedRequest | ServedSubscription>();
   /**
-   * Cancels that passed their request on the way (a large request travels in fragments, its cancel whole), by id:
-   * the request is dropped when it comes. Bounded: the oldest is forgotten first.
+   * Cancels that passed their request on the way (a large request travels in fragments, its cancel whole), by id,
+   * with when they came: the request is dropped when it comes, within EARLY_CANCEL_TTL_MS. Bounded: the oldest is
+   * forgotten first.
    */
-  private readonly earlyEnds = new Set<number>();
+  private readonly earlyEnds = new Map<number, number>();
   /**
-   * Cancellable requests that ended, so a cancel that finds nothing under its id can tell whether it came late (its
-   * request ended) or early (its request is still on its way). Ids say nothing by their order: a small request sent
-   * after a large one arrives first, and ids wrap.
+   * Cancellable requests that ended, so a cancel that may have passed its request but finds nothing under its id
+   * can tell whether it came late (its request ended) or early (its request is still on its way). Ids say nothing
+   * by their order: a small request sent after a large one arrives first, and ids wrap.
    */
   private readonly ended = new RecentIds(RECENTLY_ENDED);
   /** Bumped when the other side's protocol is gone: work it started before then is answered to nobody. */
@@ -107,6 +116,8 @@ export class Incoming {
   }
 
   onRequest(reader: ReadBuffer): void {
+    // A request its caller's cancel may pass (cancellation.ts): only such requests need remembering once ended.
+    const large = reader.remaining > PASSABLE_FROM;
     const id = reader.readLength();
     const flags = reader.readUint8();
     const targetName = reader.readString();
@@ -114,15 +125,17 @@ export class Incoming {
     let args: unknown[];
     const streams = this.link.streams;
     const mark = streams.inletMark;
+    // Looked up first, so a cancel that came early is used up whatever becomes of its request.
+    const cancelledEarly = this.earlyEnds.size > 0 && this.takeEarlyEnd(id);
     try {
       args = readArgs(this.link.codec, reader, streams);
     } catch (error) {
       streams.settleInlets(mark, false);
-      if (flags & FLAG_CANCELLABLE) this.ended.add(id);
-      this.sendReply(id, error, true);
+      if (large && flags & FLAG_CANCELLABLE) this.ended.add(id);
+      if (!cancelledEarly) this.sendReply(id, error, true);
       return;
     }
-    if (this.earlyEnds.delete(id)) {
+    if (cancelledEarly) {
       // Its caller gave up before it arrived: nobody waits for a reply, and its streams stop.
       streams.settleInlets(mark, false);
       return;
@@ -131,7 +144,7 @@ export class Incoming {
     const observed = this.link.observers?.start('incoming', id, targetName, method, args, reader.position + reader.remaining);
     let served: ServedRequest | undefined;
     if (flags & FLAG_CANCELLABLE) {
-      served = new ServedRequest(id);
+      served = new ServedRequest(id, large);
       served.observed = observed;
       this.begin(id, served);
       if (flags & FLAG_SIGNAL_ARGUMENT) args.push(served.signal);
@@ -217,11 +230,13 @@ export class Incoming {
     const id = reader.readLength();
     const entry = this.active.get(id);
     if (!entry) {
-      // An Unsubscribe keeps its order, so it never passes its Subscribe: the subscription ended here already. A
-      // Cancel for a request that ended came late (nothing to do); for one that did not, it passed its request.
-      if (type === MessageType.Cancel && !this.ended.has(id)) {
-        if (this.earlyEnds.size >= MAX_EARLY_ENDS) this.earlyEnds.delete(this.earlyEnds.values().next().value!);
-        this.earlyEnds.add(id);
+      // An Unsubscribe keeps its order, so it never passes its Subscribe: the subscription ended here already. So
+      // does a Cancel whose request was too small to travel in fragments. One that may have passed its request came
+      // late if the request ended here, and early otherwise.
+      const mayPass = type === MessageType.Cancel && reader.remaining > 0 && (reader.readUint8() & CANCEL_MAY_PASS) !== 0;
+      if (mayPass && !this.ended.has(id)) {
+        if (this.earlyEnds.size >= MAX_EARLY_ENDS) this.earlyEnds.delete(this.earlyEnds.keys().next().value!);
+        this.earlyEnds.set(id, Date.now());
       }
       return;
     }
@@ -247,6 +262,14 @@ export class Incoming {
         this.link.reportError(error);
       }
     }
+  }
+
+  /** Whether a cancel came for `id` before it, recently enough to be for this request; it is used up either way. */
+  private takeEarlyEnd(id: number): boolean {
+    const at = this.earlyEnds.get(id);
+    if (at === undefined) return false;
+    this.earlyEnds.delete(id);
+    return Date.now() - at < EARLY_CANCEL_TTL_MS;
   }
 
   /** Work under `id` begins; whatever a misbehaving caller left open under the same id is ended, not leaked. */
@@ -302,7 +325,7 @@ export class Incoming {
     observed?: ObservedCall,
   ): void {
     if (served) {
-      this.ended.add(id);
+      if (served.large) this.ended.add(id);
       if (this.active.get(id) === served) this.active.delete(id);
       if (served.isCancelled) {
         // The caller gave up on this call already; it will ignore a reply, and nobody will read a stream in it.

@@ -6,7 +6,7 @@ import { Emitter, type Event } from '../../common/event';
 import type { Disposable } from '../../common/lifecycle';
 import { ConnectionClosedError, RpcProtocolError } from '../errors';
 import { toCallerRejection } from '../remoteError';
-import { requestFlags, watchCancellation } from './cancellation';
+import { CANCEL_MAY_PASS, PASSABLE_FROM, requestFlags, watchCancellation } from './cancellation';
 import type { ObservedCall } from './observers';
 import type { ProtocolLink } from './ProtocolLink';
 import type { StreamWatcher } from './streams/StreamWatcher';
@@ -31,12 +31,24 @@ export interface RequestOptions {
   streamWatcher?: StreamWatcher;
 }
 
+/**
+ * Whether the request being written in `buffer` may travel in fragments: it is over PASSABLE_FROM, as the buffer
+ * tells. The buffers of transports that fragment tell their size (the pipe's, the session's, and so a multiplexer's
+ * over them; the counting buffer passes it on); the others never fragment.
+ */
+function mayTravelInFragments(buffer: WriteBuffer): boolean {
+  const size = (buffer as { readonly size?: unknown }).size;
+  return typeof size === 'number' && size > PASSABLE_FROM;
+}
+
 /** A call waiting for its reply. */
 class PendingCall {
   /** The timer and abort listener of a cancellable call, released when it settles. */
   cancellation: Disposable | undefined;
   /** Set only while observers watch the protocol. */
   observed: ObservedCall | undefined;
+  /** Its request may travel in fragments, so a cancel sent while it is under way can pass it (CANCEL_MAY_PASS). */
+  largeRequest = false;
 
   constructor(
     readonly target: string,
@@ -166,6 +178,7 @@ export class Outgoing {
         if (observers) {
           call.observed = observers.start('outgoing', id, target, method, args, (buffer as CountingWriteBuffer).size);
         }
+        if (signal !== undefined || timeout !== undefined) call.largeRequest = mayTravelInFragments(buffer);
         buffer.commit();
         // The label only when there are streams: building it costs every call otherwise.
         if (streams.outletMark !== mark) streams.settleOutlets(mark, true, signal, call.label, call.streamWatcher);
@@ -313,15 +326,20 @@ export class Outgoing {
     if (this.open.get(id) !== call) return;
     this.open.delete(id);
     call.fail(reason);
-    this.sendEnd(MessageType.Cancel, id);
+    this.sendEnd(MessageType.Cancel, id, call.largeRequest ? CANCEL_MAY_PASS : 0);
   }
 
-  private sendEnd(type: MessageType.Cancel | MessageType.Unsubscribe, id: number): void {
+  private sendEnd(type: MessageType.Cancel | MessageType.Unsubscribe, id: number, cancelFlags = 0): void {
     if (this.link.closed) return;
     // An Unsubscribe goes in order: one that passed its large Subscribe would find nothing to end, and the service
-    // would keep the listener. A Cancel goes at once (a cancel that passes its request is remembered there).
-    const options = type === MessageType.Unsubscribe ? IN_ORDER : undefined;
-    this.link.trySend(() => this.link.channel.getWriteBuffer(options).writeUint8(type).writeLength(id).commit());
+    // would keep the listener. A Cancel goes at once; one that may pass its request says so, and is remembered there.
+    if (type === MessageType.Unsubscribe) {
+      this.link.trySend(() => this.link.channel.getWriteBuffer(IN_ORDER).writeUint8(type).writeLength(id).commit());
+    } else {
+      this.link.trySend(() =>
+        this.link.channel.getWriteBuffer().writeUint8(type).writeLength(id).writeUint8(cancelFlags).commit(),
+      );
+    }
   }
 
   /** The id after the last one that no open call or subscription holds, wrapping from maxId to 1. */

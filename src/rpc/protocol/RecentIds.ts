@@ -1,5 +1,5 @@
 /**
- * The last `capacity` ids added, in a ring. add() is one store, on the path of every cancellable call; has() scans
+ * The last `capacity` ids added, in a ring. add() is one store, on the path of every large cancellable call; has() scans
  * the ring, and is asked only when a cancel finds nothing under its id, which is rare. The ring is allocated on the
  * first add(), so a connection that never serves a cancellable call pays nothing.
  */

@@ -16,6 +16,21 @@ export const FLAG_CANCELLABLE = 1;
 /** Request flag: the caller passed an AbortSignal as its last argument: the callee's live signal takes its place. */
 export const FLAG_SIGNAL_ARGUMENT = 2;
 
+/**
+ * Cancel flag: the request may still be on its way, in fragments, and this cancel may pass it: a callee that does
+ * not know the id yet remembers the cancel for the request to come. Without it, a cancel for an unknown id came
+ * late. Set for requests larger than PASSABLE_FROM, as the transport's write buffer tells their size (a
+ * transport that does not tell never sends in fragments).
+ */
+export const CANCEL_MAY_PASS = 1;
+/**
+ * Requests up to this size never travel in fragments: it is the smallest fragment size a pipe accepts
+ * (MIN_FRAGMENT_SIZE), so their cancels never pass them.
+ */
+export const PASSABLE_FROM = 4 * 1024;
+/** How long an early cancel waits for its request: one that comes later is taken for another use of the id. */
+export const EARLY_CANCEL_TTL_MS = 60_000;
+
 /** The flags byte of a request that has `signal` and `timeout`. */
 export function requestFlags(signal: AbortSignal | undefined, timeout: number | undefined): number {
   if (signal !== undefined) return FLAG_CANCELLABLE | FLAG_SIGNAL_ARGUMENT;
@@ -65,7 +80,11 @@ export class ServedRequest implements Disposable {
   /** Set only while observers watch: a call cancelled here ends for them now, whenever its method settles. */
   observed: ObservedCall | undefined;
 
-  constructor(private readonly id: number) {}
+  /** @param large the request was over PASSABLE_FROM: its caller's cancel says it may have passed it */
+  constructor(
+    private readonly id: number,
+    readonly large = false,
+  ) {}
 
   get signal(): AbortSignal {
     return this.controller.signal;
