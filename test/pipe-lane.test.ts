@@ -228,6 +228,7 @@ describe('a peer that breaks the lane protocol', () => {
       'bad-lane-message',
     ],
     ['a release of what was never sent', true, frame(LANE_RELEASE, 0, MiB), 'bad-lane-release'],
+    ['an empty piece', true, frame(LANE_MESSAGE, 0, 0, 0), 'bad-lane-message'],
   ])('%s: MalformedFrameError, after the messages before it', async (_what, withLane, bad, problem) => {
     const { messages, errors, closed } = receiver(withLane);
     pair.a.write(Buffer.concat([small, bad, small]));

@@ -127,6 +127,8 @@ export class BulkLane {
    * the piece does not follow the one before or lies outside the region (the peer broke the protocol).
    */
   readPiece(offset: number, total: number, size: number): Buffer | undefined | false {
+    // Every piece carries bytes: lane messages are never small, and an empty piece would be answered for nothing.
+    if (size === 0) return false;
     let incoming = this.incoming;
     if (incoming === undefined) {
       if (this.closed || offset + total > this.regionSize || size > total) return false;
