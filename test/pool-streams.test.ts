@@ -109,3 +109,33 @@ test('a task whose stream result fails after a good reply counts as failed, not 
   await until(() => p.stats.running === 0, 'the slot to come back');
   expect(p.stats).toMatchObject({ completed: 1, failed: 1 });
 });
+
+test('a task whose stream argument is cut by its worker dying after a good reply counts as failed', async () => {
+  const p = pool({ maxWorkers: 1 });
+  let produced = 0;
+  let stop = false;
+  async function* numbers() {
+    while (!stop) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield produced++;
+    }
+  }
+  const pid = await p.run<number>('drainLater', [numbers()]);
+  await until(() => produced > 10, 'the worker to read its stream');
+  process.kill(pid, 'SIGKILL');
+  await until(() => p.stats.running === 0, 'the slot to come back');
+  stop = true;
+  expect(p.stats).toMatchObject({ completed: 0, failed: 1 });
+});
+
+test('a stream that failed before a good reply, which the task handled, leaves the task completed', async () => {
+  const p = pool({ maxWorkers: 1 });
+  async function* numbers() {
+    yield 1;
+    yield 2;
+    throw new RangeError('the producer broke');
+  }
+  expect(await p.run<number>('sumOrMinusOne', [numbers()])).toBe(-1);
+  await until(() => p.stats.running === 0, 'the slot to come back');
+  expect(p.stats).toMatchObject({ completed: 1, failed: 0 });
+});

@@ -79,6 +79,22 @@ test('a cancel that comes after its large request ended is not held against the 
   expect(ran).toEqual([8 * KiB, 'second', 'third']);
 });
 
+test('a late cancel of a request near 4 KiB, whichever side of it, is not held against the next request under its id', async () => {
+  // The caller measures a request with its type byte, the callee without: the callee errs towards large.
+  for (let size = 4080; size <= 4100; size++) {
+    const controller = new AbortController();
+    const { caller } = await callerAndCallee({ maxRequestId: 2 }, (tag) => {
+      if (tag instanceof Uint8Array) controller.abort();
+    });
+    await expect(caller.sendRequest('take', [new Uint8Array(size)], { signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(await caller.sendRequest('small', ['second'])).toBe('small');
+    await nextTurn();
+    expect(await caller.sendRequest('small', ['third'], { timeout: 10_000 })).toBe('small');
+  }
+});
+
 test('a late cancel of a small request is never held against a later request under that id', async () => {
   const maxRequestId = 9000;
   const { caller } = await callerAndCallee({ maxRequestId });

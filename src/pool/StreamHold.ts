@@ -35,7 +35,8 @@ export class StreamHold implements StreamWatcher, RequestOptions {
 
   ended(failure?: { readonly error: unknown }): void {
     if (this.released) return;
-    if (failure) this.streamFailed = true;
+    // Only after a good reply: a stream that failed before it was the task's to handle, and the reply says how.
+    if (failure && this.reply !== undefined) this.streamFailed = true;
     if (--this.open > 0 || this.reply === undefined) return;
     // Later, not inside the stream's own bookkeeping: releasing may shut the worker's connection down.
     queueMicrotask(() => this.finish());

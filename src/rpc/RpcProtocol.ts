@@ -37,7 +37,12 @@ export interface RpcProtocolOptions {
    * or the environment variable FDPIPE_CALLER_STACKS is 1 (handy while debugging, without touching code).
    */
   captureCallerStack?: boolean;
-  /** Largest request id before ids wrap to 1. Default 2^31 − 1. */
+  /**
+   * Largest request id before ids wrap to 1. Default 2^31 − 1. Ids that come round again within a minute or so (a
+   * small value and busy calls) make cancelling racy: the reply of a call cancelled as it was answered can settle
+   * the call that took its id next, and an early cancel can be taken for a late one (PROTOCOL.md, Fragments). Keep
+   * it well above the calls made in a minute.
+   */
   maxRequestId?: number;
   /** Watches every call from the start, both ways (see addObserver). */
   observer?: RpcObserver;

@@ -31,6 +31,8 @@ const MAX_EARLY_ENDS = 1024;
  * a cancel is on its way, in 32 KiB.
  */
 const RECENTLY_ENDED = 8192;
+/** More than the bytes the caller's measure of a request may count that this side's does not: headers. */
+const SIZE_MARGIN = 64;
 
 /** What serves calls and events under one name on this side of a connection. */
 export interface RpcTarget {
@@ -116,8 +118,9 @@ export class Incoming {
   }
 
   onRequest(reader: ReadBuffer): void {
-    // A request its caller's cancel may pass (cancellation.ts): only such requests need remembering once ended.
-    const large = reader.remaining > PASSABLE_FROM;
+    // A request its caller's cancel may pass (cancellation.ts): only such requests need remembering once ended. The
+    // caller measured it with its type byte and any channel's header (a multiplexer's), so err towards large.
+    const large = reader.remaining + SIZE_MARGIN > PASSABLE_FROM;
     const id = reader.readLength();
     const flags = reader.readUint8();
     const targetName = reader.readString();

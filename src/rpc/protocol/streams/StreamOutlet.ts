@@ -91,10 +91,13 @@ export class StreamOutlet {
     }
   }
 
-  /** The consumer stopped (or the connection went): the source is returned and nothing more is sent. */
-  cancel(): void {
+  /**
+   * The consumer stopped, or (with `failure`) the connection went: the source is returned and nothing more is
+   * sent.
+   */
+  cancel(failure?: { error: unknown }): void {
     if (this.done) return;
-    this.finish();
+    this.finish(failure);
     this.closeSource();
   }
 

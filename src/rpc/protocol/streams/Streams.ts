@@ -204,8 +204,9 @@ export class Streams implements StreamScope, InletHost, OutletHost {
     const inlets = [...this.inlets.values()];
     this.outlets.clear();
     this.inlets.clear();
-    for (const outlet of outlets) outlet.cancel();
-    for (const inlet of inlets) inlet.stop({ error: new ConnectionClosedError(event, 'The stream') });
+    const failure = { error: new ConnectionClosedError(event, 'The stream') };
+    for (const outlet of outlets) outlet.cancel(failure);
+    for (const inlet of inlets) inlet.stop(failure);
   }
 
   /** The consumer's side of a stream the producer broke: it ends here with `error`, and the producer is stopped. */
