@@ -5,6 +5,8 @@ import type { IDisposable } from '../base/lifecycle';
 import type { ClientConnectionEvent, IMessagePassingProtocol } from './types';
 import { supportUsing } from '../../common/lifecycle';
 
+const IN_ORDER = { inOrder: true } as const;
+
 /**
  * An fdpipe Channel (fd 4 to a forked child, a socket, a MessagePort) as VS Code's IMessagePassingProtocol,
  * so VS Code-style IPCServer/IPCClient run over it. The protocol owns the channel: dispose() closes it.
@@ -44,10 +46,14 @@ export class ChannelProtocol implements IMessagePassingProtocol, IDisposable {
     return this.channel.isClosed;
   }
 
-  /** Sends one message; once the channel has closed, messages are dropped, as VS Code's protocols do. */
+  /**
+   * Sends one message; once the channel has closed, messages are dropped, as VS Code's protocols do. Every message
+   * keeps its order, as over VS Code's protocols, which VS Code's ipc.ts relies on (an event's values in order, a
+   * dispose behind its listen): a small one waits for a large one under way instead of passing it.
+   */
   send(buffer: VSBuffer): void {
     if (this.channel.isClosed) return;
-    this.channel.getWriteBuffer().writeRaw(buffer.buffer).commit();
+    this.channel.getWriteBuffer(IN_ORDER).writeRaw(buffer.buffer).commit();
   }
 
   drain(): Promise<void> {
