@@ -7,7 +7,7 @@ import { adoptForDirectRead, directReadSourceOf } from '../src/pipe/directRead';
 import { expectSameMessages, pattern } from './helpers/bytes';
 import { numbered, wireBytes } from './helpers/frames';
 import { killAll } from './helpers/processes';
-import { createUnixSocketPair } from './helpers/streams';
+import { createUnixSocketPair, type SocketPair } from './helpers/streams';
 import { settle, until } from './helpers/wait';
 
 const KiB = 1024;
@@ -105,99 +105,80 @@ describe('reading straight into the decoder', () => {
 });
 
 describe('direct reads over a socket', () => {
+  let pair: SocketPair;
+  beforeEach(async () => {
+    pair = await createUnixSocketPair();
+  });
+  afterEach(() => pair.dispose());
+
   it('never reads into the memory of a message delivered from the first read, after the pipe let go', async () => {
-    const pair = await createUnixSocketPair();
-    try {
-      const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
-      const first = pattern(100, 7);
-      let kept: Uint8Array | undefined;
-      pipe.onMessage((message) => {
-        if (kept !== undefined) return;
-        kept = message;
-        pipe.close();
-      });
-      // The first message and plenty behind it, all waiting in the OS: the socket goes on reading after the close.
-      const behind = Array.from({ length: 40 }, (_, i) => numbered(i, 16 * KiB).fill(0xaa, 4));
-      pair.a.write(wireBytes([first, ...behind], Infinity));
-      await until(() => kept !== undefined, 'the first message');
-      await settle();
-      expectSameMessages([kept!], [first]);
-    } finally {
-      await pair.dispose();
-    }
+    const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
+    const first = pattern(100, 7);
+    let kept: Uint8Array | undefined;
+    pipe.onMessage((message) => {
+      if (kept !== undefined) return;
+      kept = message;
+      pipe.close();
+    });
+    // The first message and plenty behind it, all waiting in the OS: the socket goes on reading after the close.
+    const behind = Array.from({ length: 40 }, (_, i) => numbered(i, 16 * KiB).fill(0xaa, 4));
+    pair.a.write(wireBytes([first, ...behind], Infinity));
+    await until(() => kept !== undefined, 'the first message');
+    await settle();
+    expectSameMessages([kept!], [first]);
   });
 
   it('keeps no more memory alive for a small message it delivers than its read brought, as Node reads do', async () => {
-    const pair = await createUnixSocketPair();
-    try {
-      const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
-      const kept: Uint8Array[] = [];
-      pipe.onMessage((message) => kept.push(message));
-      // Each in a read of its own: the first lands where Node asked before the pipe attached, the rest in the pipe's.
-      for (let i = 0; i < 3; i++) {
-        pair.a.write(wireBytes([numbered(i, 10)], Infinity));
-        await until(() => kept.length === i + 1, `message ${i}`);
-      }
-      expectSameMessages(kept, [0, 1, 2].map((i) => numbered(i, 10)));
-      // A listener may keep what it is given (an RPC argument is a view of its message): 14 bytes, not a 64 KiB buffer.
-      for (const message of kept) expect(message.buffer.byteLength).toBeLessThan(1024);
-      pipe.close();
-    } finally {
-      await pair.dispose();
+    const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
+    const kept: Uint8Array[] = [];
+    pipe.onMessage((message) => kept.push(message));
+    // Each in a read of its own: the first lands where Node asked before the pipe attached, the rest in the pipe's.
+    for (let i = 0; i < 3; i++) {
+      pair.a.write(wireBytes([numbered(i, 10)], Infinity));
+      await until(() => kept.length === i + 1, `message ${i}`);
     }
+    expectSameMessages(kept, [0, 1, 2].map((i) => numbered(i, 10)));
+    // A listener may keep what it is given (an RPC argument is a view of its message): 14 bytes, not a 64 KiB buffer.
+    for (const message of kept) expect(message.buffer.byteLength).toBeLessThan(1024);
+    pipe.close();
   });
 
   it('closes a pipe over a socket taken over after its end was read, as over the socket itself', async () => {
-    const pair = await createUnixSocketPair();
-    try {
-      const ended = new Promise<void>((resolve) => pair.b.once('end', () => resolve()));
-      pair.a.end();
-      await ended;
-      const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
-      const closed = new Promise<PipeCloseEvent>((resolve) => pipe.onClose(resolve));
-      expect((await closed).reason).toBe('destroyed');
-    } finally {
-      await pair.dispose();
-    }
+    const ended = new Promise<void>((resolve) => pair.b.once('end', () => resolve()));
+    pair.a.end();
+    await ended;
+    const pipe = new BinaryMessagePipe(adoptForDirectRead(pair.b));
+    const closed = new Promise<PipeCloseEvent>((resolve) => pipe.onClose(resolve));
+    expect((await closed).reason).toBe('destroyed');
   });
 
   it('holds the peer back while no pipe reads, and a pipe made then still gets every message', async () => {
-    const pair = await createUnixSocketPair();
-    try {
-      const stream = adoptForDirectRead(pair.b);
-      // A pipe that fails to open leaves the socket without a reader, as a channel given bad options does.
-      expect(() => new BinaryMessagePipe(stream, { maxMessageSize: -1 })).toThrow(RangeError);
-      const messages = Array.from({ length: 40 }, (_, i) => numbered(i, 256 * KiB));
-      pair.a.write(wireBytes(messages, Infinity));
-      await settle(20);
-      // Not all taken: the OS holds the rest, as it would for any stream not read.
-      expect(pair.a.writableLength).toBeGreaterThan(0);
-      // Made over the same socket again (taking it over a second time would lose what it read meanwhile).
-      const pipe = new BinaryMessagePipe(adoptForDirectRead(stream));
-      const received: Buffer[] = [];
-      pipe.onMessage((message) => received.push(Buffer.from(message)));
-      await until(() => received.length === messages.length, 'every message');
-      expectSameMessages(received, messages);
-      pipe.close();
-    } finally {
-      await pair.dispose();
-    }
+    const stream = adoptForDirectRead(pair.b);
+    // A pipe that fails to open leaves the socket without a reader, as a channel given bad options does.
+    expect(() => new BinaryMessagePipe(stream, { maxMessageSize: -1 })).toThrow(RangeError);
+    const messages = Array.from({ length: 40 }, (_, i) => numbered(i, 256 * KiB));
+    pair.a.write(wireBytes(messages, Infinity));
+    await settle(20);
+    // Not all taken: the OS holds the rest, as it would for any stream not read.
+    expect(pair.a.writableLength).toBeGreaterThan(0);
+    // Made over the same socket again (taking it over a second time would lose what it read meanwhile).
+    const pipe = new BinaryMessagePipe(adoptForDirectRead(stream));
+    const received: Buffer[] = [];
+    pipe.onMessage((message) => received.push(Buffer.from(message)));
+    await until(() => received.length === messages.length, 'every message');
+    expectSameMessages(received, messages);
+    pipe.close();
   });
 
   it('lets the bytes go once resumed with no pipe over it, so that it still closes at the end', async () => {
-    const pair = await createUnixSocketPair();
-    try {
-      const stream = adoptForDirectRead(pair.b);
-      expect(() => new BinaryMessagePipe(stream, { maxMessageSize: -1 })).toThrow(RangeError);
-      const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
-      pair.a.end(Buffer.alloc(4 * MiB));
-      // As Node resumes a child's stdio streams when it exits, so that each reaches its end and the child closes.
-      stream.resume();
-      await closed;
-      expect(stream.destroyed).toBe(true);
-    } finally {
-      await pair.dispose();
-    }
+    const stream = adoptForDirectRead(pair.b);
+    expect(() => new BinaryMessagePipe(stream, { maxMessageSize: -1 })).toThrow(RangeError);
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    pair.a.end(Buffer.alloc(4 * MiB));
+    // As Node resumes a child's stdio streams when it exits, so that each reaches its end and the child closes.
+    stream.resume();
+    await closed;
+    expect(stream.destroyed).toBe(true);
   });
 });
 

@@ -13,7 +13,6 @@ import {
   WorkerModuleError,
   WorkerPool,
   type UnresponsiveWorkerEvent,
-  type WorkerPoolOptions,
 } from '../src';
 import { POOL_WORKER, poolsClosedAfterEach } from './helpers/pools';
 import { isRunning, killAll, killPid } from './helpers/processes';

@@ -36,6 +36,9 @@ export interface WriteOptions {
   inOrder?: boolean;
 }
 
+/** The options of a message that keeps its order behind the large ones committed before it. */
+export const IN_ORDER: WriteOptions = Object.freeze({ inOrder: true });
+
 /** Gives a fresh reader over one message, so several listeners can each read it from the start. */
 export type ReadBufferProvider = () => ReadBuffer;
 

@@ -4,7 +4,7 @@ import { reportTo, warnUnhandled } from '../common/warn';
 import type { ReadBuffer } from '../buffer/ReadBuffer';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
 import { AbstractChannel } from './AbstractChannel';
-import type { Channel, ChannelCloseEvent, WriteOptions } from './Channel';
+import { IN_ORDER, type Channel, type ChannelCloseEvent, type WriteOptions } from './Channel';
 import { ChannelClosedError } from './errors';
 
 // Every message on the base channel starts with a varint. 0 means a control message: a uint8 op, then its fields.
@@ -107,7 +107,7 @@ export class ChannelMultiplexer implements Disposable {
   private sendClose(ref: number): void {
     try {
       // In order: the close must not pass the sub-channel's last data (a large message still under way).
-      this.control(OP_CLOSE, { inOrder: true }).writeLength(ref).commit();
+      this.control(OP_CLOSE, IN_ORDER).writeLength(ref).commit();
     } catch {
       // The base channel is closing: its own close reaches every sub-channel.
     }

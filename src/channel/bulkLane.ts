@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'child_process';
+import type { ChildProcess, IOType, StdioNull, StdioPipe } from 'child_process';
+import type { Stream } from 'stream';
 import { randomBytes } from 'crypto';
 import { closeSync, fstatSync, ftruncateSync, openSync, unlinkSync } from 'fs';
 import { join } from 'path';
@@ -17,10 +18,38 @@ const NO_LANE_ENV = 'FDPIPE_NO_BULK_LANE';
 const SHARED_MEMORY_DIR = '/dev/shm';
 
 /** A lane file made for a child about to be forked. */
-export interface PreparedLane {
+interface PreparedLane {
   readonly fd: number;
   /** For the child's environment. */
   readonly env: Record<string, string>;
+}
+
+/** What a child's stdio array holds. */
+export type StdioEntry = IOType | 'ipc' | Stream | number | null | undefined | StdioNull | StdioPipe;
+
+/**
+ * Starts a child with a bulk lane on fd 5 when `withLane` and one can be made (see prepareLane), else as it is:
+ * `start` gets the environment and stdio to start it with, the lane's added. The parent's end then waits for the
+ * channel to the child (takeLane); a start that throws or fails closes it.
+ */
+export function startWithLane(
+  withLane: boolean,
+  env: NodeJS.ProcessEnv | undefined,
+  stdio: StdioEntry[],
+  start: (env: NodeJS.ProcessEnv | undefined, stdio: StdioEntry[]) => ChildProcess,
+): ChildProcess {
+  const lane = withLane ? prepareLane() : undefined;
+  if (lane === undefined) return start(env, stdio);
+  let child: ChildProcess;
+  try {
+    child = start({ ...(env ?? process.env), ...lane.env }, [...stdio, lane.fd]);
+  } catch (error) {
+    closeSync(lane.fd);
+    throw error;
+  }
+  if (child.pid === undefined) closeSync(lane.fd);
+  else forChild.set(child, lane.fd);
+  return child;
 }
 
 const forChild = new WeakMap<ChildProcess, number>();
@@ -30,7 +59,7 @@ const forChild = new WeakMap<ChildProcess, number>();
  * open. Undefined where there is no shared memory to put it in (not Linux, no writable /dev/shm) or lanes are off;
  * the child is then forked as before, and everything goes through the pipe.
  */
-export function prepareLane(): PreparedLane | undefined {
+function prepareLane(): PreparedLane | undefined {
   if (process.platform !== 'linux' || process.env[NO_LANE_ENV] === '1') return undefined;
   let fd: number | undefined;
   try {
@@ -44,21 +73,6 @@ export function prepareLane(): PreparedLane | undefined {
     if (fd !== undefined) closeSync(fd);
     return undefined;
   }
-}
-
-/**
- * After the fork: the child has its copy of the lane on fd 5, and the parent's end waits for the child's channel
- * (takeLane). A fork that failed to start closes it.
- */
-export function attachLane(child: ChildProcess, lane: PreparedLane | undefined): void {
-  if (lane === undefined) return;
-  if (child.pid === undefined) discardLane(lane);
-  else forChild.set(child, lane.fd);
-}
-
-/** A lane made for a fork that threw. */
-export function discardLane(lane: PreparedLane | undefined): void {
-  if (lane !== undefined) closeSync(lane.fd);
 }
 
 /** The parent's end of the lane `child` was forked with, once (the channel to the child owns it). */

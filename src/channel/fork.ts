@@ -1,7 +1,7 @@
 import { fork, type ChildProcess, type ForkOptions } from 'child_process';
 import type { Stream } from 'stream';
 import { supportAwaitUsing } from '../common/lifecycle';
-import { attachLane, discardLane, prepareLane } from './bulkLane';
+import { startWithLane } from './bulkLane';
 import { IPCChannel, type IPCChannelOptions } from './IPCChannel';
 import { modulePathOf, type ModulePath } from './modulePath';
 
@@ -103,18 +103,8 @@ export function forkWithChannel(
     bulkLane = true,
     ...forkOptions
   } = options;
-  const lane = bulkLane ? prepareLane() : undefined;
-  let child: ChildProcess;
-  try {
-    child = fork(modulePathOf(modulePath), args, {
-      ...forkOptions,
-      env: lane ? { ...(forkOptions.env ?? process.env), ...lane.env } : forkOptions.env,
-      stdio: lane ? [stdin, stdout, stderr, 'ipc', 'pipe', lane.fd] : [stdin, stdout, stderr, 'ipc', 'pipe'],
-    });
-  } catch (error) {
-    discardLane(lane);
-    throw error;
-  }
-  attachLane(child, lane);
+  const child = startWithLane(bulkLane, forkOptions.env, [stdin, stdout, stderr, 'ipc', 'pipe'], (env, stdio) =>
+    fork(modulePathOf(modulePath), args, { ...forkOptions, env, stdio }),
+  );
   return new ForkedWorker(child, new IPCChannel(child, channelOptions));
 }

@@ -78,7 +78,7 @@ export class BulkLane {
 
   /** Whether a message of `size` bytes may go through the lane now (it may still find no room). */
   takes(size: number): boolean {
-    return this.peerReads && !this.failed && !this.closed && size >= LANE_MESSAGE_FROM && size <= LANE_MESSAGE_UP_TO;
+    return this.isOpen && size >= LANE_MESSAGE_FROM && size <= LANE_MESSAGE_UP_TO;
   }
 
   /**

@@ -50,26 +50,25 @@ function bodyOf(frame: FrameWriteBuffer): Uint8Array[] {
   return chunks;
 }
 
-/** `chunks` (`size` bytes in all) cut into pieces of `pieceSize` bytes (the last one shorter), as views. */
-function piecesOf(chunks: readonly Uint8Array[], size: number, pieceSize: number): Array<{ chunks: Uint8Array[]; size: number }> {
+/** `chunks` cut into pieces of `pieceSize` bytes (the last one shorter), as views. */
+function piecesOf(chunks: readonly Uint8Array[], pieceSize: number): Array<{ chunks: Uint8Array[]; size: number }> {
   const pieces: Array<{ chunks: Uint8Array[]; size: number }> = [];
   let current: Uint8Array[] = [];
-  let room = Math.min(pieceSize, size);
-  let left = size;
-  for (let chunk of chunks) {
-    while (chunk.byteLength > 0) {
-      const part = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
-      current.push(part);
-      room -= part.byteLength;
-      left -= part.byteLength;
-      chunk = chunk.subarray(part.byteLength);
-      if (room === 0) {
-        pieces.push({ chunks: current, size: current.reduce((sum, c) => sum + c.byteLength, 0) });
+  let filled = 0;
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.byteLength; ) {
+      const count = Math.min(chunk.byteLength - at, pieceSize - filled);
+      current.push(count === chunk.byteLength ? chunk : chunk.subarray(at, at + count));
+      at += count;
+      filled += count;
+      if (filled === pieceSize) {
+        pieces.push({ chunks: current, size: filled });
         current = [];
-        room = Math.min(pieceSize, left);
+        filled = 0;
       }
     }
   }
+  if (filled > 0) pieces.push({ chunks: current, size: filled });
   return pieces;
 }
 
@@ -177,10 +176,7 @@ export class FrameWriter {
       this.holdFrame(frame);
       return;
     }
-    // Not while a fragmented message is under way: a lane message would pass it, and only a smaller one may.
-    if (this.lane?.takes(frame.size) && this.fragments.isEmpty && this.sendThroughLane(bodyOf(frame), frame.size, this.lane)) {
-      return;
-    }
+    if (this.laneTakes(frame.size) && this.sendThroughLane(bodyOf(frame), frame.size)) return;
     // Built in place from slabUsed, it stays where it is: the common case, kept apart from the others so it is short.
     if (frame.inSlab && frame.references === undefined && frame.end - frame.start <= this.fragmentSize) {
       this.slabUsed = frame.end;
@@ -192,46 +188,61 @@ export class FrameWriter {
   }
 
   /**
-   * Sends the frame's message through the lane: false when the lane has no room (or failed), and the frame goes
-   * through the stream. Each piece's notice goes to the stream as soon as the piece is written, behind what was
-   * queued before, so the peer reads a piece while this side writes the next.
+   * Whether a message of `size` bytes may go through the lane now. Not while a fragmented message is under way: a
+   * lane message would pass it, and only a smaller one may.
    */
-  private sendThroughLane(chunks: Uint8Array[], size: number, lane: BulkLane): boolean {
+  private laneTakes(size: number): boolean {
+    return this.lane !== undefined && this.lane.takes(size) && this.fragments.isEmpty;
+  }
+
+  /**
+   * Sends a message, given as its chunks, through the lane: false when the lane has no room (or failed), and the
+   * message goes through the stream. Each piece's notice goes to the stream as soon as the piece is written, behind
+   * what was queued before, so the peer reads a piece while this side writes the next.
+   */
+  private sendThroughLane(chunks: Uint8Array[], size: number): boolean {
+    const lane = this.lane!;
     const at = lane.claim(size);
     if (at === undefined) return false;
-    const pieces = piecesOf(chunks, size, LANE_PIECE_SIZE);
-    if (!lane.isProven(at, size)) {
-      // New space: written whole first, so that a full tmpfs sends the message through the stream instead.
-      if (!lane.write(at, chunks, size)) {
-        lane.unclaim();
-        return false;
-      }
-      this.writeSmall();
-      for (let done = 0, i = 0; done < size; done += pieces[i++].size) this.out.write(laneNotice(at + done, size, pieces[i].size));
-      return true;
+    // New space is written whole first, so that a full tmpfs sends the message through the stream instead.
+    const proven = lane.isProven(at, size);
+    if (!proven && !lane.write(at, chunks, size)) {
+      lane.unclaim();
+      return false;
     }
     this.writeSmall();
-    for (let done = 0, i = 0; done < size; done += pieces[i++].size) {
-      const piece = pieces[i];
+    let done = 0;
+    for (const piece of piecesOf(chunks, LANE_PIECE_SIZE)) {
       // Written before, this space cannot run out; a write failing there is the shared memory failing under us.
-      if (!lane.write(at + done, piece.chunks, piece.size)) throw new Error('The bulk lane could not be written');
+      if (proven && !lane.write(at + done, piece.chunks, piece.size)) {
+        throw new Error('The bulk lane could not be written');
+      }
       this.out.write(laneNotice(at + done, size, piece.size));
+      done += piece.size;
     }
     return true;
   }
 
   /** Queues a LANE_RELEASE (frame.ts) among the small frames. */
   enqueueLaneRelease(offset: number, size: number): void {
-    this.tenant?.leaveSlab();
-    this.tenant = undefined;
-    if (SLAB_SIZE - this.slabUsed < LANE_RELEASE_HEADER_SIZE) this.newSlab();
+    const at = this.slabRoom(LANE_RELEASE_HEADER_SIZE);
     const slab = this.slab;
-    const at = this.slabUsed;
     slab.writeUInt32BE(LANE_RELEASE, at);
     slab.writeUInt32BE(offset, at + 4);
     slab.writeUInt32BE(size, at + 8);
     this.slabUsed = at + LANE_RELEASE_HEADER_SIZE;
     this.schedule();
+  }
+
+  /**
+   * Where `bytes` written straight into the slab go, from slabUsed: a buffer still borrowing the slab moves out,
+   * and a slab without that much room is set aside for a new one. The caller moves slabUsed past what it wrote.
+   */
+  private slabRoom(bytes: number): number {
+    this.tenant?.leaveSlab();
+    this.tenant = undefined;
+    if (SLAB_SIZE - this.slabUsed < bytes) this.newSlab();
+    return this.slabUsed;
   }
 
   /** A frame sent in order behind large messages under way: held, as views of its bytes, until they are done. */
@@ -251,12 +262,7 @@ export class FrameWriter {
    * before it go as they are; its own bytes stay in the slab, never written over, until sent.
    */
   private takeOutOfSlab(frame: FrameWriteBuffer, withoutHeader: boolean): Uint8Array[] {
-    const chunks = frame.chunks();
-    if (withoutHeader) {
-      const body = chunks[0].subarray(FRAME_HEADER_SIZE);
-      if (body.byteLength > 0) chunks[0] = body;
-      else chunks.shift();
-    }
+    const chunks = withoutHeader ? bodyOf(frame) : frame.chunks();
     if (frame.inSlab) {
       this.queueSlabFrames();
       this.slabUsed = frame.end;
@@ -292,17 +298,15 @@ export class FrameWriter {
         frame.set(message, FRAME_HEADER_SIZE);
         this.fragments.hold([frame], frame.length, false);
       }
-    } else if (this.lane?.takes(size) && this.fragments.isEmpty && this.sendThroughLane([message], size, this.lane)) {
+    } else if (this.laneTakes(size) && this.sendThroughLane([message], size)) {
       // Written to the lane, its notices to the stream.
     } else if (size > this.fragmentSize) {
       this.fragments.add(size, [message]);
     } else if (size < COPY_BELOW) {
-      this.tenant?.leaveSlab();
-      this.tenant = undefined;
-      if (SLAB_SIZE - this.slabUsed < FRAME_HEADER_SIZE + size) this.newSlab();
-      this.slab.writeUInt32BE(size, this.slabUsed);
-      this.slab.set(message, this.slabUsed + FRAME_HEADER_SIZE);
-      this.slabUsed += FRAME_HEADER_SIZE + size;
+      const at = this.slabRoom(FRAME_HEADER_SIZE + size);
+      this.slab.writeUInt32BE(size, at);
+      this.slab.set(message, at + FRAME_HEADER_SIZE);
+      this.slabUsed = at + FRAME_HEADER_SIZE + size;
     } else {
       const header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
       header.writeUInt32BE(size, 0);

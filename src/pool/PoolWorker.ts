@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'child_process';
 import type { Socket } from 'net';
-import { attachLane, discardLane, prepareLane } from '../channel/bulkLane';
+import { startWithLane, type StdioEntry } from '../channel/bulkLane';
 import { IPCChannel } from '../channel/IPCChannel';
 import { OutputTail } from '../channel/OutputTail';
 import { RpcProtocol } from '../rpc/RpcProtocol';
@@ -77,19 +77,11 @@ export class PoolWorker {
     this.cap = options.concurrency;
     const config: BootstrapConfig = { module: modulePath, maxMemory: options.maxMemory };
     // A bulk lane on fd 5 (channel/bulkLane.ts): a task's large argument or result goes through shared memory.
-    const lane = prepareLane();
-    try {
-      this.child = spawn(process.execPath, [...options.execArgv, BOOTSTRAP, JSON.stringify(config)], {
-        env: lane ? { ...(options.env ?? process.env), ...lane.env } : options.env,
-        stdio: lane ? ['ignore', options.stdout, 'pipe', 'ignore', 'pipe', lane.fd] : ['ignore', options.stdout, 'pipe', 'ignore', 'pipe'],
-        windowsHide: true,
-      });
-    } catch (error) {
-      discardLane(lane);
-      throw error;
-    }
-    const child = this.child;
-    attachLane(child, lane);
+    const args = [...options.execArgv, BOOTSTRAP, JSON.stringify(config)];
+    const stdio: StdioEntry[] = ['ignore', options.stdout, 'pipe', 'ignore', 'pipe'];
+    const child = (this.child = startWithLane(true, options.env, stdio, (env, withLane) =>
+      spawn(process.execPath, args, { env, stdio: withLane, windowsHide: true }),
+    ));
     // A child that could not start reports it on 'error' and then 'exit' (or 'close'): the exit settles its tasks.
     child.on('error', (error) => host.reportError(error));
     if (child.stderr) {

@@ -56,7 +56,6 @@ export class RpcProtocol {
   /** Ids as Theia numbers messages; only requests that can be cancelled keep theirs, for sendCancel(). */
   protected nextMessageId = 0;
   private readonly cancellable = new Map<number, AbortController>();
-  private readonly codec: ValueCodec;
 
   constructor(
     readonly channel: Channel,
@@ -66,9 +65,8 @@ export class RpcProtocol {
     this.mode = options.mode ?? 'default';
     const serves = this.mode !== 'clientOnly';
     const base = toCoreChannel(channel, this.toDispose);
-    this.codec = codecOf(options);
     // A side that does not serve says so at once, instead of letting the caller wait for a handler.
-    this.core = new CoreRpcProtocol(base, { codec: this.codec, serviceWaitTimeout: serves ? undefined : 0 });
+    this.core = new CoreRpcProtocol(base, { codec: codecOf(options), serviceWaitTimeout: serves ? undefined : 0 });
     this.toDispose.push(this.onNotificationEmitter);
     this.toDispose.push(this.core);
     this.toDispose.push(this.core.onClose(() => this.toDispose.dispose()));

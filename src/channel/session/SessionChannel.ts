@@ -7,9 +7,7 @@ import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../../pipe/BinaryMessagePipe';
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from '../../pipe/frame';
 import { AbstractChannel } from '../AbstractChannel';
-import type { ChannelCloseEvent, WriteOptions } from '../Channel';
-
-const IN_ORDER: WriteOptions = Object.freeze({ inOrder: true });
+import { IN_ORDER, type ChannelCloseEvent, type WriteOptions } from '../Channel';
 import { ChannelClosedError } from '../errors';
 import { SessionOverflowError, SessionProtocolError } from './errors';
 import { ReplayQueue } from './ReplayQueue';
@@ -120,10 +118,11 @@ export abstract class SessionChannel extends AbstractChannel {
     this.id = idBytes.toString('hex');
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.outgoingLimit = this.maxMessageSize;
-    this.keepAliveMs = positive(options.keepAliveMs ?? 2000, 'keepAliveMs');
-    this.unresponsiveMs = positive(options.unresponsiveMs ?? 6000, 'unresponsiveMs');
-    this.socketTimeoutMs = positive(options.socketTimeoutMs ?? 20000, 'socketTimeoutMs');
-    this.maxReplayBytes = positive(options.maxReplayBytes ?? 256 * 1024 * 1024, 'maxReplayBytes');
+    const checked = checkSessionOptions(options);
+    this.keepAliveMs = checked.keepAliveMs;
+    this.unresponsiveMs = checked.unresponsiveMs;
+    this.socketTimeoutMs = checked.socketTimeoutMs;
+    this.maxReplayBytes = checked.maxReplayBytes;
     this.replayHighWaterMark = 4 * (options.highWaterMark ?? 1024 * 1024);
     this.peerKeepAliveMs = peerKeepAliveMs;
     this.tickMs = Math.max(5, Math.min(1000, this.keepAliveMs / 2, this.unresponsiveMs / 4));
@@ -419,18 +418,21 @@ export abstract class SessionChannel extends AbstractChannel {
 }
 
 /**
- * Throws a RangeError for an option a session would refuse. Checked before a socket is dialed or taken, so that a
- * bad option leaves no socket open and no session on the other side.
+ * A session's timings and replay bound, defaults filled in; a RangeError for one a session would refuse. A client
+ * checks them before it dials, so that a bad option leaves no socket open and no session on the other side.
  */
-export function checkSessionOptions(options: SessionOptions): void {
-  positive(options.keepAliveMs ?? 2000, 'keepAliveMs');
+export function checkSessionOptions(
+  options: SessionOptions,
+): { keepAliveMs: number; unresponsiveMs: number; socketTimeoutMs: number; maxReplayBytes: number } {
+  const keepAliveMs = positive(options.keepAliveMs ?? 2000, 'keepAliveMs');
   // It travels in OPEN and OPENED as a uint32.
-  if ((options.keepAliveMs ?? 0) > 0xffff_ffff) {
-    throw new RangeError(`keepAliveMs must be at most ${0xffff_ffff} ms, got ${options.keepAliveMs}`);
-  }
-  positive(options.unresponsiveMs ?? 6000, 'unresponsiveMs');
-  positive(options.socketTimeoutMs ?? 20000, 'socketTimeoutMs');
-  positive(options.maxReplayBytes ?? 256 * 1024 * 1024, 'maxReplayBytes');
+  if (keepAliveMs > 0xffff_ffff) throw new RangeError(`keepAliveMs must be at most ${0xffff_ffff} ms, got ${keepAliveMs}`);
+  return {
+    keepAliveMs,
+    unresponsiveMs: positive(options.unresponsiveMs ?? 6000, 'unresponsiveMs'),
+    socketTimeoutMs: positive(options.socketTimeoutMs ?? 20000, 'socketTimeoutMs'),
+    maxReplayBytes: positive(options.maxReplayBytes ?? 256 * 1024 * 1024, 'maxReplayBytes'),
+  };
 }
 
 function positive(value: number, name: string): number {

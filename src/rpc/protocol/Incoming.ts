@@ -9,28 +9,19 @@ import { EncodeError } from '../codec/errors';
 import { ConnectionClosedError, MethodNotFoundError, ReplyTooLargeError, RpcProtocolError } from '../errors';
 import {
   CANCEL_MAY_PASS,
-  EARLY_CANCEL_TTL_MS,
   FLAG_CANCELLABLE,
-  PASSABLE_FROM,
   FLAG_SIGNAL_ARGUMENT,
+  PASSABLE_FROM,
   runWithCallSignal,
   ServedRequest,
 } from './cancellation';
+import { EarlyCancels } from './EarlyCancels';
 import type { ObservedCall } from './observers';
 import { encodableCopy } from './encodableError';
 import type { ProtocolLink } from './ProtocolLink';
-import { RecentIds } from './RecentIds';
 import { ServiceWaiters } from './ServiceWaiters';
 import { describeTarget, IN_ORDER, MessageType, readArgs } from './wire';
 
-/** Cancels that came before their requests, remembered at most. */
-const MAX_EARLY_ENDS = 1024;
-/**
- * Large cancellable requests that ended here, remembered by id: a cancel that may have passed its request but
- * finds nothing under an id among them is an early one. Enough for the large requests a busy connection ends while
- * a cancel is on its way, in 32 KiB.
- */
-const RECENTLY_ENDED = 8192;
 /** More than the bytes the caller's measure of a request may count that this side's does not: headers. */
 const SIZE_MARGIN = 64;
 
@@ -82,18 +73,8 @@ export class Incoming {
   private readonly waiters: ServiceWaiters;
   // By the caller's id, which is unique among its open calls and subscriptions (the wire's rule since fdpipe/3).
   private readonly active = new Map<number, ServedRequest | ServedSubscription>();
-  /**
-   * Cancels that passed their request on the way (a large request travels in fragments, its cancel whole), by id,
-   * with when they came: the request is dropped when it comes, within EARLY_CANCEL_TTL_MS. Bounded: the oldest is
-   * forgotten first.
-   */
-  private readonly earlyEnds = new Map<number, number>();
-  /**
-   * Cancellable requests that ended, so a cancel that may have passed its request but finds nothing under its id
-   * can tell whether it came late (its request ended) or early (its request is still on its way). Ids say nothing
-   * by their order: a small request sent after a large one arrives first, and ids wrap.
-   */
-  private readonly ended = new RecentIds(RECENTLY_ENDED);
+  /** Cancels that passed their request on the way: the request is dropped when it comes. */
+  private readonly earlyCancels = new EarlyCancels();
   /** Bumped when the other side's protocol is gone: work it started before then is answered to nobody. */
   private generation = 0;
 
@@ -129,12 +110,12 @@ export class Incoming {
     const streams = this.link.streams;
     const mark = streams.inletMark;
     // Looked up first, so a cancel that came early is used up whatever becomes of its request.
-    const cancelledEarly = this.earlyEnds.size > 0 && this.takeEarlyEnd(id);
+    const cancelledEarly = this.earlyCancels.take(id);
     try {
       args = readArgs(this.link.codec, reader, streams);
     } catch (error) {
       streams.settleInlets(mark, false);
-      if (large && flags & FLAG_CANCELLABLE) this.ended.add(id);
+      if (large && flags & FLAG_CANCELLABLE) this.earlyCancels.requestEnded(id);
       if (!cancelledEarly) this.sendReply(id, error, true);
       return;
     }
@@ -237,10 +218,7 @@ export class Incoming {
       // does a Cancel whose request was too small to travel in fragments. One that may have passed its request came
       // late if the request ended here, and early otherwise.
       const mayPass = type === MessageType.Cancel && reader.remaining > 0 && (reader.readUint8() & CANCEL_MAY_PASS) !== 0;
-      if (mayPass && !this.ended.has(id)) {
-        if (this.earlyEnds.size >= MAX_EARLY_ENDS) this.earlyEnds.delete(this.earlyEnds.keys().next().value!);
-        this.earlyEnds.set(id, Date.now());
-      }
+      if (mayPass) this.earlyCancels.cancelArrived(id);
       return;
     }
     this.active.delete(id);
@@ -251,9 +229,7 @@ export class Incoming {
   abandonAll(event: ChannelCloseEvent): void {
     this.generation++;
     this.waiters.clear();
-    // A new protocol over there starts its ids again.
-    this.earlyEnds.clear();
-    this.ended.clear();
+    this.earlyCancels.clear();
     const entries = [...this.active.values()];
     this.active.clear();
     const reason = new ConnectionClosedError(event, 'The request');
@@ -265,14 +241,6 @@ export class Incoming {
         this.link.reportError(error);
       }
     }
-  }
-
-  /** Whether a cancel came for `id` before it, recently enough to be for this request; it is used up either way. */
-  private takeEarlyEnd(id: number): boolean {
-    const at = this.earlyEnds.get(id);
-    if (at === undefined) return false;
-    this.earlyEnds.delete(id);
-    return Date.now() - at < EARLY_CANCEL_TTL_MS;
   }
 
   /** Work under `id` begins; whatever a misbehaving caller left open under the same id is ended, not leaked. */
@@ -328,7 +296,7 @@ export class Incoming {
     observed?: ObservedCall,
   ): void {
     if (served) {
-      if (served.large) this.ended.add(id);
+      if (served.large) this.earlyCancels.requestEnded(id);
       if (this.active.get(id) === served) this.active.delete(id);
       if (served.isCancelled) {
         // The caller gave up on this call already; it will ignore a reply, and nobody will read a stream in it.

@@ -333,13 +333,12 @@ export class Outgoing {
     if (this.link.closed) return;
     // An Unsubscribe goes in order: one that passed its large Subscribe would find nothing to end, and the service
     // would keep the listener. A Cancel goes at once; one that may pass its request says so, and is remembered there.
-    if (type === MessageType.Unsubscribe) {
-      this.link.trySend(() => this.link.channel.getWriteBuffer(IN_ORDER).writeUint8(type).writeLength(id).commit());
-    } else {
-      this.link.trySend(() =>
-        this.link.channel.getWriteBuffer().writeUint8(type).writeLength(id).writeUint8(cancelFlags).commit(),
-      );
-    }
+    const options = type === MessageType.Unsubscribe ? IN_ORDER : undefined;
+    this.link.trySend(() => {
+      const buffer = this.link.channel.getWriteBuffer(options).writeUint8(type).writeLength(id);
+      if (type === MessageType.Cancel) buffer.writeUint8(cancelFlags);
+      buffer.commit();
+    });
   }
 
   /** The id after the last one that no open call or subscription holds, wrapping from maxId to 1. */

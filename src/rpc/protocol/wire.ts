@@ -1,6 +1,5 @@
 import type { ReadBuffer } from '../../buffer/ReadBuffer';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
-import type { WriteOptions } from '../../channel/Channel';
 import { DecodeError, EncodeError, type StreamScope, type ValueCodec } from '../codec';
 
 // The wire format is part of the API (PROTOCOL.md, "RPC messages"), and the event-invoke face's PacketChannel
@@ -60,7 +59,7 @@ export const enum MessageType {
  * For messages that keep their order behind the large ones sent before them (PROTOCOL.md, "Fragments"): events,
  * notifications, and endings the other side may not have heard the beginning of yet.
  */
-export const IN_ORDER: WriteOptions = Object.freeze({ inOrder: true });
+export { IN_ORDER } from '../../channel/Channel';
 
 /**
  * The target of RpcProtocol's low-level face (sendRequest, sendNotification, setRequestHandler): a name no typed

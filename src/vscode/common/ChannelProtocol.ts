@@ -1,11 +1,9 @@
-import type { Channel, ChannelCloseEvent } from '../../channel/Channel';
+import { IN_ORDER, type Channel, type ChannelCloseEvent } from '../../channel/Channel';
 import { Emitter, Event } from '../base/event';
 import { VSBuffer } from '../base/buffer';
 import type { IDisposable } from '../base/lifecycle';
 import type { ClientConnectionEvent, IMessagePassingProtocol } from './types';
 import { supportUsing } from '../../common/lifecycle';
-
-const IN_ORDER = { inOrder: true } as const;
 
 /**
  * An fdpipe Channel (fd 4 to a forked child, a socket, a MessagePort) as VS Code's IMessagePassingProtocol,
