@@ -5,8 +5,8 @@ import { randomBytes } from 'crypto';
 import { closeSync, ftruncateSync, openSync, unlinkSync } from 'fs';
 import { join } from 'path';
 import fc from 'fast-check';
-import { BinaryMessagePipe, MalformedFrameError, MessageTooLargeError, TruncatedFrameError } from '../src';
-import { BulkLane, LANE_MESSAGE_FROM, LANE_MESSAGE_UP_TO, LANE_REGION_SIZE } from '../src/pipe/BulkLane';
+import { BinaryMessagePipe, BulkLaneError, MalformedFrameError, MessageTooLargeError, TruncatedFrameError } from '../src';
+import { BulkLane, LANE_MESSAGE_FROM, LANE_MESSAGE_UP_TO, LANE_PIECE_SIZE, LANE_REGION_SIZE } from '../src/pipe/BulkLane';
 import { LANE_MESSAGE, LANE_RELEASE } from '../src/pipe/frame';
 import { LaneSpace } from '../src/pipe/LaneSpace';
 import { expectSameMessages, pattern } from './helpers/bytes';
@@ -70,8 +70,12 @@ describe('LaneSpace', () => {
   });
 });
 
-/** Both ends of one lane file in /dev/shm, as a parent and its child would hold them. */
-function lanePair(options: { makerReadOnly?: boolean } = {}): { maker: BulkLane; joiner: BulkLane } {
+/**
+ * Both ends of one lane file in /dev/shm, as a parent and its child would hold them. `breakMaker()` makes every
+ * later write of the maker fail, as a file cut short on a full tmpfs would: its descriptor's number comes to name
+ * the file opened read-only.
+ */
+function lanePair(options: { makerReadOnly?: boolean } = {}): { maker: BulkLane; joiner: BulkLane; breakMaker(): void } {
   const path = join('/dev/shm', `fdpipe-lane-test-${process.pid}-${randomBytes(4).toString('hex')}`);
   const makerFd = openSync(path, 'wx+', 0o600);
   const joinerFd = openSync(path, 'r+');
@@ -86,6 +90,11 @@ function lanePair(options: { makerReadOnly?: boolean } = {}): { maker: BulkLane;
   return {
     maker: new BulkLane(fd, LANE_REGION_SIZE, 'maker', false),
     joiner: new BulkLane(joinerFd, LANE_REGION_SIZE, 'joiner', true),
+    breakMaker() {
+      closeSync(fd);
+      // The lowest free number: the one just closed.
+      expect(openSync(`/proc/self/fd/${joinerFd}`, 'r')).toBe(fd);
+    },
   };
 }
 
@@ -101,7 +110,7 @@ describe('pipes with a bulk lane', () => {
   });
 
   function open(options: { makerReadOnly?: boolean } = {}) {
-    const { maker, joiner } = lanePair(options);
+    const { maker, joiner, breakMaker } = lanePair(options);
     const parent = new BinaryMessagePipe(pair.a, { lane: maker });
     const child = new BinaryMessagePipe(pair.b, { lane: joiner });
     pipes.push(parent, child);
@@ -109,7 +118,39 @@ describe('pipes with a bulk lane', () => {
     const fromChild: Uint8Array[] = [];
     child.onMessage((m) => fromParent.push(m));
     parent.onMessage((m) => fromChild.push(m));
-    return { parent, child, fromParent, fromChild };
+    return { parent, child, fromParent, fromChild, maker, breakMaker };
+  }
+
+  /**
+   * Two messages that fill the parent's region one after the other, each answered by the child once read (so its
+   * release has come back before the answer): every later message lands in space written before.
+   */
+  async function fillRegion(opened: ReturnType<typeof open>): Promise<Uint8Array[]> {
+    const { parent, child, fromParent, fromChild } = opened;
+    await until(() => parent.bulkLane!.open, 'the lane to open');
+    const sent = [pattern(LANE_MESSAGE_UP_TO, 1), pattern(LANE_MESSAGE_UP_TO, 2)];
+    expect(2 * LANE_MESSAGE_UP_TO).toBe(LANE_REGION_SIZE);
+    for (const [i, message] of sent.entries()) {
+      parent.send(message);
+      await until(() => fromParent.length === i + 1, 'the message');
+      child.send(pattern(1, i));
+      await until(() => fromChild.length === i + 1, 'the answer');
+    }
+    expect(parent.bulkLane!.sent).toBe(2);
+    return sent;
+  }
+
+  /** The sizes of the maker's lane writes from now on, and whether each succeeded. */
+  function watchWrites(maker: BulkLane, before?: (count: number) => void): Array<[number, boolean]> {
+    const write = maker.write.bind(maker);
+    const writes: Array<[number, boolean]> = [];
+    jest.spyOn(maker, 'write').mockImplementation((at, chunks, size) => {
+      before?.(writes.length + 1);
+      const ok = write(at, chunks, size);
+      writes.push([size, ok]);
+      return ok;
+    });
+    return writes;
   }
 
   const sizes = [100, LANE_MESSAGE_FROM - 1, LANE_MESSAGE_FROM, 300 * KiB, MiB, LANE_MESSAGE_UP_TO, LANE_MESSAGE_UP_TO + 1, 5 * MiB];
@@ -173,6 +214,53 @@ describe('pipes with a bulk lane', () => {
     await until(() => fromParent.length === 2, 'both messages');
     expectSameMessages(fromParent, sent);
     expect(parent.bulkLane).toEqual({ open: false, sent: 0, received: 0 });
+  });
+
+  it('sends a message through the stream when the lane fails at its first piece in space written before', async () => {
+    const opened = open();
+    const { parent, fromParent, maker, breakMaker } = opened;
+    const sent = await fillRegion(opened);
+    const writes = watchWrites(maker);
+    breakMaker();
+    const errors: Error[] = [];
+    parent.onError((error) => errors.push(error));
+    const more = [pattern(MiB, 3), pattern(MiB, 4)];
+    for (const message of more) parent.send(message);
+    await until(() => fromParent.length === 4, 'the later messages');
+    expectSameMessages(fromParent, [...sent, ...more]);
+    // One piece tried, in space written before; then the lane was off.
+    expect(writes).toEqual([[LANE_PIECE_SIZE, false]]);
+    expect(parent.bulkLane).toEqual({ open: false, sent: 2, received: 0 });
+    expect(parent.isClosed).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  it('closes the pipe with BulkLaneError, not a throw from send(), when the lane fails in the middle of a message', async () => {
+    const opened = open();
+    const { parent, child, fromParent, maker, breakMaker } = opened;
+    const sent = await fillRegion(opened);
+    // The first piece is written and announced; the file fails under the second.
+    const writes = watchWrites(maker, (count) => count === 2 && breakMaker());
+    const errors: Error[] = [];
+    parent.onError((error) => errors.push(error));
+    const parentClosed = next(parent.onClose);
+    const childClosed = next(child.onClose);
+    expect(() => parent.send(pattern(LANE_MESSAGE_UP_TO, 3))).not.toThrow();
+    const closed = await parentClosed;
+    expect(writes).toEqual([
+      [LANE_PIECE_SIZE, true],
+      [LANE_PIECE_SIZE, false],
+    ]);
+    expect(closed.reason).toBe('error');
+    expect(closed.error).toBeInstanceOf(BulkLaneError);
+    expect(closed.error).toMatchObject({ sent: LANE_PIECE_SIZE, total: LANE_MESSAGE_UP_TO });
+    expect(closed.error!.message).toMatch(/message is lost, so the pipe closes.*bulkLane: false/);
+    expect(errors).toEqual([closed.error]);
+    // The child had every message before it, and learns that the one under way was cut off.
+    const childEvent = await childClosed;
+    expect(childEvent.reason).toBe('error');
+    expect(childEvent.error).toBeInstanceOf(TruncatedFrameError);
+    expectSameMessages(fromParent, sent);
   });
 });
 

@@ -152,7 +152,13 @@ export class BinaryMessagePipe implements Disposable {
     );
     // A stream that takes a whole flush at once (the OS had room) never emits 'drain': a producer waiting since
     // before the flush is released here instead.
-    this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize, lane);
+    // A lane that breaks mid-message breaks from inside a send: the pipe closes once that send has returned.
+    const laneBroken = (error: Error) =>
+      process.nextTick(() => {
+        this.reportError(error);
+        this.shutDown({ reason: 'error', error });
+      });
+    this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize, lane, laneBroken);
     if (lane?.announces) this.writer.enqueueLaneRelease(0, 0);
 
     // Listeners' exceptions are caught where they are called; what lands here is the decoder's own failure, such

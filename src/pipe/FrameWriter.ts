@@ -10,6 +10,7 @@ import {
   LANE_RELEASE,
   LANE_RELEASE_HEADER_SIZE,
 } from './frame';
+import { BulkLaneError } from './errors';
 import { FragmentQueue } from './FragmentQueue';
 import { FrameWriteBuffer } from './FrameWriteBuffer';
 import { WriteLog } from './WriteLog';
@@ -136,12 +137,14 @@ export class FrameWriter {
    *   taken everything
    * @param fragmentSize messages over this size go out in fragments of this size
    * @param lane messages it takes go through it, and the stream carries only where they lie
+   * @param onLaneBroken the lane failed in the middle of a message, which is lost: the pipe cannot go on
    */
   constructor(
     stream: Writable,
     private readonly onFlushed: () => void = () => {},
     readonly fragmentSize: number = DEFAULT_FRAGMENT_SIZE,
     private readonly lane?: BulkLane,
+    private readonly onLaneBroken: (error: BulkLaneError) => void = () => {},
   ) {
     this.out = new WriteLog(stream, () => this.unhookExit());
   }
@@ -213,9 +216,15 @@ export class FrameWriter {
     this.writeSmall();
     let done = 0;
     for (const piece of piecesOf(chunks, LANE_PIECE_SIZE)) {
-      // Written before, this space cannot run out; a write failing there is the shared memory failing under us.
+      // Space written before cannot run out: a write failing there is the shared file failing under this side.
       if (proven && !lane.write(at + done, piece.chunks, piece.size)) {
-        throw new Error('The bulk lane could not be written');
+        if (done === 0) {
+          // The peer knows nothing of this message yet: the stream takes it.
+          lane.unclaim();
+          return false;
+        }
+        this.onLaneBroken(new BulkLaneError(done, size));
+        return true;
       }
       this.out.write(laneNotice(at + done, size, piece.size));
       done += piece.size;

@@ -59,3 +59,26 @@ export class MalformedFrameError extends Error {
     super(`The peer sent a malformed ${what} (${detail}): closing the pipe, as its framing is lost`);
   }
 }
+
+/**
+ * The bulk lane's shared file failed under a message on its way through it, after the peer had been told of its
+ * first pieces: the file was cut short under this side, or its tmpfs failed. The rest of that message cannot reach
+ * the peer, so the pipe closes with this error rather than leave the peer waiting for it (messages sent before it
+ * were delivered). A lane that fails before any piece of a message is out just turns off: that message and all
+ * later ones go through the stream.
+ */
+export class BulkLaneError extends Error {
+  override name = 'BulkLaneError';
+  constructor(
+    /** Bytes of the message the peer had been told of. */
+    readonly sent: number,
+    /** The message's size. */
+    readonly total: number,
+  ) {
+    super(
+      `The bulk lane's shared memory failed under a message written through it (${sent} of its ${total} bytes had ` +
+        'gone): that message is lost, so the pipe closes. Restart the worker; where /dev/shm is not reliable, turn ' +
+        'the lane off (the bulkLane: false option, or FDPIPE_NO_BULK_LANE=1)',
+    );
+  }
+}
