@@ -92,8 +92,14 @@ function lanePair(options: { makerReadOnly?: boolean } = {}): { maker: BulkLane;
     joiner: new BulkLane(joinerFd, LANE_REGION_SIZE, 'joiner', true),
     breakMaker() {
       closeSync(fd);
-      // The lowest free number: the one just closed.
-      expect(openSync(`/proc/self/fd/${joinerFd}`, 'r')).toBe(fd);
+      // A new descriptor takes the lowest free number: lower ones may be free too, and are held until it is fd's.
+      const readOnly = () => openSync(`/proc/self/fd/${joinerFd}`, 'r');
+      const lower: number[] = [];
+      for (let got = readOnly(); got !== fd; got = readOnly()) {
+        if (got > fd) throw new Error(`descriptor ${fd} was taken meanwhile`);
+        lower.push(got);
+      }
+      for (const extra of lower) closeSync(extra);
     },
   };
 }
@@ -235,17 +241,27 @@ describe('pipes with a bulk lane', () => {
     expect(errors).toEqual([]);
   });
 
+  /** The maker's second lane write from now on fails, as a file cut short under it would: after one piece went. */
+  function failAtSecondPiece(opened: ReturnType<typeof open>): Array<[number, boolean]> {
+    return watchWrites(opened.maker, (count) => count === 2 && opened.breakMaker());
+  }
+
   it('closes the pipe with BulkLaneError, not a throw from send(), when the lane fails in the middle of a message', async () => {
     const opened = open();
-    const { parent, child, fromParent, maker, breakMaker } = opened;
+    const { parent, child, fromParent } = opened;
     const sent = await fillRegion(opened);
-    // The first piece is written and announced; the file fails under the second.
-    const writes = watchWrites(maker, (count) => count === 2 && breakMaker());
+    const writes = failAtSecondPiece(opened);
     const errors: Error[] = [];
     parent.onError((error) => errors.push(error));
     const parentClosed = next(parent.onClose);
     const childClosed = next(child.onClose);
+    // Queued when the lane fails, more than the socket takes at once: they still reach the child.
+    const before = Array.from({ length: 20 }, (_, i) => pattern(200 * KiB, 10 + i));
+    for (const message of before) parent.send(message);
     expect(() => parent.send(pattern(LANE_MESSAGE_UP_TO, 3))).not.toThrow();
+    // Sent after the lost message, in order or not: never written.
+    parent.send(pattern(100, 4), { inOrder: true });
+    parent.send(pattern(100, 5));
     const closed = await parentClosed;
     expect(writes).toEqual([
       [LANE_PIECE_SIZE, true],
@@ -256,10 +272,31 @@ describe('pipes with a bulk lane', () => {
     expect(closed.error).toMatchObject({ sent: LANE_PIECE_SIZE, total: LANE_MESSAGE_UP_TO });
     expect(closed.error!.message).toMatch(/message is lost, so the pipe closes.*bulkLane: false/);
     expect(errors).toEqual([closed.error]);
+    // The lost message is not counted as sent through the lane.
+    expect(parent.bulkLane).toMatchObject({ open: false, sent: 2 });
     // The child had every message before it, and learns that the one under way was cut off.
     const childEvent = await childClosed;
     expect(childEvent.reason).toBe('error');
     expect(childEvent.error).toBeInstanceOf(TruncatedFrameError);
+    expectSameMessages(fromParent, [...sent, ...before]);
+  });
+
+  it('reports the lost message even when close() comes in the same tick as the failure', async () => {
+    const opened = open();
+    const { parent, child, fromParent } = opened;
+    const sent = await fillRegion(opened);
+    failAtSecondPiece(opened);
+    const errors: Error[] = [];
+    parent.onError((error) => errors.push(error));
+    const parentClosed = next(parent.onClose);
+    const childClosed = next(child.onClose);
+    parent.send(pattern(LANE_MESSAGE_UP_TO, 3));
+    parent.close();
+    const closed = await parentClosed;
+    expect(closed.reason).toBe('error');
+    expect(closed.error).toBeInstanceOf(BulkLaneError);
+    expect(errors).toEqual([closed.error]);
+    expect((await childClosed).error).toBeInstanceOf(TruncatedFrameError);
     expectSameMessages(fromParent, sent);
   });
 });

@@ -5,7 +5,7 @@ import { reportTo, warnUnhandled } from '../common/warn';
 import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../common/lifecycle';
 import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
-import { PipeClosedError, TruncatedFrameError } from './errors';
+import { type BulkLaneError, PipeClosedError, TruncatedFrameError } from './errors';
 import type { BulkLane } from './BulkLane';
 import { DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD, MIN_FRAGMENT_SIZE } from './frame';
 import { FrameDecoder, type LaneFrames } from './FrameDecoder';
@@ -97,6 +97,8 @@ export class BinaryMessagePipe implements Disposable {
   private readonly writer: FrameWriter;
   private readonly lane: BulkLane | undefined;
   private closeEvent: PipeCloseEvent | undefined;
+  /** The lane failed in the middle of a message: the pipe closes with this, after what was sent before it. */
+  private laneFailure: BulkLaneError | undefined;
   private drainWanted = false;
   /** whenPendingBelow()'s callers: each released once pendingBytes is at most its bytes, or the pipe closes. */
   private lowWaiters: Array<{ bytes: number; resolve: () => void }> = [];
@@ -150,14 +152,17 @@ export class BinaryMessagePipe implements Disposable {
       },
       laneFrames,
     );
+    // A lane that breaks mid-message breaks from inside a send. What was sent before goes out now and nothing after
+    // it ever does; the pipe closes once that send has returned (or at a close() before then), with the error.
+    const laneBroken = (error: BulkLaneError) => {
+      if (this.closeEvent || this.laneFailure) return;
+      this.laneFailure = error;
+      this.writer.flush();
+      this.writer.stop();
+      process.nextTick(() => this.shutDown({ reason: 'error', error }));
+    };
     // A stream that takes a whole flush at once (the OS had room) never emits 'drain': a producer waiting since
     // before the flush is released here instead.
-    // A lane that breaks mid-message breaks from inside a send: the pipe closes once that send has returned.
-    const laneBroken = (error: Error) =>
-      process.nextTick(() => {
-        this.reportError(error);
-        this.shutDown({ reason: 'error', error });
-      });
     this.writer = new FrameWriter(stream, () => this.maybeFireDrain(), fragmentSize, lane, laneBroken);
     if (lane?.announces) this.writer.enqueueLaneRelease(0, 0);
 
@@ -422,13 +427,15 @@ export class BinaryMessagePipe implements Disposable {
         error: new TruncatedFrameError(cut.expected, cut.received, cut.inHeader, event.error),
       };
     }
+    const laneFailure = this.laneFailure;
+    if (laneFailure) event = { reason: 'error', error: laneFailure };
     this.closeEvent = event;
     if (debugEnabled) debug('pipe closed (%s)%s', event.reason, event.error ? `: ${event.error.message}` : '');
     // Nothing more is heard from the stream while closing; the emitters go only after onClose has fired.
     this.detach.dispose();
     this.decoder.stop();
     const stream = this.stream;
-    if (event.reason === 'local' || event.reason === 'end') {
+    if (event.reason === 'local' || event.reason === 'end' || laneFailure) {
       // Let what was already sent reach the peer, then release the descriptor.
       this.writer.flush();
       this.writer.stop();
@@ -442,6 +449,7 @@ export class BinaryMessagePipe implements Disposable {
     // What it carried was read into buffers of their own, and every notice of it went out with the flush above.
     this.lane?.close();
     this.releaseLowWaiters(true);
+    if (laneFailure) this.reportError(laneFailure);
     this.closeEmitter.fire(event);
     this.store.dispose();
   }

@@ -218,11 +218,9 @@ export class FrameWriter {
     for (const piece of piecesOf(chunks, LANE_PIECE_SIZE)) {
       // Space written before cannot run out: a write failing there is the shared file failing under this side.
       if (proven && !lane.write(at + done, piece.chunks, piece.size)) {
-        if (done === 0) {
-          // The peer knows nothing of this message yet: the stream takes it.
-          lane.unclaim();
-          return false;
-        }
+        lane.unclaim();
+        // The peer knows nothing of this message yet: the stream takes it.
+        if (done === 0) return false;
         this.onLaneBroken(new BulkLaneError(done, size));
         return true;
       }

@@ -63,9 +63,9 @@ export class MalformedFrameError extends Error {
 /**
  * The bulk lane's shared file failed under a message on its way through it, after the peer had been told of its
  * first pieces: the file was cut short under this side, or its tmpfs failed. The rest of that message cannot reach
- * the peer, so the pipe closes with this error rather than leave the peer waiting for it (messages sent before it
- * were delivered). A lane that fails before any piece of a message is out just turns off: that message and all
- * later ones go through the stream.
+ * the peer, so the pipe closes with this error rather than leave the peer waiting for it, on the next tick or at a
+ * close() before then: the messages sent before it still go out, none sent after it does. A lane that fails before
+ * any piece of a message is out just turns off: that message and all later ones go through the stream.
  */
 export class BulkLaneError extends Error {
   override name = 'BulkLaneError';
