@@ -88,3 +88,28 @@ test('a peer that reads late gets every reply, in order, once the server resumes
   client.dispose();
   await server.close();
 });
+
+test("every call a client sent before it went reaches the server's service, though the bound held some back", async () => {
+  const server = new IPCServer<string>({ maxUnsentBytes: MAX_UNSENT });
+  const order: string[] = [];
+  server.registerChannel('recorder', {
+    call(_ctx, command) {
+      order.push(command);
+      return new Promise(() => {}); // never answers: the client goes before it could
+    },
+    listen() {
+      throw new Error('no events');
+    },
+  });
+  const path = join(dir, 'recorder.sock');
+  await server.listen(path);
+  const { client } = await clientOn(path);
+  const gone = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('gone'), resolve())));
+  const calls = Array.from({ length: 50 }, (_, i) => client.getChannel('recorder').call(`call ${i}`).catch(() => 'ended'));
+  // Requests answered later start a few per turn under a bound (IncomingGate); the client goes before the rest.
+  client.dispose();
+  await gone;
+  expect(order).toEqual([...Array.from({ length: 50 }, (_, i) => `call ${i}`), 'gone']);
+  await expect(Promise.all(calls)).resolves.toEqual(Array(50).fill('ended'));
+  await server.close();
+});

@@ -140,6 +140,8 @@ export class RpcProtocol implements Disposable {
       debug('rpc open%s', history ? ' (again on this channel: hello)' : '');
     }
     const gate = boundedGate(channel, options.maxUnsentBytes, (provider) => {
+      // A message held until the close, handled after a handler before it closed this protocol itself.
+      if (this.link.closed) return false;
       const reader = provider();
       const isRequest = reader.remaining > 0 && provider().readUint8() === MessageType.Request;
       this.receive(reader);
@@ -320,10 +322,13 @@ export class RpcProtocol implements Disposable {
 
   private shutDown(event: ChannelCloseEvent): void {
     if (this.link.closed) return;
+    this.channelListeners.dispose();
+    // What the peer sent before the close is handled as it would have been without the bound: calls start, to end
+    // with the rest below, and notifications are delivered.
+    this.gate?.stop();
+    if (this.link.closed) return; // a handler of one of those messages closed this protocol itself
     this.link.closed = event;
     if (debugEnabled) debug('rpc closed (%s): %s', event.kind, event.reason);
-    this.channelListeners.dispose();
-    this.gate?.stop();
     this.history.inUse = false;
     this.history.lastId = this.outgoing.lastUsedId;
     this.history.lastStreamId = this.link.streams.lastUsedId;

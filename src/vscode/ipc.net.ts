@@ -11,4 +11,4 @@ export {
 export { Protocol } from './net/Protocol';
 export { Client } from './net/Client';
 export { NodeSocket, SOCKET_END_TIMEOUT_MS } from './net/NodeSocket';
-export { Server, serve, connect, createRandomIPCHandle } from './net/Server';
+export { Server, serve, connect, createRandomIPCHandle, type ServerOptions } from './net/Server';

@@ -50,10 +50,15 @@ export class IncomingGate {
     if (this.turnCount >= this.budget) this.held ??= [];
   }
 
-  /** The protocol has closed: nothing held is handled, and the channel is left as it is. */
+  /**
+   * The protocol is closing: what was held is handled now, in order, as it would have been without the bound (its
+   * calls then end with the protocol), and nothing after it. The channel is left as it is.
+   */
   stop(): void {
+    const held = this.held;
     this.stopped = true;
     this.held = undefined;
+    if (held) for (const provider of held) this.handle(provider);
   }
 
   private pass(provider: ReadBufferProvider): void {
@@ -92,7 +97,8 @@ export class IncomingGate {
     const held = this.held;
     if (this.stopped || !held) return;
     while (held.length > 0) {
-      if (this.channel.isClosed) return this.stop();
+      // The protocol's close, which comes first, handled what was held.
+      if (this.channel.isClosed) return;
       if (this.turnCount >= this.budget) return; // endTurn() comes back
       if (this.channel.unsentBytes > this.maxUnsent) return this.waitForDrain();
       this.pass(held.shift()!);

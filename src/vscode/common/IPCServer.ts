@@ -49,10 +49,16 @@ export class IPCServer<TContext = string>
   /** Connections refused (a first message that is not a context) and messages dropped as malformed. */
   readonly onError: Event<Error> = this.errorEmitter.event;
 
+  /**
+   * @param maxUnsentBytes fdpipe's, not VS Code's: unsent bytes a connection may hold for its client before the
+   *   server stops reading that client, until it has drained to half (only over protocols that can tell, such as
+   *   ipc.net's over a socket). Default: no bound; ipc.net's Server sets 64 MiB.
+   */
   constructor(
     onDidClientConnect: Event<ClientConnectionEvent>,
     private readonly ipcLogger: IIPCLogger | null = null,
     private readonly timeoutDelay?: number,
+    private readonly maxUnsentBytes?: number,
   ) {
     this.disposables.add(onDidClientConnect(({ protocol, onDidClientDisconnect }) => this.accept(protocol, onDidClientDisconnect)));
   }
@@ -68,12 +74,14 @@ export class IPCServer<TContext = string>
         onDidDisconnect: onDidClientDisconnect,
         timeoutDelay: this.timeoutDelay,
         onError: (error) => reportError(this.errorEmitter, error),
+        maxUnsentBytes: this.maxUnsentBytes,
       },
       (link, ctx) => this.add(protocol, link, ctx),
     );
     link.retain(); // the server's own hold, until the connection goes
     if (!this.isLive(link)) this.pending.add(link);
-    link.channel.onClose(() => this.remove(link));
+    // A live connection goes when its RPC core closes (see add()), which comes after this.
+    link.channel.onClose(() => this.isLive(link) || this.remove(link));
     if (link.channel.isClosed) this.remove(link);
   }
 
@@ -91,7 +99,11 @@ export class IPCServer<TContext = string>
     for (const [name, channel] of this.channels) channelServer.registerChannel(name, channel);
     const connection: Connection<TContext> = { channelServer, channelClient, ctx: clientCtx };
     this.live.set(connection, { connection, link });
+    // Once the core has closed, what the client sent before it went has been handled, even what the core held
+    // back for maxUnsentBytes: only then does the connection go.
+    link.rpc.onClose(() => this.remove(link));
     this.addEmitter.fire(connection);
+    if (link.channel.isClosed) this.remove(link);
   }
 
   private remove(link: MessagePassingLink): void {

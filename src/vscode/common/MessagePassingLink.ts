@@ -12,6 +12,8 @@ export interface LinkOptions {
   timeoutDelay?: number;
   /** Where errors go from the start, even those of the messages a protocol replays while the link is made. */
   onError?: (error: Error) => void;
+  /** A server's bound on what a client that never reads makes it hold (RpcProtocolOptions.maxUnsentBytes). */
+  maxUnsentBytes?: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export class MessagePassingLink {
       this.rpcProtocol = new RpcProtocol(this.channel, {
         codec: createFaceCodec(),
         serviceWaitTimeout: this.options.timeoutDelay,
+        maxUnsentBytes: this.options.maxUnsentBytes,
       });
       this.rpcProtocol.onError((error) => this.reportError(error));
     }

@@ -6,6 +6,26 @@ import { isContextMessage, readContext } from './contextMessage';
 import { MalformedContextError, NotAClientError } from './errors';
 import type { IMessagePassingProtocol } from './types';
 
+/**
+ * A protocol over a stream that can tell what it has not sent yet and stop reading (ipc.net's Protocol over a
+ * NodeSocket). Not VS Code's: a server uses it to hold back a client that sends and never reads.
+ */
+export interface MeasuredProtocol {
+  /** Bytes sent and not yet handed to the OS; undefined when this protocol's transport cannot tell. */
+  readonly unsentBytes: number | undefined;
+  pauseReading(paused: boolean): void;
+  whenUnsentBelow(bytes: number): Promise<void>;
+}
+
+function measured(protocol: IMessagePassingProtocol): MeasuredProtocol | undefined {
+  const candidate = protocol as Partial<MeasuredProtocol>;
+  const ok =
+    typeof candidate.unsentBytes === 'number' &&
+    typeof candidate.pauseReading === 'function' &&
+    typeof candidate.whenUnsentBelow === 'function';
+  return ok ? (candidate as MeasuredProtocol) : undefined;
+}
+
 export interface ProtocolChannelOptions {
   /** The protocol's end: the channel closes as `remote` when it fires (VS Code's onDidClientDisconnect). */
   onDidDisconnect?: Event<void>;
@@ -44,6 +64,19 @@ export class ProtocolChannel extends AbstractChannel {
 
   getWriteBuffer(): WriteBuffer {
     return this.messageBuffer(this.send);
+  }
+
+  /** The protocol's unsent bytes, when it can tell them (MeasuredProtocol): what lets a server bound a client. */
+  get unsentBytes(): number | undefined {
+    return measured(this.protocol)?.unsentBytes;
+  }
+
+  pauseReading(paused: boolean): void {
+    measured(this.protocol)?.pauseReading(paused);
+  }
+
+  whenUnsentBelow(bytes: number): Promise<void> {
+    return measured(this.protocol)?.whenUnsentBelow(bytes) ?? Promise.resolve();
   }
 
   private readonly send = (bytes: Uint8Array) => this.protocol.send(VSBuffer.wrap(bytes));

@@ -12,12 +12,13 @@ import { supportUsing } from '../../common/lifecycle';
 export const SOCKET_END_TIMEOUT_MS = 30_000;
 
 /**
- * The peer went away: a broken pipe (VS Code ignores it too) or a reset connection (which VS Code reports as
- * unexpected; here a peer that dies is the connection ending, told through 'close', not a fault).
+ * The connection ended under a write: a broken pipe (VS Code ignores it too), a reset connection (which VS Code
+ * reports as unexpected; here a peer that dies is the connection ending, told through 'close', not a fault), or
+ * the socket destroyed with writes still queued (a server letting go of a client that did not read them).
  */
 function isBrokenPipe(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return code === 'EPIPE' || code === 'ECONNRESET';
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED';
 }
 
 /** A Node socket as an ISocket. Writing after either side has ended is a no-op; EPIPE is expected and ignored. */

@@ -6,6 +6,7 @@ import { reportError } from '../base/errors';
 import { Emitter, type Event } from '../base/event';
 import { Disposable } from '../base/lifecycle';
 import type { IMessagePassingProtocol } from '../common/types';
+import { NodeSocket } from './NodeSocket';
 import type { ISocket } from './socket';
 
 /** Above this, a message's header and body go to the socket as two writes rather than one copied buffer. */
@@ -62,6 +63,43 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
 
   drain(): Promise<void> {
     return this.socket.drain();
+  }
+
+  /**
+   * Bytes sent and not yet handed to the OS, over a NodeSocket (undefined over other sockets). With pauseReading()
+   * and whenUnsentBelow() it lets a server hold back a client that sends and never reads (fdpipe's, not VS Code's).
+   */
+  get unsentBytes(): number | undefined {
+    return this.nodeSocket?.writableLength;
+  }
+
+  /** Stops (true) or resumes (false) reading a NodeSocket: the client's bytes wait in the OS, then on its side. */
+  pauseReading(paused: boolean): void {
+    const socket = this.nodeSocket;
+    if (!socket || socket.destroyed) return;
+    if (paused) socket.pause();
+    else socket.resume();
+  }
+
+  /** Resolves once unsentBytes is at most `bytes`, or the socket has closed. */
+  whenUnsentBelow(bytes: number): Promise<void> {
+    const socket = this.nodeSocket;
+    return new Promise((resolve) => {
+      if (!socket) return resolve();
+      const check = () => {
+        if (!socket.destroyed && socket.writableLength > bytes) return;
+        socket.off('drain', check);
+        socket.off('close', check);
+        resolve();
+      };
+      socket.on('drain', check);
+      socket.on('close', check);
+      check();
+    });
+  }
+
+  private get nodeSocket() {
+    return this.socket instanceof NodeSocket ? this.socket.socket : undefined;
   }
 
   getSocket(): ISocket {

@@ -3,6 +3,7 @@ import { createConnection, createServer, type Server as NetServer, type Socket }
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Event } from '../base/event';
+import { DEFAULT_CLOSE_GRACE, DEFAULT_MAX_UNSENT_BYTES } from '../../rpc/channels/IPCServer';
 import { IPCServer } from '../common/IPCServer';
 import type { ClientConnectionEvent } from '../common/types';
 import { Client } from './Client';
@@ -14,6 +15,21 @@ export function createRandomIPCHandle(): string {
   const suffix = randomUUID();
   if (process.platform === 'win32') return `\\\\.\\pipe\\vscode-ipc-${suffix}-sock`;
   return join(tmpdir(), `vscode-ipc-${suffix}.sock`);
+}
+
+/** fdpipe's options for ipc.net's Server (VS Code's takes none). */
+export interface ServerOptions {
+  /**
+   * Unsent bytes a connection may hold for its client before the server stops reading that client, until it has
+   * drained to half: a client that sends and never reads cannot make the server queue replies without bound.
+   * Default 64 MiB; Infinity for no bound.
+   */
+  maxUnsentBytes?: number;
+  /**
+   * On dispose(), how long a client's socket gets to write what it still holds before it is destroyed, in ms: a
+   * client that never reads cannot keep it (and those bytes) open. Default 3000.
+   */
+  closeGrace?: number;
 }
 
 /** An IPCServer accepting clients on a net.Server. */
@@ -33,35 +49,44 @@ export class Server extends IPCServer {
     });
   }
 
-  constructor(server: NetServer) {
+  private readonly closeGrace: number;
+
+  constructor(server: NetServer, options: ServerOptions = {}) {
     const sockets = new Set<Socket>();
-    super(Server.toClientConnectionEvent(server, sockets));
+    const maxUnsentBytes = options.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES;
+    super(Server.toClientConnectionEvent(server, sockets), null, undefined, maxUnsentBytes);
     this.server = server;
     this.sockets = sockets;
+    this.closeGrace = options.closeGrace ?? DEFAULT_CLOSE_GRACE;
   }
 
   /**
-   * Stops listening and ends every client's socket. VS Code leaves accepted sockets open until their clients
-   * go; here the server owns them, so disposing it does not leave connections behind.
+   * Stops listening and ends every client's socket, destroying it after closeGrace if it has not closed by then.
+   * VS Code leaves accepted sockets open until their clients go; here the server owns them, so disposing it does
+   * not leave connections behind.
    */
   override dispose(): void {
     super.dispose();
-    for (const socket of this.sockets) socket.end();
+    for (const socket of this.sockets) {
+      socket.end();
+      const timer = setTimeout(() => socket.destroy(), this.closeGrace);
+      socket.once('close', () => clearTimeout(timer));
+    }
     this.sockets.clear();
     this.server?.close();
     this.server = null;
   }
 }
 
-export function serve(port: number): Promise<Server>;
-export function serve(namedPipe: string): Promise<Server>;
-export function serve(hook: number | string): Promise<Server> {
+export function serve(port: number, options?: ServerOptions): Promise<Server>;
+export function serve(namedPipe: string, options?: ServerOptions): Promise<Server>;
+export function serve(hook: number | string, options?: ServerOptions): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
     server.listen(hook, () => {
       server.removeListener('error', reject);
-      resolve(new Server(server));
+      resolve(new Server(server, options));
     });
   });
 }
