@@ -101,15 +101,53 @@ test("every call a client sent before it went reaches the server's service, thou
       throw new Error('no events');
     },
   });
-  const path = join(dir, 'recorder.sock');
-  await server.listen(path);
-  const { client } = await clientOn(path);
-  const gone = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('gone'), resolve())));
-  const calls = Array.from({ length: 50 }, (_, i) => client.getChannel('recorder').call(`call ${i}`).catch(() => 'ended'));
-  // Requests answered later start a few per turn under a bound (IncomingGate); the client goes before the rest.
-  client.dispose();
-  await gone;
-  expect(order).toEqual([...Array.from({ length: 50 }, (_, i) => `call ${i}`), 'gone']);
-  await expect(Promise.all(calls)).resolves.toEqual(Array(50).fill('ended'));
-  await server.close();
+  try {
+    const path = join(dir, 'recorder.sock');
+    await server.listen(path);
+    const { client } = await clientOn(path);
+    const gone = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('gone'), resolve())));
+    const calls = Array.from({ length: 50 }, (_, i) => client.getChannel('recorder').call(`call ${i}`).catch(() => 'ended'));
+    // Requests answered later start a few per turn under a bound (IncomingGate); the client goes before the rest.
+    client.dispose();
+    await gone;
+    expect(order).toEqual([...Array.from({ length: 50 }, (_, i) => `call ${i}`), 'gone']);
+    await expect(Promise.all(calls)).resolves.toEqual(Array(50).fill('ended'));
+  } finally {
+    await server.close();
+  }
+});
+
+test('a server that disposes itself while the bound holds calls back runs none of them', async () => {
+  const server = new IPCServer<string>({ maxUnsentBytes: MAX_UNSENT });
+  const order: string[] = [];
+  server.registerChannel('recorder', {
+    call(_ctx, command) {
+      order.push(command);
+      if (command === 'call 0') {
+        queueMicrotask(() => {
+          order.push('disposed');
+          server.dispose();
+        });
+      }
+      return new Promise(() => {});
+    },
+    listen() {
+      throw new Error('no events');
+    },
+  });
+  const { client } = await (async () => {
+    const path = join(dir, 'recorder.sock');
+    await server.listen(path);
+    return clientOn(path);
+  })();
+  try {
+    const removed = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('removed'), resolve())));
+    const calls = Array.from({ length: 20 }, (_, i) => client.getChannel('recorder').call(`call ${i}`).catch(() => 'ended'));
+    await removed;
+    await expect(Promise.all(calls)).resolves.toEqual(Array(20).fill('ended'));
+    expect(order).toEqual(['call 0', 'disposed', 'removed']);
+  } finally {
+    client.dispose();
+    await server.close();
+  }
 });

@@ -323,9 +323,9 @@ export class RpcProtocol implements Disposable {
   private shutDown(event: ChannelCloseEvent): void {
     if (this.link.closed) return;
     this.channelListeners.dispose();
-    // What the peer sent before the close is handled as it would have been without the bound: calls start, to end
-    // with the rest below, and notifications are delivered.
-    this.gate?.stop();
+    // What a peer that went had sent is handled as it would have been without the bound: calls start, to end with
+    // the rest below, and notifications are delivered. A close by this side handles nothing more.
+    this.gate?.stop(event.kind !== 'local');
     if (this.link.closed) return; // a handler of one of those messages closed this protocol itself
     this.link.closed = event;
     if (debugEnabled) debug('rpc closed (%s): %s', event.kind, event.reason);

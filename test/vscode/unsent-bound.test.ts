@@ -136,3 +136,46 @@ test("dispose() destroys the socket of a client that never reads after closeGrac
   expect(accepted[0].destroyed).toBe(true);
   expect(socket.destroyed).toBe(false);
 });
+
+test('a bound below what the socket buffers before it refuses writes still lets a client that reads late have it all', async () => {
+  // 'drain' comes only after a write the socket refused (past 16 KiB here), and only once it has written everything.
+  const small = 4096;
+  const reply = 6000;
+  const { server, path, unsentAtServe, unsent } = await blobServer({ maxUnsentBytes: small }, reply);
+  const { client, socket } = await clientOn(server, path);
+  socket.pause();
+  const pending = calls(client, CALLS);
+  await until(() => unsent() > small);
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(unsentAtServe.length).toBeLessThan(CALLS);
+  socket.resume();
+  const replies = await Promise.all(pending);
+  expect(replies.map((bytes) => bytes.readUInt8(0))).toEqual(Array.from({ length: CALLS }, (_, i) => i & 0xff));
+  expect(Math.max(...unsentAtServe)).toBeLessThanOrEqual(small);
+});
+
+test('what a client sent before it went reaches the services before onDidRemoveConnection, though the bound held it', async () => {
+  const { server, path, unsentAtServe, unsent } = await blobServer({ maxUnsentBytes: MAX_UNSENT });
+  const order: string[] = [];
+  server.registerChannel('recorder', {
+    call(_ctx: string, command: string) {
+      order.push(command);
+      return new Promise(() => {});
+    },
+    listen(): Event<never> {
+      throw new Error('no events');
+    },
+  });
+  const { client, socket } = await clientOn(server, path);
+  socket.pause();
+  for (const call of calls(client, CALLS)) call.catch(() => {});
+  const notes = Array.from({ length: 5 }, (_, i) => client.getChannel('recorder').call(`note ${i}`).catch(() => 'ended'));
+  // Held: the server stopped reading this client, with the notes read or still in the OS.
+  await until(() => unsent() > MAX_UNSENT);
+  expect(unsentAtServe.length).toBeLessThan(CALLS);
+  const removed = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('removed'), resolve())));
+  socket.destroy();
+  await removed;
+  expect(order).toEqual([...Array.from({ length: 5 }, (_, i) => `note ${i}`), 'removed']);
+  await expect(Promise.all(notes)).resolves.toEqual(Array(5).fill('ended'));
+});

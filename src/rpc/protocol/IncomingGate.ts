@@ -51,14 +51,15 @@ export class IncomingGate {
   }
 
   /**
-   * The protocol is closing: what was held is handled now, in order, as it would have been without the bound (its
-   * calls then end with the protocol), and nothing after it. The channel is left as it is.
+   * The protocol is closing: nothing more is handled, and the channel is left as it is. `handleHeld`, when the peer
+   * went (not when this side closed): what was held is handled first, in order, as it would have been without the
+   * bound; its calls then end with the protocol.
    */
-  stop(): void {
+  stop(handleHeld = false): void {
     const held = this.held;
     this.stopped = true;
     this.held = undefined;
-    if (held) for (const provider of held) this.handle(provider);
+    if (held && handleHeld) for (const provider of held) this.handle(provider);
   }
 
   private pass(provider: ReadBufferProvider): void {

@@ -26,6 +26,7 @@ export class NodeSocket implements ISocket {
   /** dispose(), for `using`. */
   declare readonly [Symbol.dispose]: () => void;
   private canWrite = true;
+  private readonly writeListeners = new Set<() => void>();
   private endTimer: NodeJS.Timeout | undefined;
   private readonly errorListener = (error: Error) => {
     // The other side went away mid-write: 'close' follows, which is how that is reported.
@@ -74,6 +75,16 @@ export class NodeSocket implements ISocket {
     return { dispose: () => void this.socket.off('close', adapter) };
   }
 
+  /**
+   * fdpipe's, not VS Code's: `listener` runs each time a write has been handed to the OS (or failed), as the
+   * socket's unsent bytes go down; 'drain' comes only once they are all gone, after a write the socket refused.
+   */
+  onDidWrite(listener: () => void): IDisposable {
+    const own = () => listener();
+    this.writeListeners.add(own);
+    return { dispose: () => void this.writeListeners.delete(own) };
+  }
+
   onEnd(listener: () => void): IDisposable {
     const adapter = () => listener();
     this.socket.on('end', adapter);
@@ -85,6 +96,7 @@ export class NodeSocket implements ISocket {
     try {
       this.socket.write(buffer.buffer, (error) => {
         if (error && !isBrokenPipe(error)) onUnexpectedError(error);
+        for (const listener of this.writeListeners) listener();
       });
     } catch (error) {
       if (!isBrokenPipe(error)) onUnexpectedError(error);

@@ -83,16 +83,17 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
 
   /** Resolves once unsentBytes is at most `bytes`, or the socket has closed. */
   whenUnsentBelow(bytes: number): Promise<void> {
-    const socket = this.nodeSocket;
+    const owner = this.socket instanceof NodeSocket ? this.socket : undefined;
     return new Promise((resolve) => {
-      if (!socket) return resolve();
+      if (!owner) return resolve();
+      const socket = owner.socket;
       const check = () => {
         if (!socket.destroyed && socket.writableLength > bytes) return;
-        socket.off('drain', check);
+        written.dispose();
         socket.off('close', check);
         resolve();
       };
-      socket.on('drain', check);
+      const written = owner.onDidWrite(check);
       socket.on('close', check);
       check();
     });
