@@ -89,28 +89,40 @@ test('a peer that reads late gets every reply, in order, once the server resumes
   await server.close();
 });
 
-test("every call a client sent before it went reaches the server's service, though the bound held some back", async () => {
+/**
+ * A server whose `recorder` channel notes each call's command and never answers (its clients go before it could),
+ * listening on a socket; `onCall` runs after each note.
+ */
+async function recorderServer(onCall: (command: string, server: IPCServer<string>, order: string[]) => void = () => {}) {
   const server = new IPCServer<string>({ maxUnsentBytes: MAX_UNSENT });
   const order: string[] = [];
   server.registerChannel('recorder', {
     call(_ctx, command) {
       order.push(command);
-      return new Promise(() => {}); // never answers: the client goes before it could
+      onCall(command, server, order);
+      return new Promise(() => {});
     },
     listen() {
       throw new Error('no events');
     },
   });
+  const path = join(dir, 'recorder.sock');
+  await server.listen(path);
+  return { server, order, path };
+}
+
+const recorded = (count: number) => Array.from({ length: count }, (_, i) => `call ${i}`);
+
+test("every call a client sent before it went reaches the server's service, though the bound held some back", async () => {
+  const { server, order, path } = await recorderServer();
   try {
-    const path = join(dir, 'recorder.sock');
-    await server.listen(path);
     const { client } = await clientOn(path);
     const gone = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('gone'), resolve())));
-    const calls = Array.from({ length: 50 }, (_, i) => client.getChannel('recorder').call(`call ${i}`).catch(() => 'ended'));
+    const calls = recorded(50).map((command) => client.getChannel('recorder').call(command).catch(() => 'ended'));
     // Requests answered later start a few per turn under a bound (IncomingGate); the client goes before the rest.
     client.dispose();
     await gone;
-    expect(order).toEqual([...Array.from({ length: 50 }, (_, i) => `call ${i}`), 'gone']);
+    expect(order).toEqual([...recorded(50), 'gone']);
     await expect(Promise.all(calls)).resolves.toEqual(Array(50).fill('ended'));
   } finally {
     await server.close();
@@ -118,31 +130,17 @@ test("every call a client sent before it went reaches the server's service, thou
 });
 
 test('a server that disposes itself while the bound holds calls back runs none of them', async () => {
-  const server = new IPCServer<string>({ maxUnsentBytes: MAX_UNSENT });
-  const order: string[] = [];
-  server.registerChannel('recorder', {
-    call(_ctx, command) {
-      order.push(command);
-      if (command === 'call 0') {
-        queueMicrotask(() => {
-          order.push('disposed');
-          server.dispose();
-        });
-      }
-      return new Promise(() => {});
-    },
-    listen() {
-      throw new Error('no events');
-    },
+  const { server, order, path } = await recorderServer((command, self, log) => {
+    if (command !== 'call 0') return;
+    queueMicrotask(() => {
+      log.push('disposed');
+      self.dispose();
+    });
   });
-  const { client } = await (async () => {
-    const path = join(dir, 'recorder.sock');
-    await server.listen(path);
-    return clientOn(path);
-  })();
+  const { client } = await clientOn(path);
   try {
     const removed = new Promise<void>((resolve) => server.onDidRemoveConnection(() => (order.push('removed'), resolve())));
-    const calls = Array.from({ length: 20 }, (_, i) => client.getChannel('recorder').call(`call ${i}`).catch(() => 'ended'));
+    const calls = recorded(20).map((command) => client.getChannel('recorder').call(command).catch(() => 'ended'));
     await removed;
     await expect(Promise.all(calls)).resolves.toEqual(Array(20).fill('ended'));
     expect(order).toEqual(['call 0', 'disposed', 'removed']);
