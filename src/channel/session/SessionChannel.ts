@@ -14,6 +14,7 @@ import { ReplayQueue } from './ReplayQueue';
 import { SessionWriteBuffer } from './SessionWriteBuffer';
 import { SilenceClock } from './SilenceClock';
 import { ACK, ackFrame, BYE, DATA, DATA_HEADER_SIZE, readAck, readText, textFrame } from './wire';
+import { AheadRuns } from './AheadRuns';
 
 /**
  * - `healthy`: a socket is attached and the peer has been heard from lately.
@@ -66,6 +67,12 @@ export function sessionPipe(stream: Duplex, options: BinaryMessagePipeOptions): 
 }
 
 const TWO_32 = 0x1_0000_0000;
+/**
+ * Holes a session holds among the messages that came out of turn: each is a large message of the peer's still on
+ * its way (or queued behind one) that later messages passed, so a peer with this many large ones outstanding has
+ * at least 1 GiB queued. More is a peer breaking the protocol, which this bounds what it can make this side hold.
+ */
+const MAX_HOLES_AHEAD = 4096;
 
 /**
  * A channel that outlives its sockets: one side of a persistent session. Every message is kept until the peer
@@ -91,7 +98,7 @@ export abstract class SessionChannel extends AbstractChannel {
   /** Every message up to this number has been received. */
   private receivedCount = 0;
   /** Messages numbered above receivedCount + 1 that came out of turn (passing a large one), delivered already. */
-  private readonly ahead = new Set<number>();
+  private readonly ahead = new AheadRuns(MAX_HOLES_AHEAD);
   private ackedReceived = 0;
   private bytesSinceAck = 0;
   private lastAckAt = 0;
@@ -325,12 +332,19 @@ export abstract class SessionChannel extends AbstractChannel {
     const number = expected + distance;
     if (distance === 0) {
       this.receivedCount = number;
-      if (this.ahead.size > 0) {
-        while (this.ahead.delete(this.receivedCount + 1)) this.receivedCount++;
-      }
+      if (!this.ahead.isEmpty) this.receivedCount = this.ahead.takeRunAfter(number) ?? number;
     } else {
-      if (this.ahead.has(number)) return;
-      this.ahead.add(number);
+      const noted = this.ahead.add(number);
+      if (noted === 'known') return;
+      if (noted === 'refused') {
+        this.fail(
+          new SessionProtocolError(
+            `The peer's messages left more than ${MAX_HOLES_AHEAD} earlier ones missing, where a session peer's ` +
+              'messages pass only its large ones still on their way: closing the session',
+          ),
+        );
+        return;
+      }
     }
     this.bytesSinceAck += frame.byteLength;
     this.fireMessage(frame.subarray(DATA_HEADER_SIZE));
