@@ -79,7 +79,7 @@ describe('a session peer that leaves messages missing without end', () => {
     return frame;
   }
 
-  it('is refused with SessionProtocolError past 4096 holes; every message before that arrived once', async () => {
+  it('is refused with SessionProtocolError past 4096 holes (its default); every message before that arrived once', async () => {
     const acceptor = new SessionAcceptor();
     const opened = next(acceptor.onDidOpen);
     const dial = async () => {

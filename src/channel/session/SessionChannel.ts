@@ -5,7 +5,7 @@ import { DisposableStore, toDisposable } from '../../common/lifecycle';
 import { warnUnhandled } from '../../common/warn';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../../pipe/BinaryMessagePipe';
-import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from '../../pipe/frame';
+import { DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from '../../pipe/frame';
 import { AbstractChannel } from '../AbstractChannel';
 import { IN_ORDER, type ChannelCloseEvent, type WriteOptions } from '../Channel';
 import { ChannelClosedError } from '../errors';
@@ -68,11 +68,13 @@ export function sessionPipe(stream: Duplex, options: BinaryMessagePipeOptions): 
 
 const TWO_32 = 0x1_0000_0000;
 /**
- * Holes a session holds among the messages that came out of turn: each is a large message of the peer's still on
- * its way (or queued behind one) that later messages passed, so a peer with this many large ones outstanding has
- * at least 1 GiB queued. More is a peer breaking the protocol, which this bounds what it can make this side hold.
+ * Holes a session holds at the least among the messages that came out of turn. Each hole is a message of the
+ * peer's over its fragment size, still on its way or queued behind one, that the peer keeps for replay until it is
+ * acknowledged: a peer sending as this side does leaves at most maxReplayBytes / fragmentSize of them (1024 by
+ * default). Holding them costs time growing with their number where they come in no order, hence the floor rather
+ * than a much larger fixed bound.
  */
-const MAX_HOLES_AHEAD = 4096;
+const MIN_HOLES_AHEAD = 4096;
 
 /**
  * A channel that outlives its sockets: one side of a persistent session. Every message is kept until the peer
@@ -98,7 +100,7 @@ export abstract class SessionChannel extends AbstractChannel {
   /** Every message up to this number has been received. */
   private receivedCount = 0;
   /** Messages numbered above receivedCount + 1 that came out of turn (passing a large one), delivered already. */
-  private readonly ahead = new AheadRuns(MAX_HOLES_AHEAD);
+  private readonly ahead: AheadRuns;
   private ackedReceived = 0;
   private bytesSinceAck = 0;
   private lastAckAt = 0;
@@ -130,6 +132,8 @@ export abstract class SessionChannel extends AbstractChannel {
     this.unresponsiveMs = checked.unresponsiveMs;
     this.socketTimeoutMs = checked.socketTimeoutMs;
     this.maxReplayBytes = checked.maxReplayBytes;
+    const fragmentSize = options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE;
+    this.ahead = new AheadRuns(Math.max(MIN_HOLES_AHEAD, Math.ceil(this.maxReplayBytes / fragmentSize)));
     this.replayHighWaterMark = 4 * (options.highWaterMark ?? 1024 * 1024);
     this.peerKeepAliveMs = peerKeepAliveMs;
     this.tickMs = Math.max(5, Math.min(1000, this.keepAliveMs / 2, this.unresponsiveMs / 4));
@@ -339,8 +343,8 @@ export abstract class SessionChannel extends AbstractChannel {
       if (noted === 'refused') {
         this.fail(
           new SessionProtocolError(
-            `The peer's messages left more than ${MAX_HOLES_AHEAD} earlier ones missing, where a session peer's ` +
-              'messages pass only its large ones still on their way: closing the session',
+            `The peer's messages left more than ${this.ahead.maxHoles} earlier ones missing, where a session ` +
+              "peer's messages pass only its large ones still on their way: closing the session",
           ),
         );
         return;
