@@ -15,6 +15,7 @@ import {
   type PipeCloseEvent,
 } from '../src';
 import { FrameWriter } from '../src/pipe/FrameWriter';
+import { MAX_PASSED_MESSAGES, MIN_FRAGMENT_SIZE } from '../src/pipe/frame';
 import { expectSameMessages, pattern } from './helpers/bytes';
 import { nextFragment, numbered, startFragment, wireBytes } from './helpers/frames';
 import { killAll } from './helpers/processes';
@@ -305,6 +306,33 @@ describe('BinaryMessagePipe with fragments', () => {
     expect([...received].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
     // Never more than the mark plus the one message that crossed it.
     expect(maxPending).toBeLessThanOrEqual(highWaterMark + messageSize);
+  });
+});
+
+describe('how many large messages a message may pass', () => {
+  it(`passes up to MAX_PASSED_MESSAGES - 1 outstanding ones, and waits behind ${MAX_PASSED_MESSAGES}`, async () => {
+    const pair = await createUnixSocketPair();
+    const left = new BinaryMessagePipe(pair.a, { fragmentSize: MIN_FRAGMENT_SIZE });
+    const right = new BinaryMessagePipe(pair.b, { fragmentSize: MIN_FRAGMENT_SIZE });
+    try {
+      const arrived: number[] = [];
+      right.onMessage((message) => arrived.push(message.byteLength));
+      const large = MIN_FRAGMENT_SIZE + 1;
+      for (const outstanding of [MAX_PASSED_MESSAGES - 1, MAX_PASSED_MESSAGES]) {
+        arrived.length = 0;
+        // All queued in one turn: none has started by the time the small one is sent.
+        for (let i = 0; i < outstanding; i++) left.send(Buffer.alloc(large));
+        left.send(Buffer.alloc(1));
+        await until(() => arrived.length === outstanding + 1, 'every message');
+        const small = arrived.indexOf(1);
+        if (outstanding < MAX_PASSED_MESSAGES) expect(small).toBeLessThan(outstanding);
+        else expect(small).toBe(outstanding);
+      }
+    } finally {
+      left.close();
+      right.close();
+      await pair.dispose();
+    }
   });
 });
 

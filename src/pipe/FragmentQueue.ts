@@ -79,10 +79,17 @@ export class FragmentQueue {
   private nextId = 0;
   private lastSeq = 0;
   private unsent = 0;
+  /** Large messages held (queued in order behind others), not yet in `active` or `waiting`. */
+  private heldLarge = 0;
 
   /** Message bytes accepted and not yet handed to the stream. */
   get pending(): number {
     return this.unsent;
+  }
+
+  /** Large messages not yet complete: under way, waiting their turn, or held. */
+  get largeCount(): number {
+    return this.active.length + this.waiting.length + this.heldLarge;
   }
 
   get isEmpty(): boolean {
@@ -97,6 +104,7 @@ export class FragmentQueue {
     const afterSeq = this.lastSeq;
     this.held.push({ afterSeq, seq: large ? ++this.lastSeq : afterSeq, chunks, size, large });
     this.unsent += size;
+    if (large) this.heldLarge++;
   }
 
   /** Queues a message of `total` bytes (more than 0), given as chunks to be sent in order without a copy. */
@@ -136,6 +144,7 @@ export class FragmentQueue {
       const message = this.held.shift()!;
       this.unsent -= message.size;
       if (message.large) {
+        this.heldLarge--;
         this.add(message.size, message.chunks, message.seq);
         continue;
       }
@@ -162,5 +171,6 @@ export class FragmentQueue {
     this.waiting = [];
     this.held = [];
     this.unsent = 0;
+    this.heldLarge = 0;
   }
 }

@@ -9,6 +9,7 @@ import {
   LANE_MESSAGE_HEADER_SIZE,
   LANE_RELEASE,
   LANE_RELEASE_HEADER_SIZE,
+  MAX_PASSED_MESSAGES,
 } from './frame';
 import { BulkLaneError } from './errors';
 import { FragmentQueue } from './FragmentQueue';
@@ -149,6 +150,11 @@ export class FrameWriter {
     this.out = new WriteLog(stream, () => this.unhookExit());
   }
 
+  /** A message sent now would pass more large ones than a receiver need track (MAX_PASSED_MESSAGES): it waits. */
+  private get passedTooMany(): boolean {
+    return this.fragments.largeCount >= MAX_PASSED_MESSAGES;
+  }
+
   /** Bytes accepted but not yet handed to the stream. */
   get pending(): number {
     return this.queuedBytes + this.slabUsed - this.slabQueued + this.fragments.pending;
@@ -175,7 +181,7 @@ export class FrameWriter {
     if (frame === this.tenant) this.tenant = undefined;
     this.schedule();
     frame.writeHeader();
-    if (inOrder && !this.fragments.isEmpty) {
+    if (!this.fragments.isEmpty && (inOrder || this.passedTooMany)) {
       this.holdFrame(frame);
       return;
     }
@@ -295,7 +301,7 @@ export class FrameWriter {
   /** Queues a message given as it is: copied into the slab when small, referenced when large. */
   enqueueMessage(message: Uint8Array, inOrder = false): void {
     const size = message.byteLength;
-    if (inOrder && !this.fragments.isEmpty) {
+    if (!this.fragments.isEmpty && (inOrder || this.passedTooMany)) {
       if (size > this.fragmentSize) {
         this.fragments.hold([message], size, true);
       } else {

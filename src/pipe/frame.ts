@@ -49,6 +49,12 @@ export const DEFAULT_FRAGMENT_SIZE = 256 * 1024;
 
 /** fragmentSize may not be set below this: headers and wake-ups would cost more than the fragments carry. */
 export const MIN_FRAGMENT_SIZE = 4 * 1024;
+/**
+ * The most large messages still on their way (under way in fragments, or queued behind them) that a message may
+ * pass: with this many outstanding, a message waits behind them all, as one sent in order does. A receiver that
+ * tracks the messages that came out of turn (a session) so finds at most this many missing below them.
+ */
+export const MAX_PASSED_MESSAGES = 4096;
 
 /** A receiver refuses a peer that has more large messages than this under way at once. */
 export const MAX_MESSAGES_IN_PROGRESS = 64;

@@ -79,7 +79,33 @@ describe('a session peer that leaves messages missing without end', () => {
     return frame;
   }
 
-  it('is refused with SessionProtocolError past 4096 holes (its default); every message before that arrived once', async () => {
+  it('a peer with small fragments and thousands of large messages queued is never refused, whatever this side\'s options', async () => {
+    const acceptor = new SessionAcceptor();
+    const opened = next(acceptor.onDidOpen);
+    const dial = async () => {
+      const pair = await createUnixSocketPair();
+      pairs.push(pair);
+      acceptor.accept(pair.b);
+      return pair.a;
+    };
+    // This side (the acceptor's) keeps the defaults; the client cuts everything over 4 KiB into fragments.
+    client = await connectSession(dial, { fragmentSize: 4096 });
+    server = await opened;
+    let received = 0;
+    server.onMessage(() => received++);
+    const errors: Error[] = [];
+    server.onError((error) => errors.push(error));
+    // Each small message is sent with thousands of large ones still queued before it.
+    for (let i = 0; i < 5000; i++) {
+      client.getWriteBuffer().writeRaw(Buffer.alloc(4097, i & 0xff)).commit();
+      client.getWriteBuffer().writeRaw(Buffer.alloc(1, i & 0xff)).commit();
+    }
+    await until(() => received === 10_000, 'every message', 30_000);
+    expect(server.isClosed).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  it('is refused with SessionProtocolError past 4096 holes; every message before that arrived once', async () => {
     const acceptor = new SessionAcceptor();
     const opened = next(acceptor.onDidOpen);
     const dial = async () => {

@@ -5,7 +5,7 @@ import { DisposableStore, toDisposable } from '../../common/lifecycle';
 import { warnUnhandled } from '../../common/warn';
 import type { WriteBuffer } from '../../buffer/WriteBuffer';
 import { BinaryMessagePipe, type BinaryMessagePipeOptions, type PipeCloseEvent } from '../../pipe/BinaryMessagePipe';
-import { DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD } from '../../pipe/frame';
+import { DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_PAYLOAD, MAX_PASSED_MESSAGES } from '../../pipe/frame';
 import { AbstractChannel } from '../AbstractChannel';
 import { IN_ORDER, type ChannelCloseEvent, type WriteOptions } from '../Channel';
 import { ChannelClosedError } from '../errors';
@@ -67,14 +67,6 @@ export function sessionPipe(stream: Duplex, options: BinaryMessagePipeOptions): 
 }
 
 const TWO_32 = 0x1_0000_0000;
-/**
- * Holes a session holds at the least among the messages that came out of turn. Each hole is a message of the
- * peer's over its fragment size, still on its way or queued behind one, that the peer keeps for replay until it is
- * acknowledged: a peer sending as this side does leaves at most maxReplayBytes / fragmentSize of them (1024 by
- * default). Holding them costs time growing with their number where they come in no order, hence the floor rather
- * than a much larger fixed bound.
- */
-const MIN_HOLES_AHEAD = 4096;
 
 /**
  * A channel that outlives its sockets: one side of a persistent session. Every message is kept until the peer
@@ -132,8 +124,9 @@ export abstract class SessionChannel extends AbstractChannel {
     this.unresponsiveMs = checked.unresponsiveMs;
     this.socketTimeoutMs = checked.socketTimeoutMs;
     this.maxReplayBytes = checked.maxReplayBytes;
-    const fragmentSize = options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE;
-    this.ahead = new AheadRuns(Math.max(MIN_HOLES_AHEAD, Math.ceil(this.maxReplayBytes / fragmentSize)));
+    // A peer's pipe lets a message pass at most MAX_PASSED_MESSAGES large ones, whatever its options: more holes
+    // below what came out of turn is a peer breaking the protocol.
+    this.ahead = new AheadRuns(MAX_PASSED_MESSAGES);
     this.replayHighWaterMark = 4 * (options.highWaterMark ?? 1024 * 1024);
     this.peerKeepAliveMs = peerKeepAliveMs;
     this.tickMs = Math.max(5, Math.min(1000, this.keepAliveMs / 2, this.unresponsiveMs / 4));
