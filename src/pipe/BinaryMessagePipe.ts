@@ -2,6 +2,7 @@ import type { Duplex } from 'stream';
 import { debug, debugEnabled } from '../common/debug';
 import { Emitter, Event } from '../common/event';
 import { reportTo, warnUnhandled } from '../common/warn';
+import { destroyAfter } from '../common/destroyAfter';
 import { DisposableStore, toDisposable, type Disposable, supportUsing } from '../common/lifecycle';
 import { ListenerError, MessageTooLargeError } from '../common/errors';
 import type { WriteBuffer } from '../buffer/WriteBuffer';
@@ -298,10 +299,7 @@ export class BinaryMessagePipe implements Disposable {
    * read, whose end() would otherwise wait forever with the bytes held. Nothing to do if it is gone already.
    */
   destroyAfter(graceMs: number): void {
-    const stream = this.stream;
-    if (stream.destroyed) return;
-    const timer = setTimeout(() => stream.destroy(), graceMs);
-    stream.once('close', () => clearTimeout(timer));
+    destroyAfter(this.stream, graceMs);
   }
 
   /** Resolves when needsDrain is false; rejects with PipeClosedError if the pipe closes first. */

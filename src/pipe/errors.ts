@@ -36,8 +36,9 @@ export class TruncatedFrameError extends Error {
 /**
  * The peer broke the framing of large messages: a fragment of a message it never started, a message started again
  * while under way, a fragment longer than what its message still needs, more messages under way at once than a
- * receiver accepts, or a bulk-lane frame that names what the lane does not hold (or comes over a pipe without one). The stream cannot be trusted past that point: the pipe reports this and closes (messages that
- * arrived whole before it were delivered).
+ * receiver accepts, or a bulk-lane frame that names what the lane does not hold (or comes over a pipe without
+ * one). The stream cannot be trusted past that point: the pipe reports this and closes (messages that arrived
+ * whole before it were delivered).
  */
 export class MalformedFrameError extends Error {
   override name = 'MalformedFrameError';

@@ -34,8 +34,8 @@ export const LANE_MESSAGE_HEADER_SIZE = 16;
 
 /**
  * In place of a length: the receiver has read a lane message, and its sender may use that space again. Header (12
- * bytes): this marker, where the message starts in the sender's region, its total size. Offset and size 0: the sender of
- * this reads the lane (it says so once, first).
+ * bytes): this marker, where the message starts in the sender's region, its total size. Offset and size 0: the
+ * sender of this reads the lane (it says so once, first).
  */
 export const LANE_RELEASE = 0xfffffffb;
 export const LANE_RELEASE_HEADER_SIZE = 12;

@@ -1,7 +1,14 @@
 // Messages of a session that come out of turn (passing a large one) are noted as runs (AheadRuns): a peer that
 // leaves too many holes is refused, and a well-behaved one is counted exactly as one number at a time would be.
 import fc from 'fast-check';
-import { connectSession, SessionAcceptor, SessionProtocolError, type ClientSession, type ServerSession } from '../../src';
+import {
+  connectSession,
+  SessionAcceptor,
+  SessionProtocolError,
+  type ClientSession,
+  type ClientSessionOptions,
+  type ServerSession,
+} from '../../src';
 import { AheadRuns } from '../../src/channel/session/AheadRuns';
 import { DATA, DATA_HEADER_SIZE } from '../../src/channel/session/wire';
 import { createUnixSocketPair, type SocketPair } from '../helpers/streams';
@@ -60,14 +67,28 @@ describe('AheadRuns', () => {
 });
 
 describe('a session peer that leaves messages missing without end', () => {
-  let client: ClientSession | undefined;
-  let server: ServerSession | undefined;
+  const sessions: Array<ClientSession | ServerSession> = [];
   const pairs: SocketPair[] = [];
   afterEach(async () => {
-    client?.close();
-    server?.close();
+    for (const session of sessions.splice(0)) session.close();
     for (const pair of pairs.splice(0)) await pair.dispose();
   });
+
+  /** A session, each of its links over a real socket pair (pairs[0] the first). */
+  async function open(clientOptions: ClientSessionOptions): Promise<{ client: ClientSession; server: ServerSession }> {
+    const acceptor = new SessionAcceptor();
+    const opened = next(acceptor.onDidOpen);
+    const dial = async () => {
+      const pair = await createUnixSocketPair();
+      pairs.push(pair);
+      acceptor.accept(pair.b);
+      return pair.a;
+    };
+    const client = await connectSession(dial, clientOptions);
+    const server = await opened;
+    sessions.push(client, server);
+    return { client, server };
+  }
 
   /** A DATA frame numbered `seq` carrying one byte, as the pipe frames it. */
   function dataFrame(seq: number, value: number): Buffer {
@@ -80,17 +101,8 @@ describe('a session peer that leaves messages missing without end', () => {
   }
 
   it('a peer with small fragments and thousands of large messages queued is never refused, whatever this side\'s options', async () => {
-    const acceptor = new SessionAcceptor();
-    const opened = next(acceptor.onDidOpen);
-    const dial = async () => {
-      const pair = await createUnixSocketPair();
-      pairs.push(pair);
-      acceptor.accept(pair.b);
-      return pair.a;
-    };
     // This side (the acceptor's) keeps the defaults; the client cuts everything over 4 KiB into fragments.
-    client = await connectSession(dial, { fragmentSize: 4096 });
-    server = await opened;
+    const { client, server } = await open({ fragmentSize: 4096 });
     let received = 0;
     server.onMessage(() => received++);
     const errors: Error[] = [];
@@ -106,16 +118,7 @@ describe('a session peer that leaves messages missing without end', () => {
   });
 
   it('is refused with SessionProtocolError past 4096 holes; every message before that arrived once', async () => {
-    const acceptor = new SessionAcceptor();
-    const opened = next(acceptor.onDidOpen);
-    const dial = async () => {
-      const pair = await createUnixSocketPair();
-      pairs.push(pair);
-      acceptor.accept(pair.b);
-      return pair.a;
-    };
-    client = await connectSession(dial, { reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
-    server = await opened;
+    const { client, server } = await open({ reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
     const received: number[] = [];
     server.onMessage((provide) => received.push(provide().readUint8()));
     const closed = next(server.onClose);
@@ -130,7 +133,7 @@ describe('a session peer that leaves messages missing without end', () => {
     expect(event.error!.message).toMatch(/more than 4096 earlier ones missing/);
     expect(received).toHaveLength(4096);
     // The client's next link finds the session gone, and it closes too.
-    await until(() => client!.isClosed, 'the client to learn');
+    await until(() => client.isClosed, 'the client to learn');
     expect(pairs.length).toBeGreaterThan(1);
   });
 });

@@ -91,8 +91,12 @@ export abstract class SessionChannel extends AbstractChannel {
   private readonly replay = new ReplayQueue();
   /** Every message up to this number has been received. */
   private receivedCount = 0;
-  /** Messages numbered above receivedCount + 1 that came out of turn (passing a large one), delivered already. */
-  private readonly ahead: AheadRuns;
+  /**
+   * Messages numbered above receivedCount + 1 that came out of turn (passing a large one), delivered already. A
+   * peer's pipe lets a message pass at most MAX_PASSED_MESSAGES large ones, whatever its options: more holes below
+   * them is a peer breaking the protocol.
+   */
+  private readonly ahead = new AheadRuns(MAX_PASSED_MESSAGES);
   private ackedReceived = 0;
   private bytesSinceAck = 0;
   private lastAckAt = 0;
@@ -124,9 +128,6 @@ export abstract class SessionChannel extends AbstractChannel {
     this.unresponsiveMs = checked.unresponsiveMs;
     this.socketTimeoutMs = checked.socketTimeoutMs;
     this.maxReplayBytes = checked.maxReplayBytes;
-    // A peer's pipe lets a message pass at most MAX_PASSED_MESSAGES large ones, whatever its options: more holes
-    // below what came out of turn is a peer breaking the protocol.
-    this.ahead = new AheadRuns(MAX_PASSED_MESSAGES);
     this.replayHighWaterMark = 4 * (options.highWaterMark ?? 1024 * 1024);
     this.peerKeepAliveMs = peerKeepAliveMs;
     this.tickMs = Math.max(5, Math.min(1000, this.keepAliveMs / 2, this.unresponsiveMs / 4));

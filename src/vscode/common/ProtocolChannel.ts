@@ -45,12 +45,15 @@ export interface ProtocolChannelOptions {
  */
 export class ProtocolChannel extends AbstractChannel {
   private first = true;
+  /** The protocol, when it can tell its unsent bytes (its transport does not change). */
+  private readonly measured: MeasuredProtocol | undefined;
 
   constructor(
     private readonly protocol: IMessagePassingProtocol,
     private readonly options: ProtocolChannelOptions = {},
   ) {
     super();
+    this.measured = measured(protocol);
     const { onDidDisconnect, onError } = options;
     if (onError) this.register(this.onError(onError));
     if (onDidDisconnect) {
@@ -68,15 +71,15 @@ export class ProtocolChannel extends AbstractChannel {
 
   /** The protocol's unsent bytes, when it can tell them (MeasuredProtocol): what lets a server bound a client. */
   get unsentBytes(): number | undefined {
-    return measured(this.protocol)?.unsentBytes;
+    return this.measured?.unsentBytes;
   }
 
   pauseReading(paused: boolean): void {
-    measured(this.protocol)?.pauseReading(paused);
+    this.measured?.pauseReading(paused);
   }
 
   whenUnsentBelow(bytes: number): Promise<void> {
-    return measured(this.protocol)?.whenUnsentBelow(bytes) ?? Promise.resolve();
+    return this.measured?.whenUnsentBelow(bytes) ?? Promise.resolve();
   }
 
   private readonly send = (bytes: Uint8Array) => this.protocol.send(VSBuffer.wrap(bytes));

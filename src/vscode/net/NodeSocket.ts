@@ -1,6 +1,7 @@
 import type { Socket } from 'net';
 import { VSBuffer } from '../base/buffer';
 import { onUnexpectedError } from '../base/errors';
+import { Emitter, type Event } from '../base/event';
 import type { IDisposable } from '../base/lifecycle';
 import { SocketCloseEventType, type ISocket, type SocketCloseEvent, type SocketDiagnosticsEventType } from './socket';
 import { supportUsing } from '../../common/lifecycle';
@@ -26,7 +27,7 @@ export class NodeSocket implements ISocket {
   /** dispose(), for `using`. */
   declare readonly [Symbol.dispose]: () => void;
   private canWrite = true;
-  private readonly writeListeners = new Set<() => void>();
+  private readonly writeEmitter = new Emitter<void>();
   private endTimer: NodeJS.Timeout | undefined;
   private readonly errorListener = (error: Error) => {
     // The other side went away mid-write: 'close' follows, which is how that is reported.
@@ -60,6 +61,7 @@ export class NodeSocket implements ISocket {
     this.socket.off('end', this.endListener);
     if (this.endTimer) clearTimeout(this.endTimer);
     this.socket.destroy();
+    this.writeEmitter.dispose();
   }
 
   onData(listener: (e: VSBuffer) => void): IDisposable {
@@ -76,14 +78,10 @@ export class NodeSocket implements ISocket {
   }
 
   /**
-   * fdpipe's, not VS Code's: `listener` runs each time a write has been handed to the OS (or failed), as the
-   * socket's unsent bytes go down; 'drain' comes only once they are all gone, after a write the socket refused.
+   * fdpipe's, not VS Code's: fires each time a write has been handed to the OS (or failed), as the socket's unsent
+   * bytes go down; 'drain' comes only once they are all gone, after a write the socket refused.
    */
-  onDidWrite(listener: () => void): IDisposable {
-    const own = () => listener();
-    this.writeListeners.add(own);
-    return { dispose: () => void this.writeListeners.delete(own) };
-  }
+  readonly onDidWrite: Event<void> = this.writeEmitter.event;
 
   onEnd(listener: () => void): IDisposable {
     const adapter = () => listener();
@@ -96,7 +94,7 @@ export class NodeSocket implements ISocket {
     try {
       this.socket.write(buffer.buffer, (error) => {
         if (error && !isBrokenPipe(error)) onUnexpectedError(error);
-        for (const listener of this.writeListeners) listener();
+        this.writeEmitter.fire();
       });
     } catch (error) {
       if (!isBrokenPipe(error)) onUnexpectedError(error);

@@ -24,6 +24,8 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
   private readonly messageEmitter = this._register(new Emitter<VSBuffer>());
   private readonly disposeEmitter = this._register(new Emitter<void>());
   private readonly errorEmitter = this._register(new Emitter<Error>());
+  /** The socket, when it is a NodeSocket: then the protocol can tell its unsent bytes and stop reading. */
+  private readonly nodeSocket: NodeSocket | undefined;
 
   readonly onMessage: Event<VSBuffer> = this.messageEmitter.event;
   /** Fires when the socket closes. */
@@ -39,6 +41,7 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
     maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE,
   ) {
     super();
+    this.nodeSocket = socket instanceof NodeSocket ? socket : undefined;
     this.decoder = new FrameDecoder(
       maxMessageSize,
       (frame) => this.messageEmitter.fire(VSBuffer.wrap(frame)),
@@ -70,12 +73,12 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
    * and whenUnsentBelow() it lets a server hold back a client that sends and never reads (fdpipe's, not VS Code's).
    */
   get unsentBytes(): number | undefined {
-    return this.nodeSocket?.writableLength;
+    return this.nodeSocket?.socket.writableLength;
   }
 
   /** Stops (true) or resumes (false) reading a NodeSocket: the client's bytes wait in the OS, then on its side. */
   pauseReading(paused: boolean): void {
-    const socket = this.nodeSocket;
+    const socket = this.nodeSocket?.socket;
     if (!socket || socket.destroyed) return;
     if (paused) socket.pause();
     else socket.resume();
@@ -83,7 +86,7 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
 
   /** Resolves once unsentBytes is at most `bytes`, or the socket has closed. */
   whenUnsentBelow(bytes: number): Promise<void> {
-    const owner = this.socket instanceof NodeSocket ? this.socket : undefined;
+    const owner = this.nodeSocket;
     return new Promise((resolve) => {
       if (!owner) return resolve();
       const socket = owner.socket;
@@ -97,10 +100,6 @@ export class Protocol extends Disposable implements IMessagePassingProtocol {
       socket.on('close', check);
       check();
     });
-  }
-
-  private get nodeSocket() {
-    return this.socket instanceof NodeSocket ? this.socket.socket : undefined;
   }
 
   getSocket(): ISocket {

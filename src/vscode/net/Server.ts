@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import { createConnection, createServer, type Server as NetServer, type Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { destroyAfter } from '../../common/destroyAfter';
 import { Event } from '../base/event';
 import { DEFAULT_CLOSE_GRACE, DEFAULT_MAX_UNSENT_BYTES } from '../../rpc/channels/IPCServer';
 import { IPCServer } from '../common/IPCServer';
@@ -69,8 +70,7 @@ export class Server extends IPCServer {
     super.dispose();
     for (const socket of this.sockets) {
       socket.end();
-      const timer = setTimeout(() => socket.destroy(), this.closeGrace);
-      socket.once('close', () => clearTimeout(timer));
+      destroyAfter(socket, this.closeGrace);
     }
     this.sockets.clear();
     this.server?.close();
